@@ -1,0 +1,26 @@
+package main
+
+import (
+	"context"
+
+	"github.com/packshot/packshot/internal/config"
+)
+
+// cmdMigrate applies pending migrations to DATABASE_URL (or the embedded cluster) and exits.
+func cmdMigrate(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "migrate")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	logger := newLogger(cfg, e.stderr)
+	d, err := openDatabase(ctx, cfg, logger, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	return d.migrate(ctx, e.stdout)
+}
