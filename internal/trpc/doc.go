@@ -1,0 +1,27 @@
+// Package trpc speaks the tRPC v11 wire protocol, so the published
+// @trpc/client talks to Go procedures with no adapter: httpLink,
+// httpBatchLink, httpBatchStreamLink (JSONL), httpSubscriptionLink (SSE) and
+// wsLink, with plain JSON or the superjson transformer.
+//
+// Register typed procedures on a Router, then serve its two handlers:
+//
+//	r := trpc.NewRouter(trpc.Config{Transformer: trpc.TransformerSuperJSON})
+//	trpc.Query(r, "project.get", func(ctx context.Context, in GetInput) (Project, error) { … })
+//	trpc.Subscription(r, "project.onUpdate", func(ctx context.Context, in GetInput, lastEventID string, send func(trpc.Event[Project]) error) error { … })
+//	mux.Handle("/trpc/", r.HTTPHandler())
+//	mux.Handle("/ws", r.WebSocketHandler())
+//
+// Inputs are decoded with encoding/json (after superjson's meta is applied)
+// and validated by their Validate method if they have one. Errors reach the
+// client as tRPC error envelopes: an *Error as is, anything else through
+// Config.MapErrorFunc or as a generic INTERNAL_SERVER_ERROR.
+//
+// Outputs are encoded like encoding/json (tags, omitempty, MarshalJSON),
+// except that nil slices and maps are sent as [] and {}, and under superjson
+// time.Time becomes a Date, big.Int a bigint, Map a Map, Set a Set and
+// NaN/±Inf numbers stay numbers. WriteTypeScript emits the matching
+// AppRouter type for createTRPCClient.
+//
+// The package depends on the standard library and github.com/coder/websocket
+// only; CLIENT.md shows the client side.
+package trpc

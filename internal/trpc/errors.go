@@ -1,0 +1,199 @@
+package trpc
+
+import (
+	"errors"
+	"fmt"
+	"net/http"
+	"sort"
+	"strings"
+)
+
+// Code is a tRPC error code key, such as "NOT_FOUND". The client reads it
+// from an error's data.code; the wire also carries its JSON-RPC number and
+// HTTP status, which Code derives.
+type Code string
+
+// The error codes of tRPC v11, with their JSON-RPC numbers and HTTP statuses
+// (see JSONRPC and HTTPStatus).
+const (
+	CodeParseError           Code = "PARSE_ERROR"
+	CodeBadRequest           Code = "BAD_REQUEST"
+	CodeUnauthorized         Code = "UNAUTHORIZED"
+	CodePaymentRequired      Code = "PAYMENT_REQUIRED"
+	CodeForbidden            Code = "FORBIDDEN"
+	CodeNotFound             Code = "NOT_FOUND"
+	CodeMethodNotSupported   Code = "METHOD_NOT_SUPPORTED"
+	CodeTimeout              Code = "TIMEOUT"
+	CodeConflict             Code = "CONFLICT"
+	CodePreconditionFailed   Code = "PRECONDITION_FAILED"
+	CodePayloadTooLarge      Code = "PAYLOAD_TOO_LARGE"
+	CodeUnsupportedMediaType Code = "UNSUPPORTED_MEDIA_TYPE"
+	CodeUnprocessableContent Code = "UNPROCESSABLE_CONTENT"
+	CodePreconditionRequired Code = "PRECONDITION_REQUIRED"
+	CodeTooManyRequests      Code = "TOO_MANY_REQUESTS"
+	CodeClientClosedRequest  Code = "CLIENT_CLOSED_REQUEST"
+	CodeInternalServerError  Code = "INTERNAL_SERVER_ERROR"
+	CodeNotImplemented       Code = "NOT_IMPLEMENTED"
+	CodeBadGateway           Code = "BAD_GATEWAY"
+	CodeServiceUnavailable   Code = "SERVICE_UNAVAILABLE"
+	CodeGatewayTimeout       Code = "GATEWAY_TIMEOUT"
+)
+
+type codeInfo struct {
+	rpc    int
+	status int
+}
+
+var codes = map[Code]codeInfo{
+	CodeParseError:           {-32700, 400},
+	CodeBadRequest:           {-32600, 400},
+	CodeUnauthorized:         {-32001, 401},
+	CodePaymentRequired:      {-32002, 402},
+	CodeForbidden:            {-32003, 403},
+	CodeNotFound:             {-32004, 404},
+	CodeMethodNotSupported:   {-32005, 405},
+	CodeTimeout:              {-32008, 408},
+	CodeConflict:             {-32009, 409},
+	CodePreconditionFailed:   {-32012, 412},
+	CodePayloadTooLarge:      {-32013, 413},
+	CodeUnsupportedMediaType: {-32015, 415},
+	CodeUnprocessableContent: {-32022, 422},
+	CodePreconditionRequired: {-32028, 428},
+	CodeTooManyRequests:      {-32029, 429},
+	CodeClientClosedRequest:  {-32099, 499},
+	CodeInternalServerError:  {-32603, 500},
+	CodeNotImplemented:       {-32603, 501},
+	CodeBadGateway:           {-32603, 502},
+	CodeServiceUnavailable:   {-32603, 503},
+	CodeGatewayTimeout:       {-32603, 504},
+}
+
+// JSONRPC returns the code's JSON-RPC 2.0 number (-32603 for unknown codes).
+func (c Code) JSONRPC() int {
+	if i, ok := codes[c]; ok {
+		return i.rpc
+	}
+	return -32603
+}
+
+// HTTPStatus returns the HTTP status tRPC uses for the code (500 for unknown
+// codes).
+func (c Code) HTTPStatus() int {
+	if i, ok := codes[c]; ok {
+		return i.status
+	}
+	return http.StatusInternalServerError
+}
+
+// Error is an error the client sees: its Code and Message go on the wire
+// unchanged. Procedures return it (or an error that the router's
+// MapErrorFunc turns into one) to answer with something other than
+// INTERNAL_SERVER_ERROR.
+type Error struct {
+	// Code is the tRPC code; empty means INTERNAL_SERVER_ERROR.
+	Code Code
+	// Message is shown to the client; empty means the code key.
+	Message string
+	// FieldErrors, if set, holds a message per input field; it is sent as
+	// data.fieldErrors.
+	FieldErrors map[string]string
+	// Err is the cause. It is logged, never sent.
+	Err error
+}
+
+// Errorf returns an *Error with the code and a formatted message.
+func Errorf(code Code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// Error implements error.
+func (e *Error) Error() string {
+	s := string(e.code()) + ": " + e.message()
+	if e.Err != nil {
+		s += ": " + e.Err.Error()
+	}
+	return s
+}
+
+// Unwrap returns the cause.
+func (e *Error) Unwrap() error { return e.Err }
+
+func (e *Error) code() Code {
+	if _, ok := codes[e.Code]; ok {
+		return e.Code
+	}
+	return CodeInternalServerError
+}
+
+func (e *Error) message() string {
+	if e.Message == "" {
+		return string(e.code())
+	}
+	return e.Message
+}
+
+// FieldErrors is a validation error with a message per input field. A
+// Validate method that returns it (or wraps it) makes the router answer
+// BAD_REQUEST with the messages in data.fieldErrors.
+type FieldErrors map[string]string
+
+// Error implements error, listing the fields in order.
+func (f FieldErrors) Error() string {
+	keys := make([]string, 0, len(f))
+	for k := range f {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	parts := make([]string, len(keys))
+	for i, k := range keys {
+		parts[i] = k + ": " + f[k]
+	}
+	return "invalid input: " + strings.Join(parts, "; ")
+}
+
+// errorShape is the tRPC error object: {"message","code","data":{...}}.
+type errorShape struct {
+	Message string    `json:"message"`
+	Code    int       `json:"code"`
+	Data    errorData `json:"data"`
+}
+
+type errorData struct {
+	Code        Code              `json:"code"`
+	HTTPStatus  int               `json:"httpStatus"`
+	Path        string            `json:"path,omitempty"`
+	FieldErrors map[string]string `json:"fieldErrors,omitempty"`
+}
+
+func (e *Error) shape(path string) errorShape {
+	c := e.code()
+	return errorShape{
+		Message: e.message(),
+		Code:    c.JSONRPC(),
+		Data:    errorData{Code: c, HTTPStatus: c.HTTPStatus(), Path: path, FieldErrors: e.FieldErrors},
+	}
+}
+
+// toError turns any error a procedure or hook returned into the *Error the
+// client sees: an *Error in the chain wins, then the router's MapErrorFunc,
+// then FieldErrors; anything else is an INTERNAL_SERVER_ERROR with a generic
+// message, logged in full.
+func (r *Router) toError(path string, err error) *Error {
+	var te *Error
+	if errors.As(err, &te) {
+		return te
+	}
+	if r.cfg.MapErrorFunc != nil {
+		if te := r.cfg.MapErrorFunc(err); te != nil {
+			return te
+		}
+	}
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		return &Error{Code: CodeBadRequest, Message: fe.Error(), FieldErrors: fe, Err: err}
+	}
+	if r.cfg.Logger != nil {
+		r.cfg.Logger.Error("trpc procedure failed", "path", path, "err", err)
+	}
+	return &Error{Code: CodeInternalServerError, Message: "Internal server error", Err: err}
+}

@@ -1,0 +1,403 @@
+package trpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"mime"
+	"net/http"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+)
+
+// HTTPHandler returns the handler for tRPC over HTTP: queries, mutations,
+// batches, JSONL streaming (httpBatchStreamLink) and SSE subscriptions
+// (httpSubscriptionLink). Mount it at the prefix the client's url names
+// (such as /trpc/); the procedure path is the last segment of the URL path.
+func (r *Router) HTTPHandler() http.Handler {
+	return http.HandlerFunc(r.serveHTTP)
+}
+
+// call is one procedure call of an HTTP request.
+type call struct {
+	path  string
+	proc  *procedure
+	input input
+	// err, if set, is the call's result (NOT_FOUND, wrong method).
+	err *Error
+}
+
+// request is a parsed HTTP tRPC request.
+type request struct {
+	batch  bool
+	stream bool
+	calls  []call
+	// connParams and lastEventID are read for SSE.
+	connParams  map[string]string
+	lastEventID string
+}
+
+func (r *Router) serveHTTP(w http.ResponseWriter, req *http.Request) {
+	w.Header().Set("Vary", "trpc-accept, accept")
+	if req.Method == http.MethodHead {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	var body []byte
+	var upload *input
+	if req.Method == http.MethodPost && req.Body != nil {
+		var te *Error
+		if upload, te = r.readUpload(w, req); te != nil {
+			r.writeTopLevel(w, te)
+			return
+		}
+		if upload == nil {
+			b, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxBodyBytes))
+			if err != nil {
+				var mbe *http.MaxBytesError
+				if errors.As(err, &mbe) {
+					r.writeTopLevel(w, Errorf(CodePayloadTooLarge, "Request body is larger than %d bytes", r.cfg.MaxBodyBytes))
+					return
+				}
+				r.writeTopLevel(w, Errorf(CodeBadRequest, "Could not read request body"))
+				return
+			}
+			body = b
+		}
+	}
+	if upload != nil && upload.form != nil {
+		defer func() { _ = upload.form.RemoveAll() }()
+	}
+	pr, te := r.parseRequest(req.Method, req.URL, req.Header, body, upload)
+	if te != nil {
+		if te.Code == CodeMethodNotSupported {
+			w.Header().Set("Allow", "GET, POST, HEAD")
+		}
+		r.writeTopLevel(w, te)
+		return
+	}
+	if !pr.batch && pr.calls[0].err == nil && pr.calls[0].proc.kind == kindSubscription {
+		r.serveSSE(w, req, pr)
+		return
+	}
+	auth := &authState{req: AuthRequest{Header: req.Header, Transport: TransportHTTP}}
+	if pr.stream {
+		r.serveJSONL(w, req, pr, auth)
+		return
+	}
+	results := make([]*result, len(pr.calls))
+	var wg sync.WaitGroup
+	for i := range pr.calls {
+		wg.Go(func() { results[i] = r.runCall(req.Context(), auth, &pr.calls[i]) })
+	}
+	wg.Wait()
+	r.writeResults(w, pr.batch, results)
+}
+
+// parseRequest validates an HTTP request and splits it into calls. Errors
+// that concern the whole request come back as a top-level *Error; errors of
+// one call are set on that call. It never panics on malformed input.
+func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []byte, upload *input) (*request, *Error) {
+	if method != http.MethodGet && method != http.MethodPost {
+		return nil, Errorf(CodeMethodNotSupported, "Unsupported %s-request", method)
+	}
+	escaped := u.EscapedPath()
+	seg := escaped[strings.LastIndex(escaped, "/")+1:]
+	pathStr, err := url.PathUnescape(seg)
+	if err != nil {
+		return nil, Errorf(CodeBadRequest, "Invalid path encoding")
+	}
+	q, err := url.ParseQuery(u.RawQuery)
+	if err != nil {
+		return nil, Errorf(CodeBadRequest, "Invalid query string")
+	}
+	pr := &request{
+		batch:  q.Get("batch") == "1",
+		stream: acceptsJSONL(h),
+	}
+	if pr.stream && !pr.batch {
+		return nil, Errorf(CodeBadRequest, "Streaming requests must be batched (you can do a batch of 1)")
+	}
+	paths := []string{pathStr}
+	if pr.batch {
+		paths = strings.Split(pathStr, ",")
+		if len(paths) > r.cfg.MaxBatchSize {
+			return nil, Errorf(CodeBadRequest, "Batch call exceeds maximum size")
+		}
+	}
+	var kind procKind
+	for _, p := range paths {
+		proc := r.procs[p]
+		if proc == nil {
+			pr.calls = append(pr.calls, call{path: p, err: Errorf(CodeNotFound, "No procedure found on path %q", p)})
+			continue
+		}
+		if kind != "" && kind != proc.kind {
+			return nil, Errorf(CodeBadRequest, "Cannot mix procedure types in call")
+		}
+		kind = proc.kind
+		if pr.batch && proc.kind == kindSubscription {
+			return nil, Errorf(CodeBadRequest, "Cannot batch subscription calls")
+		}
+		c := call{path: p, proc: proc}
+		if !methodAllowed(proc.kind, method, r.cfg.AllowMethodOverride) {
+			c.err = Errorf(CodeMethodNotSupported, "Unsupported %s-request to %s procedure at path %q", method, proc.kind, p)
+		}
+		pr.calls = append(pr.calls, c)
+	}
+	if upload != nil {
+		if pr.batch || len(pr.calls) != 1 || pr.calls[0].proc == nil || pr.calls[0].proc.kind != kindMutation {
+			return nil, Errorf(CodeUnsupportedMediaType, "multipart/form-data and application/octet-stream are only accepted for unbatched mutations")
+		}
+		pr.calls[0].input = *upload
+		return pr, nil
+	}
+	var raw []byte
+	if method == http.MethodGet {
+		if v, ok := q["input"]; ok && len(v) > 0 {
+			raw = []byte(v[0])
+		}
+	} else {
+		ct := h.Get("Content-Type")
+		if ct == "" && len(bytes.TrimSpace(body)) > 0 {
+			return nil, Errorf(CodeUnsupportedMediaType, "Missing content-type header")
+		}
+		if ct != "" {
+			mt, _, err := mime.ParseMediaType(ct)
+			if err != nil || mt != "application/json" {
+				return nil, Errorf(CodeUnsupportedMediaType, "Unsupported content-type %q", ct)
+			}
+		}
+		raw = body
+	}
+	r.splitInputs(pr, raw)
+	if len(pr.calls) == 1 && !pr.batch && pr.calls[0].proc != nil && pr.calls[0].proc.kind == kindSubscription {
+		if cp, ok := q["connectionParams"]; ok && len(cp) > 0 {
+			params, te := parseConnectionParams([]byte(cp[0]))
+			if te != nil {
+				return nil, te
+			}
+			pr.connParams = params
+		}
+		pr.lastEventID = h.Get("Last-Event-ID")
+		for _, k := range []string{"lastEventId", "Last-Event-Id"} {
+			if pr.lastEventID == "" {
+				pr.lastEventID = q.Get(k)
+			}
+		}
+	}
+	return pr, nil
+}
+
+func acceptsJSONL(h http.Header) bool {
+	return strings.Contains(h.Get("trpc-accept"), "application/jsonl") ||
+		strings.Contains(h.Get("Accept"), "application/jsonl")
+}
+
+func methodAllowed(k procKind, method string, override bool) bool {
+	switch k {
+	case kindMutation:
+		return method == http.MethodPost
+	default:
+		return method == http.MethodGet || (override && method == http.MethodPost)
+	}
+}
+
+// splitInputs assigns each call its input: the whole raw JSON for a single
+// call, the entry at its index for a batch.
+func (r *Router) splitInputs(pr *request, raw []byte) {
+	setAll := func(te *Error) {
+		for i := range pr.calls {
+			pr.calls[i].input.err = te
+		}
+	}
+	if !pr.batch {
+		in, err := r.cfg.Transformer.deserialize(raw)
+		if err != nil {
+			setAll(&Error{Code: CodeBadRequest, Message: "Invalid input: malformed " + string(r.cfg.Transformer), Err: err})
+			return
+		}
+		pr.calls[0].input.json = in
+		return
+	}
+	if len(bytes.TrimSpace(raw)) == 0 {
+		return
+	}
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		var te *json.UnmarshalTypeError
+		if errors.As(err, &te) {
+			setAll(Errorf(CodeBadRequest, `"input" needs to be an object when doing a batch call`))
+		} else {
+			setAll(&Error{Code: CodeBadRequest, Message: "Invalid input: malformed JSON", Err: err})
+		}
+		return
+	}
+	for i := range pr.calls {
+		v, ok := m[fmt.Sprint(i)]
+		if !ok {
+			continue
+		}
+		in, err := r.cfg.Transformer.deserialize(v)
+		if err != nil {
+			pr.calls[i].input.err = &Error{Code: CodeBadRequest, Message: "Invalid input: malformed " + string(r.cfg.Transformer), Err: err}
+			continue
+		}
+		pr.calls[i].input.json = in
+	}
+}
+
+// parseConnectionParams parses connectionParams: null or a JSON object of
+// strings, else PARSE_ERROR.
+func parseConnectionParams(raw []byte) (map[string]string, *Error) {
+	var m map[string]any
+	if err := json.Unmarshal(raw, &m); err != nil {
+		return nil, &Error{Code: CodeParseError, Message: "Invalid connectionParams: expected an object", Err: err}
+	}
+	out := make(map[string]string, len(m))
+	for k, v := range m {
+		s, ok := v.(string)
+		if !ok {
+			return nil, Errorf(CodeParseError, "Invalid connectionParams: %q is not a string", k)
+		}
+		out[k] = s
+	}
+	return out, nil
+}
+
+// readUpload reads a multipart/form-data or application/octet-stream body
+// (nil if the request is not one).
+func (r *Router) readUpload(w http.ResponseWriter, req *http.Request) (*input, *Error) {
+	ct := req.Header.Get("Content-Type")
+	mt, _, err := mime.ParseMediaType(ct)
+	if err != nil || (mt != "multipart/form-data" && mt != "application/octet-stream") {
+		return nil, nil
+	}
+	body := http.MaxBytesReader(w, req.Body, r.cfg.MaxUploadBytes)
+	tooLarge := func(err error) *Error {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return Errorf(CodePayloadTooLarge, "Upload is larger than %d bytes", r.cfg.MaxUploadBytes)
+		}
+		return &Error{Code: CodeBadRequest, Message: "Malformed " + mt + " body", Err: err}
+	}
+	if mt == "application/octet-stream" {
+		b, err := io.ReadAll(body)
+		if err != nil {
+			return nil, tooLarge(err)
+		}
+		return &input{blob: &Blob{Type: ct, Data: b}}, nil
+	}
+	req.Body = body
+	if err := req.ParseMultipartForm(8 << 20); err != nil {
+		return nil, tooLarge(err)
+	}
+	return &input{form: req.MultipartForm}, nil
+}
+
+// result is the outcome of one call, ready to be written.
+type result struct {
+	path string
+	data any
+	void bool
+	err  *Error
+}
+
+func (r *Router) runCall(ctx context.Context, auth *authState, c *call) *result {
+	start := time.Now()
+	res := &result{path: c.path}
+	defer func() { r.observeCall(c.path, TransportHTTP, res.err, start) }()
+	if c.err != nil {
+		res.err = c.err
+		return res
+	}
+	cctx, te := r.contextFor(ctx, auth, c.proc)
+	if te != nil {
+		res.err = te
+		return res
+	}
+	out, err := r.safeCall(cctx, c.proc, c.input)
+	if err != nil {
+		res.err = r.toError(c.path, err)
+		return res
+	}
+	res.data = out
+	res.void = c.proc.outType == voidType
+	return res
+}
+
+// safeCall runs a query or mutation, turning a panic into an error.
+func (r *Router) safeCall(ctx context.Context, p *procedure, in input) (out any, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic in procedure %s: %v", p.path, v)
+		}
+	}()
+	return p.call(ctx, in)
+}
+
+// envelope returns the JSON of one response envelope, the transformer
+// applied to the data or the whole error.
+func (r *Router) envelope(res *result) []byte {
+	if res.err != nil {
+		b, err := r.cfg.Transformer.serialize(res.err.shape(res.path))
+		if err != nil {
+			b = []byte(`{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500}}`)
+		}
+		return append(append([]byte(`{"error":`), b...), '}')
+	}
+	if res.void {
+		if r.cfg.Transformer == TransformerSuperJSON {
+			return []byte(`{"result":{"data":{"json":null,"meta":{"values":["undefined"],"v":1}}}}`)
+		}
+		return []byte(`{"result":{}}`)
+	}
+	b, err := r.cfg.Transformer.serialize(res.data)
+	if err != nil {
+		res.err = r.toError(res.path, fmt.Errorf("encode output of %s: %w", res.path, err))
+		return r.envelope(res)
+	}
+	return append(append([]byte(`{"result":{"data":`), b...), '}', '}')
+}
+
+func (r *Router) writeResults(w http.ResponseWriter, batch bool, results []*result) {
+	var buf bytes.Buffer
+	if batch {
+		buf.WriteByte('[')
+	}
+	for i, res := range results {
+		if i > 0 {
+			buf.WriteByte(',')
+		}
+		buf.Write(r.envelope(res))
+	}
+	if batch {
+		buf.WriteByte(']')
+	}
+	status := 0
+	for _, res := range results {
+		s := http.StatusOK
+		if res.err != nil {
+			s = res.err.code().HTTPStatus()
+		}
+		if status != 0 && s != status {
+			status = http.StatusMultiStatus
+			break
+		}
+		status = s
+	}
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_, _ = w.Write(buf.Bytes())
+}
+
+// writeTopLevel answers the whole request with one error object, even for
+// a batch (the client hands it to every call).
+func (r *Router) writeTopLevel(w http.ResponseWriter, te *Error) {
+	r.writeResults(w, false, []*result{{err: te}})
+}

@@ -1,0 +1,309 @@
+package trpc
+
+import (
+	"context"
+	"log/slog"
+	"net/http"
+	"reflect"
+	"regexp"
+	"sort"
+	"sync"
+	"time"
+)
+
+// Config configures a Router. The zero value is usable.
+type Config struct {
+	// Transformer is TransformerJSON (the default) or TransformerSuperJSON.
+	Transformer Transformer
+	// MaxBodyBytes limits a JSON request body and a WebSocket message.
+	// Larger requests get PAYLOAD_TOO_LARGE. Defaults to 1 MiB.
+	MaxBodyBytes int64
+	// MaxUploadBytes limits a multipart/form-data or
+	// application/octet-stream body. Defaults to 32 MiB.
+	MaxUploadBytes int64
+	// MaxBatchSize limits the calls in one HTTP batch or WebSocket array
+	// frame. Defaults to 100.
+	MaxBatchSize int
+	// AllowMethodOverride accepts POST for queries and subscriptions (the
+	// client's methodOverride: 'POST'). Mutations are never accepted as GET.
+	AllowMethodOverride bool
+	// AllowedOrigins lists the Origin host patterns (path.Match syntax, such
+	// as "app.example.com" or "*.example.com") that may open a WebSocket
+	// besides the server's own host. "*" allows every origin. Requests
+	// without an Origin header (non-browser clients) are always allowed.
+	AllowedOrigins []string
+	// AuthFunc authenticates a request from its HTTP headers and, for
+	// WebSocket and SSE, the client's connectionParams. It returns the
+	// context procedures run with (for example carrying the user), or an
+	// error: procedures that require auth then fail with that error if it
+	// is an *Error, else UNAUTHORIZED. It runs at most once per HTTP
+	// request or WebSocket connection. Nil means every call is anonymous
+	// and allowed.
+	AuthFunc func(ctx context.Context, req AuthRequest) (context.Context, error)
+	// MapErrorFunc maps an error a procedure returned to the *Error the
+	// client sees; returning nil falls through to INTERNAL_SERVER_ERROR with
+	// a generic message. An *Error anywhere in the chain is used as is.
+	MapErrorFunc func(error) *Error
+	// Logger receives errors that are hidden from the client. Nil logs
+	// nothing.
+	Logger *slog.Logger
+	// Observer, if set, is told about connections and finished calls.
+	Observer Observer
+	// SSEPingInterval is how often an idle SSE stream gets a ping event.
+	// Defaults to 10 s.
+	SSEPingInterval time.Duration
+	// SSERetry, if set, is sent as the SSE retry field: how long
+	// EventSource waits before it reconnects. Zero leaves the browser's
+	// default (about 3 s).
+	SSERetry time.Duration
+	// SSEMaxDuration, if set, ends each SSE stream after this long without
+	// a return event, so the client reconnects and resumes. Zero means no
+	// limit.
+	SSEMaxDuration time.Duration
+	// WriteTimeout bounds one WebSocket write; a client that does not read
+	// for this long is disconnected. Defaults to 10 s.
+	WriteTimeout time.Duration
+}
+
+// AuthRequest is what an AuthFunc sees.
+type AuthRequest struct {
+	// Header holds the HTTP request's headers (for WebSocket, those of the
+	// upgrade request).
+	Header http.Header
+	// ConnectionParams holds the client's connectionParams (wsLink's first
+	// message, httpSubscriptionLink's connectionParams query parameter);
+	// nil over plain HTTP or when the client sent none.
+	ConnectionParams map[string]string
+	// Transport is TransportHTTP, TransportSSE or TransportWebSocket.
+	Transport Transport
+}
+
+// Transport names how a call arrived.
+type Transport string
+
+// The transports.
+const (
+	TransportHTTP      Transport = "http"
+	TransportSSE       Transport = "sse"
+	TransportWebSocket Transport = "ws"
+)
+
+// Observer receives events for metrics. Its methods must be fast and safe for
+// concurrent use.
+type Observer interface {
+	// ConnOpened is called when a WebSocket or SSE stream opens.
+	ConnOpened(t Transport)
+	// ConnClosed is called when it closes.
+	ConnClosed(t Transport)
+	// CallDone is called when a query or mutation finished, or a
+	// subscription ended; code is empty on success.
+	CallDone(path string, t Transport, code Code, d time.Duration)
+}
+
+// Router holds procedures and serves them over HTTP, SSE and WebSocket. Its
+// methods are safe for concurrent use once registration is done; register
+// every procedure before serving.
+type Router struct {
+	cfg   Config
+	procs map[string]*procedure
+
+	mu       sync.Mutex
+	closing  bool
+	wsConns  map[*wsConn]struct{}
+	streams  map[*sseStream]struct{}
+	streamWG sync.WaitGroup
+}
+
+// NewRouter returns a Router with cfg, its defaults filled in.
+func NewRouter(cfg Config) *Router {
+	if cfg.Transformer == "" {
+		cfg.Transformer = TransformerJSON
+	}
+	if cfg.MaxBodyBytes <= 0 {
+		cfg.MaxBodyBytes = 1 << 20
+	}
+	if cfg.MaxUploadBytes <= 0 {
+		cfg.MaxUploadBytes = 32 << 20
+	}
+	if cfg.MaxBatchSize <= 0 {
+		cfg.MaxBatchSize = 100
+	}
+	if cfg.SSEPingInterval <= 0 {
+		cfg.SSEPingInterval = 10 * time.Second
+	}
+	if cfg.WriteTimeout <= 0 {
+		cfg.WriteTimeout = 10 * time.Second
+	}
+	return &Router{
+		cfg:     cfg,
+		procs:   map[string]*procedure{},
+		wsConns: map[*wsConn]struct{}{},
+		streams: map[*sseStream]struct{}{},
+	}
+}
+
+// Transformer returns the transformer the router speaks.
+func (r *Router) Transformer() Transformer { return r.cfg.Transformer }
+
+type procKind string
+
+const (
+	kindQuery        procKind = "query"
+	kindMutation     procKind = "mutation"
+	kindSubscription procKind = "subscription"
+)
+
+// procedure is one registered procedure with its types erased.
+type procedure struct {
+	path    string
+	kind    procKind
+	public  bool
+	inType  reflect.Type
+	outType reflect.Type
+	// call runs a query or mutation.
+	call func(ctx context.Context, in input) (any, error)
+	// subscribe runs a subscription; send delivers one event.
+	subscribe func(ctx context.Context, in input, lastEventID string, send func(id string, data any) error) error
+}
+
+// ProcOption changes how a procedure is registered.
+type ProcOption func(*procedure)
+
+// Public lets a procedure run without authentication: it runs with the
+// AuthFunc's context when that succeeded and with the plain request context
+// otherwise.
+func Public() ProcOption { return func(p *procedure) { p.public = true } }
+
+// Event is one event of a subscription. A non-empty ID makes it a tracked
+// event: the client remembers the ID and sends it back as lastEventId when
+// it resubscribes, so the subscription can resume after it.
+type Event[T any] struct {
+	ID   string
+	Data T
+}
+
+// Void is the input or output type of a procedure that takes or returns
+// nothing (TypeScript void).
+type Void struct{}
+
+var pathPattern = regexp.MustCompile(`^[A-Za-z0-9_]+(\.[A-Za-z0-9_]+)*$`)
+
+func (r *Router) add(p *procedure, opts []ProcOption) {
+	if !pathPattern.MatchString(p.path) {
+		panic("trpc: invalid procedure path " + p.path)
+	}
+	if _, dup := r.procs[p.path]; dup {
+		panic("trpc: duplicate procedure " + p.path)
+	}
+	for _, o := range opts {
+		o(p)
+	}
+	r.procs[p.path] = p
+}
+
+// Query registers a query procedure at path (dotted, such as
+// "project.get"). It panics if the path is invalid or already taken.
+func Query[In, Out any](r *Router, path string, fn func(ctx context.Context, in In) (Out, error), opts ...ProcOption) {
+	r.add(unary(kindQuery, path, fn), opts)
+}
+
+// Mutation registers a mutation procedure at path. Its input may be
+// FormData or Blob for uploads. It panics if the path is invalid or taken.
+func Mutation[In, Out any](r *Router, path string, fn func(ctx context.Context, in In) (Out, error), opts ...ProcOption) {
+	r.add(unary(kindMutation, path, fn), opts)
+}
+
+func unary[In, Out any](kind procKind, path string, fn func(context.Context, In) (Out, error)) *procedure {
+	return &procedure{
+		path: path, kind: kind,
+		inType: reflect.TypeFor[In](), outType: reflect.TypeFor[Out](),
+		call: func(ctx context.Context, raw input) (any, error) {
+			in, err := decodeInput[In](raw)
+			if err != nil {
+				return nil, err
+			}
+			out, err := fn(ctx, in)
+			if err != nil {
+				return nil, err
+			}
+			return out, nil
+		},
+	}
+}
+
+// Subscription registers a subscription procedure at path. fn sends events
+// with send until it returns: nil means the subscription completed (the
+// client is told and does not resubscribe); it must return when ctx is
+// cancelled (the client went away, stopped the subscription, or the server
+// is shutting down). lastEventID is the ID of the last event the client
+// saw ("" on a first subscribe), so fn can resume after it. send blocks
+// while the client's connection is backed up and fails once ctx is done.
+// It panics if the path is invalid or taken.
+func Subscription[In, Out any](r *Router, path string, fn func(ctx context.Context, in In, lastEventID string, send func(Event[Out]) error) error, opts ...ProcOption) {
+	r.add(&procedure{
+		path: path, kind: kindSubscription,
+		inType: reflect.TypeFor[In](), outType: reflect.TypeFor[Out](),
+		subscribe: func(ctx context.Context, raw input, lastEventID string, send func(string, any) error) error {
+			in, err := decodeInput[In](raw)
+			if err != nil {
+				return err
+			}
+			return fn(ctx, in, lastEventID, func(e Event[Out]) error { return send(e.ID, e.Data) })
+		},
+	}, opts)
+}
+
+// paths returns the registered paths, sorted.
+func (r *Router) paths() []string {
+	out := make([]string, 0, len(r.procs))
+	for p := range r.procs {
+		out = append(out, p)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// authState runs the AuthFunc at most once for one request or connection.
+type authState struct {
+	once sync.Once
+	req  AuthRequest
+	ctx  context.Context
+	err  error
+}
+
+// contextFor returns the context a procedure runs with, or the error that
+// refuses it.
+func (r *Router) contextFor(ctx context.Context, a *authState, p *procedure) (context.Context, *Error) {
+	if r.cfg.AuthFunc == nil {
+		return ctx, nil
+	}
+	a.once.Do(func() {
+		a.ctx, a.err = r.cfg.AuthFunc(ctx, a.req)
+	})
+	if a.err == nil && a.ctx != nil {
+		return a.ctx, nil
+	}
+	if p.public {
+		return ctx, nil
+	}
+	if te, ok := a.err.(*Error); ok {
+		return nil, te
+	}
+	if a.err != nil && r.cfg.MapErrorFunc != nil {
+		if te := r.cfg.MapErrorFunc(a.err); te != nil && te.Code == CodeUnauthorized {
+			return nil, te
+		}
+	}
+	return nil, &Error{Code: CodeUnauthorized, Message: "Unauthorized", Err: a.err}
+}
+
+func (r *Router) observeCall(path string, t Transport, e *Error, start time.Time) {
+	if r.cfg.Observer == nil {
+		return
+	}
+	var code Code
+	if e != nil {
+		code = e.code()
+	}
+	r.cfg.Observer.CallDone(path, t, code, time.Since(start))
+}

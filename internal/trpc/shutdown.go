@@ -1,0 +1,59 @@
+package trpc
+
+import (
+	"context"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// Shutdown drains the router's long-lived connections. Call it alongside
+// http.Server.Shutdown (which does not wait for hijacked WebSockets and
+// would wait for SSE streams):
+//
+//	go srv.Shutdown(ctx) // stop accepting
+//	router.Shutdown(ctx)
+//
+// New WebSocket and SSE requests get SERVICE_UNAVAILABLE. SSE streams end at
+// once without a "return" event, so EventSource reconnects and resumes from
+// Last-Event-ID. Every WebSocket gets {"id":null,"method":"reconnect"} and
+// keeps serving until its client closes it (a v11 client opens a new socket,
+// resubscribes with lastEventId, then closes the old one) or ctx is done,
+// when the remaining sockets are closed without telling their
+// subscriptions "stopped", so those clients resubscribe as well.
+func (r *Router) Shutdown(ctx context.Context) error {
+	r.mu.Lock()
+	r.closing = true
+	conns := make([]*wsConn, 0, len(r.wsConns))
+	for c := range r.wsConns {
+		conns = append(conns, c)
+	}
+	for st := range r.streams {
+		st.cancel()
+	}
+	r.mu.Unlock()
+	r.streamWG.Wait()
+
+	for _, c := range conns {
+		c.send([]byte(`{"id":null,"method":"reconnect"}`))
+	}
+	for _, c := range conns {
+		select {
+		case <-c.ctx.Done():
+		case <-ctx.Done():
+			c.stopAll()
+			closed := make(chan struct{})
+			go func() {
+				_ = c.ws.Close(websocket.StatusGoingAway, "server shutting down")
+				close(closed)
+			}()
+			select {
+			case <-closed:
+			case <-time.After(time.Second):
+				_ = c.ws.CloseNow()
+			}
+			c.cancel()
+		}
+	}
+	return ctx.Err()
+}

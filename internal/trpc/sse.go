@@ -1,0 +1,191 @@
+package trpc
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+)
+
+// sseStream is one open httpSubscriptionLink stream.
+type sseStream struct {
+	cancel context.CancelFunc
+}
+
+// serveSSE answers a subscription over HTTP with server-sent events:
+// "connected" first, one event per value (with "id:" when tracked), "ping"
+// while idle, "serialized-error" on failure and "return" only when the
+// subscription really completed. A stream that ends without "return"
+// (shutdown, SSEMaxDuration) makes EventSource reconnect with Last-Event-ID.
+func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request) {
+	c := &pr.calls[0]
+	ctx, cancel := context.WithCancel(req.Context())
+	defer cancel()
+	st := &sseStream{cancel: cancel}
+	r.mu.Lock()
+	if r.closing {
+		r.mu.Unlock()
+		r.writeTopLevel(w, Errorf(CodeServiceUnavailable, "Server is shutting down"))
+		return
+	}
+	r.streams[st] = struct{}{}
+	r.streamWG.Add(1)
+	r.mu.Unlock()
+	defer func() {
+		r.mu.Lock()
+		delete(r.streams, st)
+		r.mu.Unlock()
+		r.streamWG.Done()
+	}()
+	if r.cfg.Observer != nil {
+		r.cfg.Observer.ConnOpened(TransportSSE)
+		defer r.cfg.Observer.ConnClosed(TransportSSE)
+	}
+	if r.cfg.SSEMaxDuration > 0 {
+		t := time.AfterFunc(r.cfg.SSEMaxDuration, cancel)
+		defer t.Stop()
+	}
+
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache, no-transform")
+	h.Set("X-Accel-Buffering", "no")
+	h.Set("Connection", "keep-alive")
+	w.WriteHeader(http.StatusOK)
+	flusher, _ := w.(http.Flusher)
+	var mu sync.Mutex
+	wrote := make(chan struct{}, 1)
+	write := func(s string) error {
+		mu.Lock()
+		defer mu.Unlock()
+		if _, err := w.Write([]byte(s)); err != nil {
+			return fmt.Errorf("write event: %w", err)
+		}
+		if flusher != nil {
+			flusher.Flush()
+		}
+		select {
+		case wrote <- struct{}{}:
+		default:
+		}
+		return nil
+	}
+	connected := "event: connected\ndata: {}\n"
+	if r.cfg.SSERetry > 0 {
+		connected += "retry: " + strconv.FormatInt(r.cfg.SSERetry.Milliseconds(), 10) + "\n"
+	}
+	if write(connected+"\n") != nil {
+		return
+	}
+	go func() {
+		t := time.NewTicker(r.cfg.SSEPingInterval)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-wrote:
+				t.Reset(r.cfg.SSEPingInterval)
+			case <-t.C:
+				_ = write("event: ping\ndata: \n\n")
+			}
+		}
+	}()
+	sendErr := func(e *Error) {
+		b, err := r.cfg.Transformer.serialize(e.shape(c.path))
+		if err == nil {
+			_ = write("event: serialized-error\ndata: " + string(b) + "\n\n")
+		}
+	}
+
+	start := time.Now()
+	auth := &authState{req: AuthRequest{Header: req.Header, ConnectionParams: pr.connParams, Transport: TransportSSE}}
+	cctx, te := r.contextFor(ctx, auth, c.proc)
+	if te != nil {
+		r.observeCall(c.path, TransportSSE, te, start)
+		sendErr(te)
+		return
+	}
+	lastID := pr.lastEventID
+	if lastID == "" {
+		lastID = lastEventIDFromInput(c.input.json)
+	}
+	var idMu sync.Mutex // send may be called from several goroutines
+	var sentTracked string
+	send := func(id string, data any) error {
+		idMu.Lock()
+		defer idMu.Unlock()
+		if ctx.Err() != nil {
+			return ctx.Err()
+		}
+		if strings.ContainsAny(id, "\x00\r\n") {
+			return fmt.Errorf("event id %q contains a forbidden character", id)
+		}
+		b, err := r.cfg.Transformer.serialize(data)
+		if err != nil {
+			return err
+		}
+		ev := "data: " + string(b) + "\n"
+		switch {
+		case id != "":
+			ev += "id: " + id + "\n\n"
+			sentTracked = id
+		case sentTracked != "":
+			// EventSource would give this event the previous id; clear it,
+			// then restore it so a reconnect still resumes after it.
+			ev += "id: \n\nevent: restore-id\ndata: \nid: " + sentTracked + "\n\n"
+		default:
+			ev += "\n"
+		}
+		return write(ev)
+	}
+	err := r.safeSubscribe(cctx, c.proc, c.input, lastID, send)
+	var te2 *Error
+	if err != nil && ctx.Err() == nil {
+		te2 = r.toError(c.path, err)
+	}
+	r.observeCall(c.path, TransportSSE, te2, start)
+	switch {
+	case ctx.Err() != nil:
+		// Cut without "return": the client reconnects and resumes.
+	case te2 != nil:
+		sendErr(te2)
+	default:
+		_ = write("event: return\ndata: \n\n")
+	}
+}
+
+// safeSubscribe runs a subscription, turning a panic into an error.
+func (r *Router) safeSubscribe(ctx context.Context, p *procedure, in input, lastID string, send func(string, any) error) (err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			err = fmt.Errorf("panic in subscription %s: %v", p.path, v)
+		}
+	}()
+	err = p.subscribe(ctx, in, lastID, send)
+	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// lastEventIDFromInput reads the lastEventId the client merged into an
+// object input (httpSubscriptionLink after inactivity, wsLink on
+// resubscribe).
+func lastEventIDFromInput(raw []byte) string {
+	if len(raw) == 0 || raw[0] != '{' {
+		return ""
+	}
+	var v struct {
+		LastEventID *string `json:"lastEventId"`
+	}
+	if json.Unmarshal(raw, &v) != nil || v.LastEventID == nil {
+		return ""
+	}
+	return *v.LastEventID
+}

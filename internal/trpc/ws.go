@@ -1,0 +1,468 @@
+package trpc
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/coder/websocket"
+)
+
+// wsQueueSize is how many outgoing frames one connection may have queued
+// before its producers wait for the client to read.
+const wsQueueSize = 64
+
+// WebSocketHandler returns the handler for wsLink (createWSClient): mount it
+// at /ws. It checks Origin against Config.AllowedOrigins, waits for the
+// connectionParams message when the URL has connectionParams=1, answers
+// PING with PONG in order, and runs queries, mutations and subscriptions
+// concurrently, each connection with its own writer.
+func (r *Router) WebSocketHandler() http.Handler {
+	return http.HandlerFunc(r.serveWS)
+}
+
+// wsConn is one WebSocket connection.
+type wsConn struct {
+	r      *Router
+	ws     *websocket.Conn
+	ctx    context.Context
+	cancel context.CancelFunc
+	out    chan []byte
+	auth   *authState
+	done   chan struct{}
+
+	mu   sync.Mutex
+	subs map[string]*wsSub
+}
+
+// wsSub is one running subscription of a connection.
+type wsSub struct {
+	mu      sync.Mutex
+	stopped bool
+	cancel  context.CancelFunc
+}
+
+func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
+	r.mu.Lock()
+	closing := r.closing
+	r.mu.Unlock()
+	if closing {
+		r.writeTopLevel(w, Errorf(CodeServiceUnavailable, "Server is shutting down"))
+		return
+	}
+	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
+		OriginPatterns:     r.cfg.AllowedOrigins,
+		InsecureSkipVerify: slices.Contains(r.cfg.AllowedOrigins, "*"),
+	})
+	if err != nil {
+		return // Accept has answered (403 for a foreign Origin).
+	}
+	ws.SetReadLimit(r.cfg.MaxBodyBytes)
+	ctx, cancel := context.WithCancel(context.WithoutCancel(req.Context()))
+	c := &wsConn{
+		r: r, ws: ws, ctx: ctx, cancel: cancel,
+		out:  make(chan []byte, wsQueueSize),
+		auth: &authState{req: AuthRequest{Header: req.Header, Transport: TransportWebSocket}},
+		done: make(chan struct{}),
+		subs: map[string]*wsSub{},
+	}
+	r.mu.Lock()
+	r.wsConns[c] = struct{}{}
+	r.mu.Unlock()
+	if r.cfg.Observer != nil {
+		r.cfg.Observer.ConnOpened(TransportWebSocket)
+	}
+	defer func() {
+		c.stopAll()
+		cancel()
+		<-c.done
+		_ = ws.CloseNow()
+		r.mu.Lock()
+		delete(r.wsConns, c)
+		r.mu.Unlock()
+		if r.cfg.Observer != nil {
+			r.cfg.Observer.ConnClosed(TransportWebSocket)
+		}
+	}()
+	go c.writeLoop()
+	if req.URL.Query().Get("connectionParams") == "1" && !c.readConnectionParams() {
+		return
+	}
+	c.readLoop()
+}
+
+// writeLoop is the connection's only writer, so a slow client holds up
+// only its own calls.
+func (c *wsConn) writeLoop() {
+	defer close(c.done)
+	for {
+		select {
+		case <-c.ctx.Done():
+			return
+		case msg := <-c.out:
+			wctx, cancel := context.WithTimeout(c.ctx, c.r.cfg.WriteTimeout)
+			err := c.ws.Write(wctx, websocket.MessageText, msg)
+			cancel()
+			if err != nil {
+				c.cancel()
+				return
+			}
+		}
+	}
+}
+
+// send queues a frame, waiting while the queue is full.
+func (c *wsConn) send(msg []byte) bool {
+	select {
+	case c.out <- msg:
+		return true
+	case <-c.ctx.Done():
+		return false
+	}
+}
+
+// sendError sends an error for id (raw JSON id, or nil for id:null).
+func (c *wsConn) sendError(id json.RawMessage, path string, te *Error) {
+	b, err := c.r.cfg.Transformer.serialize(te.shape(path))
+	if err != nil {
+		return
+	}
+	c.send(frame(id, `"error":`+string(b)))
+}
+
+func frame(id json.RawMessage, body string) []byte {
+	if len(id) == 0 {
+		id = json.RawMessage("null")
+	}
+	return []byte(`{"id":` + string(id) + `,` + body + `}`)
+}
+
+func (c *wsConn) readConnectionParams() bool {
+	_, data, err := c.ws.Read(c.ctx)
+	if err != nil {
+		return false
+	}
+	var msg struct {
+		Method string          `json:"method"`
+		Data   json.RawMessage `json:"data"`
+	}
+	if json.Unmarshal(data, &msg) != nil || msg.Method != "connectionParams" {
+		c.fail(Errorf(CodeParseError, "Expected the connectionParams message first"))
+		return false
+	}
+	if len(msg.Data) > 0 && string(msg.Data) != "null" {
+		params, te := parseConnectionParams(msg.Data)
+		if te != nil {
+			c.fail(te)
+			return false
+		}
+		c.auth.req.ConnectionParams = params
+	}
+	return true
+}
+
+// fail sends a connection-level error and closes the connection.
+func (c *wsConn) fail(te *Error) {
+	c.sendError(nil, "", te)
+	c.flushAndClose(websocket.StatusPolicyViolation, te.message())
+}
+
+// flushAndClose waits briefly for queued frames, then closes.
+func (c *wsConn) flushAndClose(code websocket.StatusCode, reason string) {
+	deadline := time.NewTimer(time.Second)
+	defer deadline.Stop()
+	for len(c.out) > 0 {
+		select {
+		case <-deadline.C:
+			_ = c.ws.Close(code, reason)
+			return
+		case <-c.ctx.Done():
+			return
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+	_ = c.ws.Close(code, reason)
+}
+
+func (c *wsConn) readLoop() {
+	for {
+		typ, data, err := c.ws.Read(c.ctx)
+		if err != nil {
+			return
+		}
+		if typ != websocket.MessageText {
+			continue
+		}
+		switch string(data) {
+		case "PING":
+			c.send([]byte("PONG"))
+			continue
+		case "PONG":
+			continue
+		}
+		data = bytes.TrimSpace(data)
+		if len(data) > 0 && data[0] == '[' {
+			var msgs []json.RawMessage
+			if err := json.Unmarshal(data, &msgs); err != nil {
+				c.sendError(nil, "", Errorf(CodeParseError, "Malformed message"))
+				continue
+			}
+			if len(msgs) > c.r.cfg.MaxBatchSize {
+				for _, m := range msgs {
+					c.sendError(messageID(m), "", Errorf(CodeBadRequest, "Batch call exceeds maximum size"))
+				}
+				continue
+			}
+			for _, m := range msgs {
+				c.handle(m)
+			}
+			continue
+		}
+		c.handle(data)
+	}
+}
+
+// wsMessage is one client request.
+type wsMessage struct {
+	ID      json.RawMessage `json:"id"`
+	JSONRPC string          `json:"jsonrpc"`
+	Method  string          `json:"method"`
+	Params  struct {
+		Input       json.RawMessage `json:"input"`
+		Path        string          `json:"path"`
+		LastEventID *string         `json:"lastEventId"`
+	} `json:"params"`
+}
+
+func messageID(raw json.RawMessage) json.RawMessage {
+	var m struct {
+		ID json.RawMessage `json:"id"`
+	}
+	_ = json.Unmarshal(raw, &m)
+	if !validID(m.ID) {
+		return nil
+	}
+	return m.ID
+}
+
+func validID(id json.RawMessage) bool {
+	if len(id) == 0 {
+		return false
+	}
+	var v any
+	if json.Unmarshal(id, &v) != nil {
+		return false
+	}
+	switch v.(type) {
+	case string, float64:
+		return true
+	}
+	return false
+}
+
+// handle processes one request in arrival order; calls run in their own
+// goroutines, but registering and stopping subscriptions happens here so
+// that a stop always finds the subscription it names.
+func (c *wsConn) handle(raw json.RawMessage) {
+	var m wsMessage
+	if err := json.Unmarshal(raw, &m); err != nil {
+		c.sendError(messageID(raw), "", &Error{Code: CodeParseError, Message: "Malformed message", Err: err})
+		return
+	}
+	if m.Method == "connectionParams" {
+		return
+	}
+	if !validID(m.ID) {
+		c.sendError(nil, "", Errorf(CodeParseError, "`id` is required"))
+		return
+	}
+	id := m.ID
+	key := idKey(id)
+	prefix := ""
+	if m.JSONRPC != "" {
+		prefix = `"jsonrpc":"2.0",`
+	}
+	switch m.Method {
+	case "subscription.stop":
+		c.mu.Lock()
+		sub := c.subs[key]
+		delete(c.subs, key)
+		c.mu.Unlock()
+		if sub != nil {
+			sub.mu.Lock()
+			sub.stopped = true
+			sub.cancel()
+			sub.mu.Unlock()
+		}
+		c.send(frame(id, prefix+`"result":{"type":"stopped"}`))
+		return
+	case "query", "mutation", "subscription":
+	default:
+		c.sendError(id, "", Errorf(CodeMethodNotSupported, "Unknown method %q", m.Method))
+		return
+	}
+	path := m.Params.Path
+	p := c.r.procs[path]
+	if p == nil {
+		c.sendError(id, path, Errorf(CodeNotFound, "No procedure found on path %q", path))
+		return
+	}
+	if string(p.kind) != m.Method {
+		c.sendError(id, path, Errorf(CodeMethodNotSupported, "No %q-procedure on path %q", m.Method, path))
+		return
+	}
+	var in input
+	js, err := c.r.cfg.Transformer.deserialize(m.Params.Input)
+	if err != nil {
+		in.err = &Error{Code: CodeBadRequest, Message: "Invalid input: malformed " + string(c.r.cfg.Transformer), Err: err}
+	}
+	in.json = js
+	if p.kind != kindSubscription {
+		go c.runUnary(id, prefix, p, in)
+		return
+	}
+	c.mu.Lock()
+	if _, dup := c.subs[key]; dup {
+		c.mu.Unlock()
+		c.sendError(id, path, Errorf(CodeBadRequest, "Duplicate id %s", id))
+		return
+	}
+	sctx, cancel := context.WithCancel(c.ctx)
+	sub := &wsSub{cancel: cancel}
+	c.subs[key] = sub
+	c.mu.Unlock()
+	lastID := ""
+	if m.Params.LastEventID != nil {
+		lastID = *m.Params.LastEventID
+	} else {
+		lastID = lastEventIDFromInput(js)
+	}
+	go c.runSubscription(sctx, id, key, prefix, p, in, lastID, sub)
+}
+
+func idKey(id json.RawMessage) string {
+	var v any
+	_ = json.Unmarshal(id, &v)
+	return fmt.Sprintf("%T:%v", v, v)
+}
+
+func (c *wsConn) runUnary(id json.RawMessage, prefix string, p *procedure, in input) {
+	start := time.Now()
+	res := &result{path: p.path}
+	defer func() { c.r.observeCall(p.path, TransportWebSocket, res.err, start) }()
+	cctx, te := c.r.contextFor(c.ctx, c.auth, p)
+	if te != nil {
+		res.err = te
+	} else if out, err := c.r.safeCall(cctx, p, in); err != nil {
+		res.err = c.r.toError(p.path, err)
+	} else {
+		res.data, res.void = out, p.outType == voidType
+	}
+	if res.err == nil {
+		b, err := c.r.dataJSON(res)
+		if err == nil {
+			c.send(frame(id, prefix+`"result":{"type":"data","data":`+string(b)+`}`))
+			return
+		}
+		res.err = c.r.toError(p.path, err)
+	}
+	c.sendError(id, p.path, res.err)
+}
+
+// dataJSON serializes a result's data; undefined is sent as superjson's
+// undefined or, under JSON, omitted by the caller's null.
+func (r *Router) dataJSON(res *result) ([]byte, error) {
+	if res.void {
+		if r.cfg.Transformer == TransformerSuperJSON {
+			return []byte(`{"json":null,"meta":{"values":["undefined"],"v":1}}`), nil
+		}
+		return []byte("null"), nil
+	}
+	return r.cfg.Transformer.serialize(res.data)
+}
+
+type trackedData struct {
+	ID   string `json:"id"`
+	Data any    `json:"data"`
+}
+
+func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, prefix string, p *procedure, in input, lastID string, sub *wsSub) {
+	start := time.Now()
+	defer func() {
+		c.mu.Lock()
+		if c.subs[key] == sub {
+			delete(c.subs, key)
+		}
+		c.mu.Unlock()
+		sub.cancel()
+	}()
+	// emit sends a frame unless the client stopped the subscription.
+	emit := func(msg []byte) error {
+		sub.mu.Lock()
+		defer sub.mu.Unlock()
+		if sub.stopped || ctx.Err() != nil {
+			return context.Canceled
+		}
+		if !c.send(msg) {
+			return context.Canceled
+		}
+		return nil
+	}
+	cctx, te := c.r.contextFor(ctx, c.auth, p)
+	if te != nil {
+		c.r.observeCall(p.path, TransportWebSocket, te, start)
+		c.sendError(id, p.path, te)
+		return
+	}
+	if emit(frame(id, prefix+`"result":{"type":"started"}`)) != nil {
+		return
+	}
+	send := func(eid string, data any) error {
+		var b []byte
+		var err error
+		body := `"result":{"type":"data","data":`
+		if eid != "" {
+			b, err = c.r.cfg.Transformer.serialize(trackedData{ID: eid, Data: data})
+			idj, _ := json.Marshal(eid)
+			body = `"result":{"type":"data","id":` + string(idj) + `,"data":`
+		} else {
+			b, err = c.r.cfg.Transformer.serialize(data)
+		}
+		if err != nil {
+			return fmt.Errorf("encode event: %w", err)
+		}
+		return emit(frame(id, prefix+body+string(b)+`}`))
+	}
+	err := c.r.safeSubscribe(cctx, p, in, lastID, send)
+	sub.mu.Lock()
+	stopped := sub.stopped
+	sub.mu.Unlock()
+	if stopped || ctx.Err() != nil {
+		c.r.observeCall(p.path, TransportWebSocket, nil, start)
+		return // stopped by the client (already answered) or shutdown.
+	}
+	var e *Error
+	if err != nil && !errors.Is(err, context.Canceled) {
+		e = c.r.toError(p.path, err)
+		c.sendError(id, p.path, e)
+	}
+	c.r.observeCall(p.path, TransportWebSocket, e, start)
+	_ = emit(frame(id, prefix+`"result":{"type":"stopped"}`))
+}
+
+// stopAll cancels every subscription without telling the client, which
+// resubscribes on its next connection.
+func (c *wsConn) stopAll() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for k, s := range c.subs {
+		s.cancel()
+		delete(c.subs, k)
+	}
+}
