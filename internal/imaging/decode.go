@@ -1,0 +1,205 @@
+package imaging
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"image"
+	"image/draw"
+	"io"
+
+	// Registered decoders: the formats Decode accepts.
+	_ "image/gif"
+	_ "image/jpeg"
+	_ "image/png"
+
+	_ "golang.org/x/image/webp"
+)
+
+// Limits bounds what Decode accepts. The pixel limit is checked from the file header
+// before any pixel is decoded, so a small file that claims a huge size costs nothing.
+type Limits struct {
+	// MaxBytes is the largest file accepted, in bytes. Defaults to 30 MiB.
+	MaxBytes int64
+	// MaxPixels is the largest width×height accepted. Defaults to 40 megapixels (a decoded
+	// 40 MP image takes 160 MB as NRGBA).
+	MaxPixels int64
+	// MinLongestSide is the smallest accepted longest side, in pixels. Defaults to 500
+	// (Amazon's minimum).
+	MinLongestSide int
+}
+
+// DefaultLimits are the limits used when a field of Limits is zero.
+var DefaultLimits = Limits{MaxBytes: 30 << 20, MaxPixels: 40_000_000, MinLongestSide: 500}
+
+func (l Limits) withDefaults() Limits {
+	if l.MaxBytes <= 0 {
+		l.MaxBytes = DefaultLimits.MaxBytes
+	}
+	if l.MaxPixels <= 0 {
+		l.MaxPixels = DefaultLimits.MaxPixels
+	}
+	if l.MinLongestSide <= 0 {
+		l.MinLongestSide = DefaultLimits.MinLongestSide
+	}
+	return l
+}
+
+// Decode reads one image (JPEG, PNG, GIF first frame, WebP) from r within the limits,
+// applies the JPEG EXIF orientation and returns it as NRGBA with its format name
+// ("jpeg", "png", "gif", "webp"). Errors wrap ErrNotImage, ErrTruncated, ErrCorrupt,
+// ErrTooLarge or ErrTooSmall.
+func Decode(r io.Reader, lim Limits) (*image.NRGBA, string, error) {
+	lim = lim.withDefaults()
+	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
+	if err != nil {
+		return nil, "", fmt.Errorf("read image: %w", err)
+	}
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, "", fmt.Errorf("%w: file is over %d MB", ErrTooLarge, lim.MaxBytes>>20)
+	}
+	return DecodeBytes(data, lim)
+}
+
+// DecodeBytes is Decode for data already in memory.
+func DecodeBytes(data []byte, lim Limits) (*image.NRGBA, string, error) {
+	lim = lim.withDefaults()
+	if int64(len(data)) > lim.MaxBytes {
+		return nil, "", fmt.Errorf("%w: file is over %d MB", ErrTooLarge, lim.MaxBytes>>20)
+	}
+	if _, err := CheckHeader(data, lim); err != nil {
+		return nil, "", err
+	}
+	src, format, err := image.Decode(bytes.NewReader(data))
+	if err != nil {
+		return nil, "", classifyDecodeError(err)
+	}
+	img := toNRGBA(src)
+	if format == "jpeg" {
+		img = orient(img, jpegOrientation(data))
+	}
+	return img, format, nil
+}
+
+// Header is what CheckHeader learned from an image's header.
+type Header struct {
+	// Format is the format name: "jpeg", "png", "gif" or "webp".
+	Format string
+	// Width and Height are the stored size in pixels, before EXIF orientation.
+	Width, Height int
+}
+
+// CheckHeader reads only the image header and checks it against the limits. It lets an
+// API refuse a bad upload before decoding it. Errors are as for Decode.
+func CheckHeader(data []byte, lim Limits) (Header, error) {
+	lim = lim.withDefaults()
+	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
+	if err != nil {
+		return Header{}, classifyDecodeError(err)
+	}
+	h := Header{Format: format, Width: cfg.Width, Height: cfg.Height}
+	if cfg.Width <= 0 || cfg.Height <= 0 {
+		return h, fmt.Errorf("%w: header gives a size of %d×%d", ErrCorrupt, cfg.Width, cfg.Height)
+	}
+	if int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
+		return h, fmt.Errorf("%w: %d×%d pixels is over the limit of %.0f megapixels",
+			ErrTooLarge, cfg.Width, cfg.Height, float64(lim.MaxPixels)/1e6)
+	}
+	if max(cfg.Width, cfg.Height) < lim.MinLongestSide {
+		return h, fmt.Errorf("%w: %d×%d pixels; the longest side must be at least %d px",
+			ErrTooSmall, cfg.Width, cfg.Height, lim.MinLongestSide)
+	}
+	return h, nil
+}
+
+func classifyDecodeError(err error) error {
+	switch {
+	case errors.Is(err, image.ErrFormat):
+		return ErrNotImage
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return fmt.Errorf("%w: the data ends before the image does", ErrTruncated)
+	default:
+		return fmt.Errorf("%w: %v", ErrCorrupt, err)
+	}
+}
+
+// toNRGBA converts any decoded image to NRGBA, using fast paths for the types the
+// registered decoders return.
+func toNRGBA(src image.Image) *image.NRGBA {
+	b := src.Bounds()
+	switch s := src.(type) {
+	case *image.NRGBA:
+		if b.Min == (image.Point{}) {
+			return s
+		}
+	case *image.YCbCr:
+		// The standard library's YCbCr→RGBA path is fast; the result is opaque, so its
+		// bytes are also valid NRGBA.
+		rgba := image.NewRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		draw.Draw(rgba, rgba.Rect, s, b.Min, draw.Src)
+		return &image.NRGBA{Pix: rgba.Pix, Stride: rgba.Stride, Rect: rgba.Rect}
+	case *image.Gray:
+		dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		for y := 0; y < b.Dy(); y++ {
+			row := s.Pix[y*s.Stride : y*s.Stride+b.Dx()]
+			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*b.Dx()]
+			for x, v := range row {
+				out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = v, v, v, 255
+			}
+		}
+		return dst
+	case *image.Paletted:
+		dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		pal := make([][4]uint8, len(s.Palette))
+		for i, c := range s.Palette {
+			r, g, bl, a := c.RGBA()
+			pal[i] = unpremultiply(r, g, bl, a)
+		}
+		for y := 0; y < b.Dy(); y++ {
+			row := s.Pix[y*s.Stride : y*s.Stride+b.Dx()]
+			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*b.Dx()]
+			for x, v := range row {
+				if int(v) < len(pal) {
+					copy(out[4*x:4*x+4], pal[v][:])
+				}
+			}
+		}
+		return dst
+	case *image.RGBA:
+		dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+		for y := 0; y < b.Dy(); y++ {
+			in := s.Pix[(y)*s.Stride : y*s.Stride+4*b.Dx()]
+			out := dst.Pix[y*dst.Stride : y*dst.Stride+4*b.Dx()]
+			for i := 0; i < len(in); i += 4 {
+				p := unpremultiply8(in[i], in[i+1], in[i+2], in[i+3])
+				copy(out[i:i+4], p[:])
+			}
+		}
+		return dst
+	}
+	dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
+	draw.Draw(dst, dst.Rect, src, b.Min, draw.Src)
+	return dst
+}
+
+func unpremultiply(r, g, b, a uint32) [4]uint8 {
+	if a == 0 {
+		return [4]uint8{}
+	}
+	return [4]uint8{uint8(r * 0xffff / a >> 8), uint8(g * 0xffff / a >> 8), uint8(b * 0xffff / a >> 8), uint8(a >> 8)}
+}
+
+func unpremultiply8(r, g, b, a uint8) [4]uint8 {
+	switch a {
+	case 255:
+		return [4]uint8{r, g, b, 255}
+	case 0:
+		return [4]uint8{}
+	}
+	return [4]uint8{
+		uint8(min(255, int(r)*255/int(a))),
+		uint8(min(255, int(g)*255/int(a))),
+		uint8(min(255, int(b)*255/int(a))),
+		a,
+	}
+}
