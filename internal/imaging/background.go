@@ -116,9 +116,9 @@ func estimateBackground(wi *workImage) (*bgModel, error) {
 		pixels func(pos, depth int) int // index of the work pixel
 	}
 	sides := [4]side{
-		{w, func(p, d int) int { return d*w + p }},         // top
-		{w, func(p, d int) int { return (h-1-d)*w + p }},   // bottom
-		{h, func(p, d int) int { return p*w + d }},         // left
+		{w, func(p, d int) int { return d*w + p }},           // top
+		{w, func(p, d int) int { return (h-1-d)*w + p }},     // bottom
+		{h, func(p, d int) int { return p*w + d }},           // left
 		{h, func(p, d int) int { return p*w + (w - 1 - d) }}, // right
 	}
 	var all []lab

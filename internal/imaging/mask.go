@@ -13,7 +13,7 @@ const (
 // floodBackground marks as background every work pixel reachable from the border through
 // backdrop-coloured pixels, or through soft shadow: pixels darker than the backdrop, of
 // the same hue, with no sharp edge. Product outlines are sharp, so the flood stops there
-// even when a product is grey like its shadow. A region taken as shadow whose outline
+// even when a product is grey like its shadow. A region taken as shadow that is
 // mostly walled in by product outline is a product face that merely touches a shadow
 // of its own colour, and is given back to the product. It returns the mask and the
 // distance of every pixel to the backdrop model.
