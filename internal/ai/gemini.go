@@ -50,7 +50,7 @@ type geminiRequest struct {
 }
 
 type geminiContent struct {
-	Role  string           `json:"role"`
+	Role  string          `json:"role"`
 	Parts []geminiReqPart `json:"parts"`
 }
 
