@@ -35,18 +35,32 @@ type Set[T comparable] map[T]struct{}
 // plain object under JSON. Use an ordinary Go map for a plain object in both.
 type Map[K comparable, V any] map[K]V
 
+// UnmarshalJSON reads a Set from a JSON array (how both transformers send
+// a set).
+func (s *Set[T]) UnmarshalJSON(b []byte) error {
+	var vals []T
+	if err := json.Unmarshal(b, &vals); err != nil {
+		return fmt.Errorf("decode set: %w", err)
+	}
+	*s = make(Set[T], len(vals))
+	for _, v := range vals {
+		(*s)[v] = struct{}{}
+	}
+	return nil
+}
+
 func (Set[T]) superjsonKind() string    { return "set" }
 func (Map[K, V]) superjsonKind() string { return "map" }
 
 type superjsonKinded interface{ superjsonKind() string }
 
 var (
-	timeType        = reflect.TypeFor[time.Time]()
-	bigIntType      = reflect.TypeFor[big.Int]()
-	rawMessageType  = reflect.TypeFor[json.RawMessage]()
-	jsonMarshaler   = reflect.TypeFor[json.Marshaler]()
-	textMarshaler   = reflect.TypeFor[encoding.TextMarshaler]()
-	kindedType      = reflect.TypeFor[superjsonKinded]()
+	timeType       = reflect.TypeFor[time.Time]()
+	bigIntType     = reflect.TypeFor[big.Int]()
+	rawMessageType = reflect.TypeFor[json.RawMessage]()
+	jsonMarshaler  = reflect.TypeFor[json.Marshaler]()
+	textMarshaler  = reflect.TypeFor[encoding.TextMarshaler]()
+	kindedType     = reflect.TypeFor[superjsonKinded]()
 )
 
 // encoder writes a Go value as JSON, and under superjson collects the type

@@ -1,0 +1,243 @@
+package trpc
+
+import (
+	"bufio"
+	"encoding/json"
+	"fmt"
+	"io"
+	"reflect"
+	"regexp"
+	"sort"
+	"strings"
+)
+
+// TypeScriptTyper is implemented by types that name their own TypeScript
+// type, such as a string enum returning `"draft" | "ready"`.
+type TypeScriptTyper interface {
+	TypeScriptType() string
+}
+
+var typeScriptTyper = reflect.TypeFor[TypeScriptTyper]()
+
+// WriteTypeScript writes a TypeScript module that exports AppRouter, the
+// type of r built from @trpc/server's published types, so that
+// createTRPCClient<AppRouter> types every procedure's input and output. It
+// also exports an interface per named Go struct and ErrorShape (the default
+// shape plus data.fieldErrors).
+//
+// Types follow encoding/json: json tags name fields, omitempty/omitzero
+// make them optional, pointers add "| null", []byte is a base64 string and
+// a TypeScriptTyper names its own type. time.Time is Date under superjson
+// and string under JSON; big.Int is bigint / number; Map and Set are Map
+// and Set / a Record and an array; Void is void; FormData and Blob are the
+// browser's FormData and Blob. A subscription's output is an
+// AsyncIterable of tracked events, so onData receives {id, data}.
+func WriteTypeScript(w io.Writer, r *Router) error {
+	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{}}
+	tree := map[string]any{}
+	for _, path := range r.paths() {
+		p := r.procs[path]
+		in, out := g.typ(p.inType), g.typ(p.outType)
+		var proc string
+		switch p.kind {
+		case kindQuery:
+			proc = fmt.Sprintf("TRPCQueryProcedure<{ input: %s; output: %s; meta: object }>", in, out)
+		case kindMutation:
+			proc = fmt.Sprintf("TRPCMutationProcedure<{ input: %s; output: %s; meta: object }>", in, out)
+		default:
+			proc = fmt.Sprintf("TRPCSubscriptionProcedure<{ input: %s; output: AsyncIterable<TrackedEnvelope<%s>, void, any>; meta: object }>", in, out)
+		}
+		node := tree
+		segs := strings.Split(path, ".")
+		for _, s := range segs[:len(segs)-1] {
+			child, ok := node[s].(map[string]any)
+			if !ok {
+				if _, isProc := node[s]; isProc {
+					return fmt.Errorf("write typescript: %s is both a procedure and a namespace", s)
+				}
+				child = map[string]any{}
+				node[s] = child
+			}
+			node = child
+		}
+		if _, taken := node[segs[len(segs)-1]]; taken {
+			return fmt.Errorf("write typescript: %s is both a procedure and a namespace", path)
+		}
+		node[segs[len(segs)-1]] = proc
+	}
+	bw := bufio.NewWriter(w)
+	fmt.Fprintf(bw, "// Code generated from the Go tRPC router (transformer: %s). DO NOT EDIT.\n\n", r.cfg.Transformer)
+	bw.WriteString("import type {\n  TRPCBuiltRouter,\n  TRPCDefaultErrorShape,\n  TRPCMutationProcedure,\n  TRPCQueryProcedure,\n  TRPCSubscriptionProcedure,\n  TrackedEnvelope,\n} from '@trpc/server';\n\n")
+	bw.WriteString("/** The error shape: tRPC's default plus the field messages of a failed validation. */\n")
+	bw.WriteString("export interface ErrorShape extends TRPCDefaultErrorShape {\n  data: TRPCDefaultErrorShape['data'] & { fieldErrors?: Record<string, string> };\n}\n\n")
+	bw.WriteString("/** The Go router's type, for createTRPCClient<AppRouter>. */\n")
+	fmt.Fprintf(bw, "export type AppRouter = TRPCBuiltRouter<\n  { ctx: object; meta: object; errorShape: ErrorShape; transformer: %t },\n  ", g.super)
+	writeTree(bw, tree, "  ")
+	bw.WriteString("\n>;\n")
+	for _, d := range g.defs {
+		bw.WriteString("\n" + d + "\n")
+	}
+	if err := bw.Flush(); err != nil {
+		return fmt.Errorf("write typescript: %w", err)
+	}
+	return nil
+}
+
+func writeTree(w *bufio.Writer, node map[string]any, indent string) {
+	keys := make([]string, 0, len(node))
+	for k := range node {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	w.WriteString("{\n")
+	for _, k := range keys {
+		w.WriteString(indent + "  " + tsKey(k) + ": ")
+		switch v := node[k].(type) {
+		case string:
+			w.WriteString(v)
+		case map[string]any:
+			writeTree(w, v, indent+"  ")
+		}
+		w.WriteString(";\n")
+	}
+	w.WriteString(indent + "}")
+}
+
+var tsIdent = regexp.MustCompile(`^[A-Za-z_$][A-Za-z0-9_$]*$`)
+
+func tsKey(k string) string {
+	if tsIdent.MatchString(k) {
+		return k
+	}
+	b, _ := json.Marshal(k)
+	return string(b)
+}
+
+// tsGen maps Go types to TypeScript, collecting named struct types as
+// interfaces.
+type tsGen struct {
+	super bool
+	names map[reflect.Type]string
+	taken map[string]bool
+	defs  []string
+}
+
+var nonIdent = regexp.MustCompile(`[^A-Za-z0-9_]+`)
+
+func (g *tsGen) typ(t reflect.Type) string {
+	if t.Implements(typeScriptTyper) && t.Kind() != reflect.Interface {
+		return reflect.Zero(t).Interface().(TypeScriptTyper).TypeScriptType()
+	}
+	switch t {
+	case timeType:
+		if g.super {
+			return "Date"
+		}
+		return "string"
+	case bigIntType:
+		if g.super {
+			return "bigint"
+		}
+		return "number"
+	case rawMessageType:
+		return "unknown"
+	case voidType:
+		return "void"
+	case formDataType:
+		return "FormData"
+	case blobType:
+		return "Blob"
+	}
+	if t.Kind() == reflect.Map && t.Implements(kindedType) {
+		kind := reflect.Zero(t).Interface().(superjsonKinded).superjsonKind()
+		switch {
+		case kind == "set" && g.super:
+			return "Set<" + g.typ(t.Key()) + ">"
+		case kind == "set":
+			return arrayOf(g.typ(t.Key()))
+		case g.super:
+			return "Map<" + g.typ(t.Key()) + ", " + g.typ(t.Elem()) + ">"
+		default:
+			return "Record<string, " + g.typ(t.Elem()) + ">"
+		}
+	}
+	if t.Kind() != reflect.Pointer && t.Kind() != reflect.Interface {
+		if t.Implements(jsonMarshaler) || reflect.PointerTo(t).Implements(jsonMarshaler) {
+			return "unknown"
+		}
+		if t.Implements(textMarshaler) || reflect.PointerTo(t).Implements(textMarshaler) {
+			return "string"
+		}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return g.typ(t.Elem()) + " | null"
+	case reflect.Bool:
+		return "boolean"
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64,
+		reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr,
+		reflect.Float32, reflect.Float64:
+		return "number"
+	case reflect.String:
+		return "string"
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return "string"
+		}
+		return arrayOf(g.typ(t.Elem()))
+	case reflect.Array:
+		return arrayOf(g.typ(t.Elem()))
+	case reflect.Map:
+		return "Record<string, " + g.typ(t.Elem()) + ">"
+	case reflect.Struct:
+		if t.Name() == "" {
+			return g.structBody(t, "")
+		}
+		return g.named(t)
+	default:
+		return "unknown"
+	}
+}
+
+func arrayOf(elem string) string {
+	if strings.ContainsAny(elem, " |&") {
+		return "Array<" + elem + ">"
+	}
+	return elem + "[]"
+}
+
+func (g *tsGen) named(t reflect.Type) string {
+	if n, ok := g.names[t]; ok {
+		return n
+	}
+	base := nonIdent.ReplaceAllString(t.Name(), "_")
+	base = strings.Trim(base, "_")
+	name := base
+	for i := 2; g.taken[name]; i++ {
+		name = fmt.Sprintf("%s%d", base, i)
+	}
+	g.taken[name] = true
+	g.names[t] = name
+	idx := len(g.defs)
+	g.defs = append(g.defs, "")
+	g.defs[idx] = "export interface " + name + " " + g.structBody(t, "")
+	return name
+}
+
+func (g *tsGen) structBody(t reflect.Type, indent string) string {
+	var b strings.Builder
+	b.WriteString("{\n")
+	for _, f := range structFields(t) {
+		opt := ""
+		if f.omitEmpty || f.omitZero {
+			opt = "?"
+		}
+		ft := g.typ(f.typ)
+		if f.quoted {
+			ft = "string"
+		}
+		fmt.Fprintf(&b, "%s  %s%s: %s;\n", indent, tsKey(f.name), opt, ft)
+	}
+	b.WriteString(indent + "}")
+	return b.String()
+}
