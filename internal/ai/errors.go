@@ -72,13 +72,11 @@ type Error struct {
 	Err error
 }
 
-// Error returns "provider: message (status code)".
+// Error returns the message followed by the provider, status, code and
+// retry delay: "openai is rate limiting requests: … (openai, HTTP 429,
+// rate_limit_exceeded, retry in 12s)".
 func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString(e.Provider)
-	b.WriteString(": ")
-	b.WriteString(e.Message)
-	var detail []string
+	detail := []string{e.Provider}
 	if e.Status != 0 {
 		detail = append(detail, fmt.Sprintf("HTTP %d", e.Status))
 	}
@@ -88,10 +86,7 @@ func (e *Error) Error() string {
 	if e.Class == RateLimited {
 		detail = append(detail, "retry in "+e.RetryAfter.String())
 	}
-	if len(detail) > 0 {
-		b.WriteString(" (" + strings.Join(detail, ", ") + ")")
-	}
-	return b.String()
+	return e.Message + " (" + strings.Join(detail, ", ") + ")"
 }
 
 // Unwrap returns the underlying cause, so errors.Is(err, context.Canceled)

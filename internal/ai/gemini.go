@@ -239,7 +239,10 @@ func (c *Gemini) parse(r *response) (*Result, error) {
 	}
 	res.Text = strings.Join(texts, "\n")
 	if res.Image == nil {
-		code := orDefault(finish, "NO_IMAGE")
+		code := finish
+		if code == "" || code == "STOP" {
+			code = "NO_IMAGE"
+		}
 		msg, ok := imageFinishReasons[finish]
 		if !ok {
 			msg = "gemini answered without an image"

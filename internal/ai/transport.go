@@ -98,7 +98,7 @@ func (t *transport) redact(s string) string {
 	if t.key != "" {
 		s = strings.ReplaceAll(s, t.key, "[redacted]")
 	}
-	return maskedKey.ReplaceAllString(s, "sk-***")
+	return maskedKey.ReplaceAllString(s, "[redacted]")
 }
 
 // providerMessage makes a provider's own error text safe to show: key
