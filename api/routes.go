@@ -8,4 +8,5 @@ import (
 func addRoutes(e *echo.Echo, deps Deps) {
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(deps.ReadyFunc))
+	e.GET("/metrics", echo.WrapHandler(deps.Metrics.Handler()))
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/telemetry"
 )
 
 // Deps is everything the HTTP server needs. NewServer takes it whole so that tests can
@@ -24,6 +25,8 @@ type Deps struct {
 	// ReadyFunc reports whether the instance can serve traffic (database reachable,
 	// migrations current, LISTEN connection up). Required.
 	ReadyFunc func(ctx context.Context) error
+	// Metrics is the Prometheus registry served on /metrics. Required.
+	Metrics *telemetry.Metrics
 }
 
 // NewServer returns packshot's HTTP handler with every route of routes.go.
@@ -32,6 +35,7 @@ func NewServer(deps Deps) http.Handler {
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = problemErrorHandler(deps.Logger)
+	e.Use(metricsMiddleware(deps.Metrics))
 	addRoutes(e, deps)
 	return e
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/telemetry"
 )
 
 // cmdServe runs the HTTP API and, unless -no-worker, the job dispatcher, until ctx ends
@@ -41,10 +42,12 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	defer d.Close()
 
+	metrics := telemetry.New()
 	handler := api.NewServer(api.Deps{
 		Logger:    logger,
 		Store:     d.Store,
 		ReadyFunc: readiness(d),
+		Metrics:   metrics,
 	})
 
 	ln, err := net.Listen("tcp", cfg.Addr)
