@@ -74,7 +74,7 @@ func TestServeEmbeddedDatabase(t *testing.T) {
 	pidFile := filepath.Join(dataDir, "pg", "data", "postmaster.pid")
 
 	base, stop := startServe(t, env)
-	for _, path := range []string{"/healthz", "/readyz"} {
+	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		if code := getStatus(t, base+path); code != http.StatusOK {
 			t.Fatalf("GET %s = %d; want 200", path, code)
 		}
