@@ -1,0 +1,175 @@
+package api
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/packshot/packshot/internal/auth"
+	"github.com/packshot/packshot/internal/pack"
+	"github.com/packshot/packshot/internal/realtime"
+	"github.com/packshot/packshot/internal/trpc"
+)
+
+// onUpdateInput is the input of project.onUpdate.
+type onUpdateInput struct {
+	ID string `json:"id"`
+}
+
+// Validate refuses an id that is not a UUID.
+func (in onUpdateInput) Validate() error {
+	_, err := pack.ParseID(in.ID)
+	return err
+}
+
+// registerSubscriptions registers the realtime subscriptions on r:
+//
+//   - project.onUpdate {id}: the project's snapshot now (or, resuming with lastEventId =
+//     a version, only if it is newer), then every newer one and progress overlays in
+//     between. Event ids are versions; an overlay repeats its version's id. Someone
+//     else's project (or an unknown one) fails with NOT_FOUND.
+//   - project.onListUpdate {}: the caller's recent projects as list items, then every
+//     change of any of their projects.
+//
+// Both need an authenticated caller (auth.UserFrom); the service role may watch any
+// project.
+func registerSubscriptions(r *trpc.Router, rt *realtime.Broker) {
+	trpc.Subscription(r, "project.onUpdate", func(ctx context.Context, in onUpdateInput, lastEventID string, send func(trpc.Event[pack.Snapshot]) error) error {
+		user, ok := auth.UserFrom(ctx)
+		if !ok {
+			return trpc.Errorf(trpc.CodeUnauthorized, "Unauthorized")
+		}
+		id, err := pack.ParseID(in.ID)
+		if err != nil {
+			return err
+		}
+		return watchProject(ctx, rt, id, user, lastEventID, send)
+	})
+	trpc.Subscription(r, "project.onListUpdate", func(ctx context.Context, _ trpc.Void, _ string, send func(trpc.Event[pack.Summary]) error) error {
+		user, ok := auth.UserFrom(ctx)
+		if !ok {
+			return trpc.Errorf(trpc.CodeUnauthorized, "Unauthorized")
+		}
+		return watchList(ctx, rt, user.ID, send)
+	})
+}
+
+// watchProject sends a project's states until ctx ends. The first state is skipped when
+// the client already has its version (lastEventID); later ones are new by construction.
+func watchProject(ctx context.Context, rt *realtime.Broker, id uuid.UUID, user auth.User, lastEventID string, send func(trpc.Event[pack.Snapshot]) error) error {
+	seen, err := strconv.ParseInt(lastEventID, 10, 64)
+	if err != nil {
+		seen = 0 // no id, or not one of ours: send the current state
+	}
+	sub := rt.SubscribeProject(id)
+	defer sub.Close()
+	first := true
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-sub.C():
+		}
+		snap, ok, err := sub.Next()
+		if err != nil {
+			return trpc.Errorf(trpc.CodeNotFound, "project not found")
+		}
+		if !ok {
+			continue
+		}
+		if snap.UserID != user.ID && !user.IsAdmin() {
+			return trpc.Errorf(trpc.CodeNotFound, "project not found")
+		}
+		if first {
+			first = false
+			if snap.Version <= seen {
+				continue
+			}
+		}
+		data, ok := snap.Data.(pack.Snapshot)
+		if !ok {
+			continue
+		}
+		if err := send(trpc.Event[pack.Snapshot]{ID: strconv.FormatInt(snap.Version, 10), Data: data}); err != nil {
+			return err
+		}
+	}
+}
+
+// watchList sends the list items of a user's changed projects until ctx ends.
+func watchList(ctx context.Context, rt *realtime.Broker, userID string, send func(trpc.Event[pack.Summary]) error) error {
+	sub := rt.SubscribeUser(userID)
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-sub.C():
+		}
+		for _, snap := range sub.NextAll() {
+			item, ok := snap.Summary.(pack.Summary)
+			if !ok {
+				continue
+			}
+			if err := send(trpc.Event[pack.Summary]{Data: item}); err != nil {
+				return err
+			}
+		}
+	}
+}
+
+// RealtimeHubConfig returns the hub configuration that serves the pack's snapshots:
+// loads through svc, summaries for list subscribers, and progress overlays on image
+// slots. cmd/packshot passes it to realtime.New.
+func RealtimeHubConfig(svc *pack.Service) realtime.HubConfig {
+	return realtime.HubConfig{
+		LoadFunc: func(ctx context.Context, id uuid.UUID) (realtime.Snapshot, error) {
+			s, err := svc.Snapshot(ctx, id)
+			if err != nil {
+				return realtime.Snapshot{}, err
+			}
+			return realtime.Snapshot{ProjectID: s.ID, UserID: s.UserID, Version: s.Version, Data: s}, nil
+		},
+		SummaryFunc: func(ctx context.Context, id uuid.UUID) (any, error) {
+			return svc.Summary(ctx, id)
+		},
+		ApplyProgressFunc: applyProgress,
+	}
+}
+
+// applyProgress returns a copy of a pack.Snapshot with the jobs' in-memory progress on
+// the slots still running them, and the project's progress raised to match (each slot
+// weighs the same, as in the pack's own aggregate). Progress never goes backwards.
+func applyProgress(data any, progress []realtime.Progress) any {
+	s, ok := data.(pack.Snapshot)
+	if !ok || len(progress) == 0 {
+		return data
+	}
+	byJob := make(map[uuid.UUID]realtime.Progress, len(progress))
+	for _, p := range progress {
+		byJob[p.JobID] = p
+	}
+	images := make([]pack.ImageSlot, len(s.Images))
+	copy(images, s.Images)
+	jobs, gained := 0, 0
+	for i := range images {
+		slot := &images[i]
+		if slot.JobID == nil {
+			continue
+		}
+		jobs++
+		p, ok := byJob[*slot.JobID]
+		if !ok || slot.Status != pack.JobProcessing || p.Progress <= slot.Progress {
+			continue
+		}
+		next := min(p.Progress, 99)
+		gained += next - slot.Progress
+		slot.Progress, slot.Stage = next, p.Stage
+	}
+	s.Images = images
+	if jobs > 0 && gained > 0 {
+		s.Progress = min(s.Progress+gained/jobs, 99)
+	}
+	return s
+}

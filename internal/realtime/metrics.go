@@ -1,0 +1,70 @@
+package realtime
+
+import "time"
+
+// Metrics receives the package's measurements, for a metrics system to export. Every
+// field is optional. The functions are called on hot paths: they must be fast and safe
+// for concurrent use.
+type Metrics struct {
+	// ListenerUpFunc is told when the LISTEN connection comes up (true) or goes down
+	// (false).
+	ListenerUpFunc func(up bool)
+	// ReconnectsFunc counts reconnects of the LISTEN connection (each followed by a
+	// resync).
+	ReconnectsFunc func()
+	// SubscribersFunc is told the number of open subscriptions whenever it changes.
+	SubscribersFunc func(n int)
+	// DoorbellsSentFunc counts doorbells (and progress messages) this instance sent, per
+	// flush.
+	DoorbellsSentFunc func(n int)
+	// DoorbellsReceivedFunc counts doorbells (and progress messages) the listener
+	// received, per notification.
+	DoorbellsReceivedFunc func(n int)
+	// SnapshotLoadsFunc counts snapshot loads, each serving every subscriber of a project.
+	SnapshotLoadsFunc func()
+	// FanoutLagFunc observes the time from a doorbell's publication to its snapshot being
+	// offered to every subscriber of the project.
+	FanoutLagFunc func(d time.Duration)
+}
+
+func (m *Metrics) listenerUp(up bool) {
+	if m != nil && m.ListenerUpFunc != nil {
+		m.ListenerUpFunc(up)
+	}
+}
+
+func (m *Metrics) reconnect() {
+	if m != nil && m.ReconnectsFunc != nil {
+		m.ReconnectsFunc()
+	}
+}
+
+func (m *Metrics) subscribers(n int) {
+	if m != nil && m.SubscribersFunc != nil {
+		m.SubscribersFunc(n)
+	}
+}
+
+func (m *Metrics) sent(n int) {
+	if m != nil && m.DoorbellsSentFunc != nil {
+		m.DoorbellsSentFunc(n)
+	}
+}
+
+func (m *Metrics) received(n int) {
+	if m != nil && m.DoorbellsReceivedFunc != nil {
+		m.DoorbellsReceivedFunc(n)
+	}
+}
+
+func (m *Metrics) load() {
+	if m != nil && m.SnapshotLoadsFunc != nil {
+		m.SnapshotLoadsFunc()
+	}
+}
+
+func (m *Metrics) fanoutLag(since time.Time) {
+	if m != nil && m.FanoutLagFunc != nil && !since.IsZero() {
+		m.FanoutLagFunc(time.Since(since))
+	}
+}
