@@ -1,0 +1,151 @@
+// The tRPC client: queries and mutations over httpBatchLink (uploads over
+// httpLink, since FormData cannot be batched), subscriptions over the
+// WebSocket, or Server-Sent Events when the WebSocket cannot connect. The
+// Connection in live.ts decides which of the two clients is current.
+
+import {
+  TRPCClientError,
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  isNonJsonSerializable,
+  splitLink,
+  wsLink,
+  type TRPCClient,
+  type TRPCLink,
+} from '@trpc/client';
+import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import type { AppRouter } from './generated/router';
+
+/** Client is a typed tRPC client for the packshot router. */
+export type Client = TRPCClient<AppRouter>;
+/** Outputs maps each procedure to its output type. */
+export type Outputs = inferRouterOutputs<AppRouter>;
+/** Inputs maps each procedure to its input type. */
+export type Inputs = inferRouterInputs<AppRouter>;
+
+/** Project is the full live state of one project. */
+export type Project = Outputs['project']['get'];
+/** Slot is one image type's card on the project page. */
+export type Slot = Project['images'][number];
+/** Summary is one row of the projects list. */
+export type Summary = Outputs['project']['list']['items'][number];
+/** Job is one row of job_queue as the API shows it. */
+export type Job = Outputs['job']['get'];
+
+/** AppError is what the UI shows for a failed call. */
+export type AppError = TRPCClientError<AppRouter>;
+
+/** tokenSource returns the bearer token of the signed-in user. */
+export type TokenSource = () => string | null;
+
+function httpChain(token: TokenSource): TRPCLink<AppRouter> {
+  const headers = () => {
+    const t = token();
+    return t ? { authorization: `Bearer ${t}` } : {};
+  };
+  return splitLink({
+    condition: (op) => isNonJsonSerializable(op.input),
+    true: httpLink({ url: '/trpc', headers }),
+    false: httpBatchLink({ url: '/trpc', headers, maxURLLength: 4000 }),
+  });
+}
+
+/** wsURL is the WebSocket endpoint on the page's own host. */
+export function wsURL(): string {
+  const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
+  return `${proto}//${location.host}/ws`;
+}
+
+/** WSHandle is a WebSocket-backed client and its socket manager. */
+export interface WSHandle {
+  client: Client;
+  ws: ReturnType<typeof createWSClient>;
+}
+
+/** newWSClient connects the WebSocket and returns a client sending subscriptions over it. */
+export function newWSClient(token: TokenSource, retryDelayMs: (attempt: number) => number): WSHandle {
+  const ws = createWSClient({
+    url: wsURL(),
+    connectionParams: () => ({ token: token() ?? '' }),
+    retryDelayMs,
+    keepAlive: { enabled: true, intervalMs: 10_000, pongTimeoutMs: 4_000 },
+  });
+  const client = createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: wsLink<AppRouter>({ client: ws }),
+        false: httpChain(token),
+      }),
+    ],
+  });
+  return { client, ws };
+}
+
+/** newSSEClient returns a client sending subscriptions as Server-Sent Events. */
+export function newSSEClient(token: TokenSource): Client {
+  return createTRPCClient<AppRouter>({
+    links: [
+      splitLink({
+        condition: (op) => op.type === 'subscription',
+        true: httpSubscriptionLink({
+          url: '/trpc',
+          connectionParams: () => ({ token: token() ?? '' }),
+        }),
+        false: httpChain(token),
+      }),
+    ],
+  });
+}
+
+/** newHTTPClient returns a client with no subscriptions (they fail). */
+export function newHTTPClient(token: TokenSource): Client {
+  return createTRPCClient<AppRouter>({ links: [httpChain(token)] });
+}
+
+/** errorCode returns the tRPC error key (NOT_FOUND, BAD_REQUEST, …) of err, if any. */
+export function errorCode(err: unknown): string | null {
+  if (err instanceof TRPCClientError) {
+    const data = err.data as { code?: string } | undefined;
+    return data?.code ?? null;
+  }
+  return null;
+}
+
+/** fieldErrors returns the per-field messages of a failed validation. */
+export function fieldErrors(err: unknown): Record<string, string> {
+  if (err instanceof TRPCClientError) {
+    const data = err.data as { fieldErrors?: Record<string, string> } | undefined;
+    return data?.fieldErrors ?? {};
+  }
+  return {};
+}
+
+/** errorMessage returns a message fit for a person. */
+export function errorMessage(err: unknown): string {
+  if (err instanceof TRPCClientError) {
+    if (err.message && !/^[A-Z_]+$/.test(err.message)) return err.message;
+    switch (errorCode(err)) {
+      case 'NOT_FOUND':
+        return 'Not found.';
+      case 'UNAUTHORIZED':
+        return 'Your session has ended. Sign in again.';
+      case 'TOO_MANY_REQUESTS':
+        return 'Too many requests; try again in a moment.';
+    }
+    return err.message || 'The server could not do that.';
+  }
+  if (err instanceof Error) return err.message;
+  return String(err);
+}
+
+/**
+ * eventData returns the payload of a tracked subscription event. At run time
+ * the client hands over {id, data}; the type may say either shape.
+ */
+export function eventData<T>(ev: readonly [unknown, T, unknown] | { id: string; data: T }): T {
+  return Array.isArray(ev) ? ev[1] : (ev as { data: T }).data;
+}

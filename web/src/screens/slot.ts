@@ -1,0 +1,185 @@
+// One card on the project page: an image type's live progress, the finished
+// image with its compliance verdict, and the retry / regenerate actions.
+
+import { errorMessage, type Slot } from '../api';
+import { announce, formatBytes, formatUsd, h, icons, newKey, replace, svgIcon } from '../dom';
+import { badge, marketplaceLabel, progressBar, setProgress } from './shared';
+
+/** typeInfo names and explains each image type. */
+export const typeInfo: Record<string, { title: string; about: string }> = {
+  main: { title: 'Main image', about: 'The product alone on pure white.' },
+  lifestyle: { title: 'Lifestyle', about: 'The product in a real-looking scene.' },
+  infographic: { title: 'Infographic', about: 'Your title and features as callouts.' },
+  dimensions: { title: 'Dimensions', about: 'The product with its measurements.' },
+  detail: { title: 'Detail close-up', about: 'A crop that shows materials and finish.' },
+  custom: { title: 'Custom', about: 'From your own prompt.' },
+};
+
+/** SlotActions are the calls a card makes; the page supplies them. */
+export interface SlotActions {
+  retry(jobId: string): Promise<void>;
+  regenerate(type: string, prompt: string, idempotencyKey: string): Promise<void>;
+}
+
+/** SlotCard is a card that updates in place as snapshots arrive. */
+export class SlotCard {
+  readonly el: HTMLElement;
+  private readonly type: string;
+  private readonly actions: SlotActions;
+  private readonly statusEl = h('span', { class: 'slot-badge' });
+  private readonly media = h('div', { class: 'slot-media' });
+  private readonly progressWrap = h('div', { class: 'slot-progress' });
+  private readonly bar: HTMLElement;
+  private readonly stage = h('span', { class: 'slot-stage' });
+  private readonly pct = h('span', { class: 'slot-pct' });
+  private readonly errorEl = h('p', { class: 'slot-error', role: 'alert', hidden: true });
+  private readonly compliance = h('div', { class: 'compliance' });
+  private readonly meta = h('p', { class: 'slot-meta' });
+  private readonly buttons = h('div', { class: 'slot-actions' });
+  private readonly regenForm: HTMLFormElement;
+  private readonly prompt: HTMLTextAreaElement;
+  private readonly actionError = h('p', { class: 'field-error', role: 'alert', hidden: true });
+  private shownImageId: string | null = null;
+  private busy = false;
+  private last: Slot | null = null;
+  private marketplace = 'amazon';
+  private canGenerate = false;
+
+  constructor(type: string, actions: SlotActions) {
+    this.type = type;
+    this.actions = actions;
+    const info = typeInfo[type] ?? { title: type, about: '' };
+    const titleId = `slot-${type}-title`;
+    this.bar = progressBar(`${info.title} progress`, 0);
+    this.progressWrap.append(this.bar, h('div', { class: 'slot-progress-text' }, this.stage, this.pct));
+    this.prompt = h('textarea', { id: `prompt-${type}`, rows: 3, maxlength: 1000, placeholder: 'e.g. on a marble kitchen counter, morning light' });
+    const submit = h('button', { class: 'btn btn-primary btn-sm', type: 'submit' }, 'Generate');
+    this.regenForm = h('form', { class: 'regen', hidden: true },
+      h('label', { for: this.prompt.id }, `Custom prompt for the ${info.title.toLowerCase()}`),
+      this.prompt,
+      h('div', { class: 'regen-actions' },
+        h('button', { class: 'btn btn-ghost btn-sm', type: 'button', onclick: () => this.closeRegen() }, 'Cancel'),
+        submit,
+      ),
+    );
+    this.regenForm.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const text = this.prompt.value.trim();
+      submit.disabled = true;
+      await this.run(() => this.actions.regenerate(this.type, text, newKey()));
+      submit.disabled = false;
+      if (this.actionError.hidden) this.closeRegen();
+    });
+    this.regenForm.addEventListener('keydown', (ev) => {
+      if (ev.key === 'Escape') this.closeRegen();
+    });
+    this.el = h('article', { class: 'slot card', 'data-type': type, 'aria-labelledby': titleId },
+      h('header', { class: 'slot-head' },
+        h('div', null, h('h3', { id: titleId }, info.title), h('p', { class: 'slot-about' }, info.about)),
+        this.statusEl,
+      ),
+      this.media,
+      this.progressWrap,
+      this.errorEl,
+      this.compliance,
+      this.meta,
+      this.buttons,
+      this.actionError,
+      this.regenForm,
+    );
+  }
+
+  private closeRegen(): void {
+    this.regenForm.hidden = true;
+    this.renderButtons();
+    this.buttons.querySelector<HTMLElement>('.btn-regen')?.focus();
+  }
+
+  private async run(fn: () => Promise<void>): Promise<void> {
+    this.busy = true;
+    this.actionError.hidden = true;
+    this.renderButtons();
+    try {
+      await fn();
+    } catch (err) {
+      this.actionError.textContent = errorMessage(err);
+      this.actionError.hidden = false;
+    } finally {
+      this.busy = false;
+      this.renderButtons();
+    }
+  }
+
+  /** update shows slot; canGenerate says whether the project has a usable photo. */
+  update(slot: Slot, marketplace: string, canGenerate: boolean): void {
+    const prev = this.last;
+    this.last = slot;
+    this.marketplace = marketplace;
+    this.canGenerate = canGenerate;
+    this.el.dataset.status = slot.status;
+    if (prev?.status !== slot.status) {
+      replace(this.statusEl, badge(slot.status));
+      if (prev && slot.status === 'failed') announce(`${typeInfo[this.type]?.title ?? this.type} failed`);
+    }
+
+    const working = slot.status === 'pending' || slot.status === 'processing';
+    this.progressWrap.hidden = !working;
+    setProgress(this.bar, slot.progress);
+    this.stage.textContent = slot.stage || (slot.status === 'pending' ? 'Waiting for a worker…' : 'Working…');
+    this.pct.textContent = `${Math.round(slot.progress)}%`;
+
+    this.errorEl.hidden = !(slot.status === 'failed' && slot.error);
+    this.errorEl.textContent = slot.error ?? '';
+
+    const img = slot.image;
+    if ((img?.id ?? null) !== this.shownImageId || (!img && prev?.status !== slot.status)) {
+      this.shownImageId = img?.id ?? null;
+      if (img) {
+        replace(this.media,
+          h('a', { href: img.url, target: '_blank', rel: 'noopener', class: 'slot-img-link', 'aria-label': `Open the ${typeInfo[this.type]?.title ?? this.type} full size` },
+            h('img', { src: img.url, alt: `${typeInfo[this.type]?.title ?? this.type} generated for this product`, loading: 'lazy', width: img.width, height: img.height })),
+        );
+      } else {
+        replace(this.media, h('div', { class: 'slot-placeholder', 'aria-hidden': 'true' }, svgIcon(icons.sparkle)));
+      }
+    }
+    this.media.classList.toggle('is-working', working);
+
+    if (img) {
+      const c = img.compliance;
+      const rules = `${marketplaceLabel(this.marketplace)} rules`;
+      replace(this.compliance, c.ok
+        ? h('p', { class: 'compliance-ok' }, svgIcon(icons.check), `Meets ${rules}`)
+        : h('div', { class: 'compliance-bad' },
+          h('p', null, svgIcon(icons.warn), this.type === 'main' ? `${marketplaceLabel(this.marketplace)} would reject this main image:` : `Does not meet ${rules}:`),
+          h('ul', null, c.violations.map((v) => h('li', { 'data-code': v.code }, v.message))),
+        ));
+      this.meta.textContent = `${img.width}×${img.height} px · ${formatBytes(img.bytes)} · ${formatUsd(img.costUsd)} · ${img.provider}`;
+    } else {
+      this.compliance.textContent = '';
+      this.meta.textContent = '';
+    }
+    this.renderButtons();
+  }
+
+  private renderButtons(): void {
+    const slot = this.last;
+    if (!slot) return;
+    const working = slot.status === 'pending' || slot.status === 'processing';
+    const btns: HTMLElement[] = [];
+    if (slot.status === 'failed' && slot.jobId) {
+      const jobId = slot.jobId;
+      btns.push(h('button', { class: 'btn btn-secondary btn-sm', type: 'button', disabled: this.busy, onclick: () => void this.run(() => this.actions.retry(jobId)) }, svgIcon(icons.retry), 'Retry'));
+    }
+    if (!working && this.canGenerate && this.regenForm.hidden) {
+      const label = slot.status === 'none' ? 'Generate…' : 'Regenerate…';
+      btns.push(h('button', { class: 'btn btn-ghost btn-sm btn-regen', type: 'button', disabled: this.busy, 'aria-expanded': 'false', onclick: () => {
+        this.regenForm.hidden = false;
+        this.renderButtons();
+        this.prompt.focus();
+      } }, label));
+    }
+    if (working && !this.regenForm.hidden) this.regenForm.hidden = true;
+    replace(this.buttons, btns);
+  }
+}
