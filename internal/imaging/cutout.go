@@ -37,6 +37,7 @@ func RemoveBackground(img *image.NRGBA) (*Cutout, error) {
 		return nil, fmt.Errorf("remove background: %w", err)
 	}
 	mask, dist, thi := floodBackground(wi, model)
+	peelEdge(wi, mask, thi, 2)
 	area := cleanMask(mask, dist, thi, wi.w, wi.h)
 	if area*500 < wi.w*wi.h { // under 0.2 % of the photo
 		return nil, fmt.Errorf("remove background: %w", ErrNoProduct)

@@ -127,6 +127,51 @@ func flood(w, h int, passable func(i int) bool) []uint8 {
 	return mask
 }
 
+// peelEdge hands back to the background, up to passes pixels deep, product pixels on
+// the outline whose own (unblurred) colour is within thi of the background pixels next
+// to them: the blur that keeps noise out of the flood also lets a shadow's darkest rim,
+// right against the product, look like an edge.
+func peelEdge(wi *workImage, mask []uint8, thi float32, passes int) {
+	w, h := wi.w, wi.h
+	at := func(i int) lab { return labFromRGB(wi.rgb[3*i], wi.rgb[3*i+1], wi.rgb[3*i+2]) }
+	var peel []int
+	for pass := 0; pass < passes; pass++ {
+		peel = peel[:0]
+		for i, v := range mask {
+			if v != maskProduct {
+				continue
+			}
+			x, y := i%w, i/w
+			var sum lab
+			n := float32(0)
+			for _, j := range [4]int{i - 1, i + 1, i - w, i + w} {
+				switch {
+				case j == i-1 && x == 0, j == i+1 && x == w-1, j == i-w && y == 0, j == i+w && y == h-1:
+					continue
+				}
+				if mask[j] == maskBackground {
+					c := at(j)
+					sum.L, sum.A, sum.B = sum.L+c.L, sum.A+c.A, sum.B+c.B
+					n++
+				}
+			}
+			if n == 0 {
+				continue
+			}
+			mean := lab{sum.L / n, sum.A / n, sum.B / n}
+			if deltaE(at(i), mean) < thi {
+				peel = append(peel, i)
+			}
+		}
+		if len(peel) == 0 {
+			return
+		}
+		for _, i := range peel {
+			mask[i] = maskBackground
+		}
+	}
+}
+
 // cleanMask turns large enclosed backdrop-coloured regions (the hole in a mug's handle)
 // into background, and drops specks: product components smaller than 1 % of the largest.
 // It returns the product's area in work pixels.
@@ -256,7 +301,10 @@ func boxSum(src []float32, w, h, ch, r int) []float32 {
 					acc[c] -= row[d*ch+c]
 				}
 			}
-			copy(out[x*ch:x*ch+ch], acc)
+			o := out[x*ch : x*ch+ch]
+			for c := range o {
+				o[c] = acc[c]
+			}
 		}
 	}
 	dst := make([]float32, len(src))

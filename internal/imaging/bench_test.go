@@ -1,0 +1,47 @@
+package imaging
+
+import (
+	"bytes"
+	"image/color"
+	"image/jpeg"
+	"testing"
+)
+
+// benchPhoto returns a 12-megapixel (4000 × 3000) product photo as a JPEG file.
+func benchPhoto(b *testing.B) []byte {
+	b.Helper()
+	sc := scene{w: 4000, h: 3000, shape: "mug", background: color.NRGBA{246, 246, 243, 255},
+		colour: color.NRGBA{180, 60, 40, 255}, noise: 3, shadow: 0.25, seed: 12}
+	img, _ := sc.render(b)
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: 90}); err != nil {
+		b.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+// BenchmarkLocalPack12MP measures one whole local pack from a 12 MP JPEG: decode with
+// guards, background removal, then render, encode and check all five image types.
+func BenchmarkLocalPack12MP(b *testing.B) {
+	data := benchPhoto(b)
+	prof, _ := ProfileFor("amazon")
+	p := testProduct(b)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		img, _, err := DecodeBytes(data, prof.SourceLimits())
+		if err != nil {
+			b.Fatal(err)
+		}
+		cut, err := RemoveBackground(img)
+		if err != nil {
+			b.Fatal(err)
+		}
+		for _, t := range ImageTypes {
+			if _, err := Make(t, cut, p, prof); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+}
