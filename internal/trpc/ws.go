@@ -365,6 +365,10 @@ func (c *wsConn) runUnary(id json.RawMessage, prefix string, p *procedure, in in
 		res.data, res.void = out, p.outType == voidType
 	}
 	if res.err == nil {
+		if res.void && c.r.cfg.Transformer != TransformerSuperJSON {
+			c.send(frame(id, prefix+`"result":{"type":"data"}`))
+			return
+		}
 		b, err := c.r.dataJSON(res)
 		if err == nil {
 			c.send(frame(id, prefix+`"result":{"type":"data","data":`+string(b)+`}`))
@@ -375,14 +379,11 @@ func (c *wsConn) runUnary(id json.RawMessage, prefix string, p *procedure, in in
 	c.sendError(id, p.path, res.err)
 }
 
-// dataJSON serializes a result's data; undefined is sent as superjson's
-// undefined or, under JSON, omitted by the caller's null.
+// dataJSON serializes a result's data; a Void output is superjson's
+// undefined (under JSON the caller leaves data out).
 func (r *Router) dataJSON(res *result) ([]byte, error) {
 	if res.void {
-		if r.cfg.Transformer == TransformerSuperJSON {
-			return []byte(`{"json":null,"meta":{"values":["undefined"],"v":1}}`), nil
-		}
-		return []byte("null"), nil
+		return []byte(`{"json":null,"meta":{"values":["undefined"],"v":1}}`), nil
 	}
 	return r.cfg.Transformer.serialize(res.data)
 }

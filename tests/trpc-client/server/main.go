@@ -40,6 +40,7 @@ func run(args []string, stdout io.Writer) error {
 	addr := fs.String("addr", "127.0.0.1:0", "listen address")
 	transformer := fs.String("transformer", "json", "json or superjson")
 	genTS := fs.String("gen-ts", "", "write the AppRouter TypeScript to this file and exit")
+	drain := fs.Duration("drain", 500*time.Millisecond, "how long a graceful shutdown waits for clients to leave")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -72,7 +73,7 @@ func run(args []string, stdout io.Writer) error {
 		return err
 	case <-ctx.Done():
 	}
-	sctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	done := make(chan struct{})
 	go func() { _ = srv.Shutdown(sctx); close(done) }()
