@@ -8,7 +8,33 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
+
+type JobQueue struct {
+	ID            uuid.UUID     `json:"id"`
+	Kind          string        `json:"kind"`
+	Queue         string        `json:"queue"`
+	UserID        string        `json:"userId"`
+	ProjectID     uuid.NullUUID `json:"projectId"`
+	Payload       []byte        `json:"payload"`
+	Status        string        `json:"status"`
+	Priority      int32         `json:"priority"`
+	Attempts      int32         `json:"attempts"`
+	MaxAttempts   int32         `json:"maxAttempts"`
+	RunAt         time.Time     `json:"runAt"`
+	LockedBy      pgtype.Text   `json:"lockedBy"`
+	LockedUntil   *time.Time    `json:"lockedUntil"`
+	Progress      int32         `json:"progress"`
+	ProgressStage string        `json:"progressStage"`
+	LastError     pgtype.Text   `json:"lastError"`
+	Errors        []byte        `json:"errors"`
+	UniqueKey     pgtype.Text   `json:"uniqueKey"`
+	CreatedAt     time.Time     `json:"createdAt"`
+	StartedAt     *time.Time    `json:"startedAt"`
+	CompletedAt   *time.Time    `json:"completedAt"`
+	UpdatedAt     time.Time     `json:"updatedAt"`
+}
 
 type Project struct {
 	ID          uuid.UUID `json:"id"`

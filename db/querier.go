@@ -8,9 +8,83 @@ import (
 	"context"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 type Querier interface {
+	// JobCancel cancels a pending or running job and returns it; no row when it was already
+	// finished or does not exist.
+	JobCancel(ctx context.Context, id uuid.UUID) ([]JobQueue, error)
+	// JobClaim moves up to max_jobs runnable jobs of the given kinds to processing for one
+	// worker, in one statement, and returns them.
+	//
+	// Order: priority (lower first), then fairness across user_id, then run_at. Candidates are
+	// a bounded set: the global head (scan_limit jobs by priority, run_at) plus the first
+	// per_user jobs of up to max_users users with pending work, found by a loose index scan
+	// over job_queue_pending_user_idx (a few index probes per user, so the claim stays fast
+	// with a million pending rows). Each candidate is ranked within its user; a user's n-th
+	// job competes with every other user's n-th, so one user's backlog cannot delay another
+	// user's first job by more than one claim. kind_limits caps how many jobs of each kind
+	// this claim may take (the worker's free slots per kind).
+	//
+	// Locking: FOR UPDATE SKIP LOCKED on the picked rows, so concurrent claimers never block
+	// each other or take the same job; the status re-check after locking drops rows another
+	// claimer took between our snapshot and our lock. attempts is incremented here, so
+	// (id, attempts) names this run for every later write-back.
+	JobClaim(ctx context.Context, arg JobClaimParams) ([]JobQueue, error)
+	// JobCompleteMany marks runs completed, compare-and-set on (id, attempts) and
+	// status = 'processing': a run that was cancelled, rescued or released meanwhile is left
+	// alone. It returns the rows it changed.
+	JobCompleteMany(ctx context.Context, arg JobCompleteManyParams) ([]JobQueue, error)
+	// JobCompleteManyFast is JobCompleteMany returning only the ids, for batches in which no
+	// job has a project (nothing needs the rows back).
+	JobCompleteManyFast(ctx context.Context, arg JobCompleteManyFastParams) (int64, error)
+	// JobDepth counts jobs per status and kind and gives how long the oldest runnable pending
+	// job of each kind has been runnable (0 when none), for metrics.
+	JobDepth(ctx context.Context) ([]JobDepthRow, error)
+	// JobFinishMany writes back runs that did not complete, one outcome per row, with the
+	// same compare-and-set as JobCompleteMany:
+	//   retry   pending again at run_at, the attempt spent, the error recorded
+	//   snooze  pending again at run_at without spending the attempt (Retry-After)
+	//   release pending again now without spending the attempt (shutdown)
+	//   fail    failed for good, the error recorded
+	JobFinishMany(ctx context.Context, arg JobFinishManyParams) ([]JobQueue, error)
+	// JobGet returns a job by id whatever its owner; callers check ownership.
+	JobGet(ctx context.Context, id uuid.UUID) (JobQueue, error)
+	// JobGetByUniqueKey returns the unfinished job holding a unique key.
+	JobGetByUniqueKey(ctx context.Context, uniqueKey pgtype.Text) (JobQueue, error)
+	// JobHeartbeat extends the leases of one worker's runs and returns the ids it extended;
+	// a run missing from the answer was cancelled or rescued, and its handler must stop.
+	JobHeartbeat(ctx context.Context, arg JobHeartbeatParams) ([]uuid.UUID, error)
+	// JobInsert enqueues one job. With a unique_key that an unfinished job already holds it
+	// inserts nothing and returns no row (the caller then reads the holder with
+	// JobGetByUniqueKey). It never NOTIFYs: the caller wakes dispatchers after commit.
+	JobInsert(ctx context.Context, arg JobInsertParams) ([]JobQueue, error)
+	// JobList returns jobs newest first, filtered by whichever of user, project, status and
+	// kind are given (NULL means any).
+	JobList(ctx context.Context, arg JobListParams) ([]JobQueue, error)
+	// JobListExpired returns runs whose lease has expired, oldest first.
+	JobListExpired(ctx context.Context, rowLimit int32) ([]JobListExpiredRow, error)
+	// JobNotify rings the queue's doorbell channel. Run it alone (autocommit), never inside a
+	// job or enqueue transaction: a transaction that NOTIFYs takes a global lock at commit.
+	JobNotify(ctx context.Context, payload string) error
+	// JobPrune deletes up to row_limit finished jobs that finished before the cutoff.
+	JobPrune(ctx context.Context, arg JobPruneParams) (int64, error)
+	// JobRescueMany returns expired runs to pending (or fails them when their attempts are
+	// spent), compare-and-set on (id, attempts) and an expired lease, so a run that completed,
+	// or heartbeated, after JobListExpired read it is never reset.
+	JobRescueMany(ctx context.Context, arg JobRescueManyParams) ([]JobQueue, error)
+	// JobRetry puts a failed or cancelled job back to pending with a fresh set of attempts;
+	// no row when the job is not failed or cancelled.
+	JobRetry(ctx context.Context, id uuid.UUID) ([]JobQueue, error)
+	// JobSetProgress records a run's progress (0-100) and stage.
+	JobSetProgress(ctx context.Context, arg JobSetProgressParams) ([]JobQueue, error)
+	// JobStats is the operators' summary: jobs per status and the mean time from enqueue to
+	// finish over the jobs that have finished (meaningless when finished is 0).
+	JobStats(ctx context.Context) ([]JobStatsRow, error)
+	// JobTryMaintenanceLock takes the maintenance advisory lock for the current transaction
+	// if no other instance holds it: the instance that gets it is the leader for this round.
+	JobTryMaintenanceLock(ctx context.Context, lockKey int64) (bool, error)
 	// ProjectCreate inserts a project for its owner; status starts at 'draft' (no photo yet).
 	ProjectCreate(ctx context.Context, arg ProjectCreateParams) (Project, error)
 	// ProjectDelete removes a project of the user; it returns the number of rows removed.
