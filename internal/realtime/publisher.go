@@ -38,7 +38,7 @@ type Publisher struct {
 	cfg  PublisherConfig
 
 	mu        sync.Mutex
-	doorbells map[uuid.UUID]message              // by project, highest version
+	doorbells map[uuid.UUID]message               // by project, highest version
 	progress  map[uuid.UUID]map[uuid.UUID]message // by project, then job: latest
 	wake      chan struct{}
 }
