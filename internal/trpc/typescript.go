@@ -31,9 +31,9 @@ var typeScriptTyper = reflect.TypeFor[TypeScriptTyper]()
 // and string under JSON; big.Int is bigint / number; Map and Set are Map
 // and Set / a Record and an array; Void is void; FormData and Blob are the
 // browser's FormData and Blob. A subscription's output is an
-// AsyncIterable of tracked events, so onData receives {id, data}.
+// AsyncIterable of TrackedData, so onData receives {id, data}.
 func WriteTypeScript(w io.Writer, r *Router) error {
-	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{}}
+	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{"AppRouter": true, "ErrorShape": true, "TrackedData": true}}
 	tree := map[string]any{}
 	for _, path := range r.paths() {
 		p := r.procs[path]
@@ -45,7 +45,7 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 		case kindMutation:
 			proc = fmt.Sprintf("TRPCMutationProcedure<{ input: %s; output: %s; meta: object }>", in, out)
 		default:
-			proc = fmt.Sprintf("TRPCSubscriptionProcedure<{ input: %s; output: AsyncIterable<TrackedEnvelope<%s>, void, any>; meta: object }>", in, out)
+			proc = fmt.Sprintf("TRPCSubscriptionProcedure<{ input: %s; output: AsyncIterable<TrackedData<%s>, void, any>; meta: object }>", in, out)
 		}
 		node := tree
 		segs := strings.Split(path, ".")
@@ -67,7 +67,9 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "// Code generated from the Go tRPC router (transformer: %s). DO NOT EDIT.\n\n", r.cfg.Transformer)
-	bw.WriteString("import type {\n  TRPCBuiltRouter,\n  TRPCDefaultErrorShape,\n  TRPCMutationProcedure,\n  TRPCQueryProcedure,\n  TRPCSubscriptionProcedure,\n  TrackedEnvelope,\n} from '@trpc/server';\n\n")
+	bw.WriteString("import type {\n  TRPCBuiltRouter,\n  TRPCDefaultErrorShape,\n  TRPCMutationProcedure,\n  TRPCQueryProcedure,\n  TRPCSubscriptionProcedure,\n} from '@trpc/server';\n\n")
+	bw.WriteString("/** A tracked subscription event as onData receives it; id is sent back as lastEventId on resubscribe. */\n")
+	bw.WriteString("export interface TrackedData<T> {\n  id: string;\n  data: T;\n}\n\n")
 	bw.WriteString("/** The error shape: tRPC's default plus the field messages of a failed validation. */\n")
 	bw.WriteString("export interface ErrorShape extends TRPCDefaultErrorShape {\n  data: TRPCDefaultErrorShape['data'] & { fieldErrors?: Record<string, string> };\n}\n\n")
 	bw.WriteString("/** The Go router's type, for createTRPCClient<AppRouter>. */\n")

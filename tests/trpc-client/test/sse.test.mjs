@@ -1,0 +1,76 @@
+// httpSubscriptionLink (server-sent events) against the Go server, with and
+// without superjson.
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { EventSource } from 'eventsource';
+import { createTRPCClient, httpSubscriptionLink } from '@trpc/client';
+import { collect, startServer, transformers, tx } from './helpers.mjs';
+
+function sseClient(server, transformer, opts = {}) {
+  return createTRPCClient({ links: [httpSubscriptionLink({ url: server.url, EventSource, ...tx(transformer), ...opts })] });
+}
+
+for (const transformer of transformers) {
+  describe(`httpSubscriptionLink (${transformer})`, () => {
+    let server;
+    before(async () => {
+      server = await startServer(transformer);
+    });
+    after(() => server?.stop());
+
+    it('streams tracked events and completes on "return"', async () => {
+      const client = sseClient(server, transformer);
+      const events = await collect((o) => client.counter.subscribe({ to: 3, everyMs: 5 }, o), () => false);
+      assert.deepEqual(events, [1, 2, 3].map((n) => ({ id: String(n), data: { n } })));
+    });
+
+    it('authenticates from connectionParams and fails without them', async () => {
+      const authed = sseClient(server, transformer, { connectionParams: { token: 'secret' } });
+      const events = await collect((o) => authed.auth.events.subscribe(undefined, o), () => false);
+      assert.deepEqual(events, [{ id: '1', data: { user: 'alice' } }]);
+      const anon = sseClient(server, transformer);
+      const err = await collect((o) => anon.auth.events.subscribe(undefined, o), () => false).then(
+        () => assert.fail('expected an error'),
+        (e) => e,
+      );
+      assert.equal(err.data?.code, 'UNAUTHORIZED');
+      assert.equal(err.data?.httpStatus, 401);
+    });
+
+    it('resumes from Last-Event-ID after a server restart without gaps or duplicates', async () => {
+      const client = sseClient(server, transformer);
+      let restart = null;
+      let countWhenUp = -1;
+      const events = await collect(
+        (o) => client.counter.subscribe({ everyMs: 20 }, o),
+        (e) => {
+          if (e.length === 5 && !restart) {
+            // The stream ends without "return", so EventSource reconnects.
+            restart = server.stop()
+              .then(() => startServer(transformer, server.addr))
+              .then((s) => { server = s; countWhenUp = e.length; });
+          }
+          return countWhenUp >= 0 && e.length >= countWhenUp + 5;
+        },
+      );
+      await restart;
+      assert.deepEqual(events.map((e) => e.data.n), Array.from({ length: events.length }, (_, i) => i + 1));
+      assert.deepEqual(events.map((e) => e.id), events.map((e) => String(e.data.n)));
+    });
+
+    it('sends the SSE headers and events byte for byte', async () => {
+      const input = encodeURIComponent(JSON.stringify(transformer === 'superjson' ? { json: { to: 2, everyMs: 1 } } : { to: 2, everyMs: 1 }));
+      const res = await fetch(`${server.url}/counter?input=${input}`, { headers: { 'Last-Event-ID': '7' } });
+      assert.equal(res.status, 200);
+      assert.equal(res.headers.get('content-type'), 'text/event-stream');
+      assert.equal(res.headers.get('cache-control'), 'no-cache, no-transform');
+      const body = await res.text();
+      const data = (n) => (transformer === 'superjson' ? `{"json":{"n":${n}}}` : `{"n":${n}}`);
+      // to:2 after lastEventId 7 ends at once with "return".
+      assert.equal(body, 'event: connected\ndata: {}\nretry: 100\n\nevent: return\ndata: \n\n');
+      const res2 = await fetch(`${server.url}/counter?input=${input}`);
+      assert.equal(await res2.text(),
+        `event: connected\ndata: {}\nretry: 100\n\ndata: ${data(1)}\nid: 1\n\ndata: ${data(2)}\nid: 2\n\nevent: return\ndata: \n\n`);
+    });
+  });
+}

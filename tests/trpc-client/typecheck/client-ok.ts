@@ -1,0 +1,76 @@
+// Calls every procedure of the test router through the generated AppRouter;
+// it must compile under --strict.
+import {
+  createTRPCClient,
+  createWSClient,
+  httpBatchLink,
+  httpLink,
+  httpSubscriptionLink,
+  isNonJsonSerializable,
+  splitLink,
+  wsLink,
+} from '@trpc/client';
+import superjson from 'superjson';
+import type { AppRouter, Count, Post, TypesOutput, Uploaded, WhoAmI } from './router.gen';
+
+const url = 'http://localhost:8080/trpc';
+const client = createTRPCClient<AppRouter>({
+  links: [
+    splitLink({
+      condition: (op) => op.type === 'subscription',
+      true: httpSubscriptionLink({ url, transformer: superjson }),
+      false: splitLink({
+        condition: (op) => isNonJsonSerializable(op.input),
+        true: httpLink({ url, transformer: superjson }),
+        false: httpBatchLink({ url, transformer: superjson }),
+      }),
+    }),
+  ],
+});
+const ws = createTRPCClient<AppRouter>({
+  links: [wsLink({ client: createWSClient({ url: 'ws://localhost:8080/ws' }), transformer: superjson })],
+});
+
+export async function everyProcedure(): Promise<void> {
+  const g = await client.greet.query({ name: 'ada' });
+  const text: string = g.text;
+  const at: Date = g.at;
+  const post: Post = await client.post.byId.query({ id: 1 });
+  const note: string | null = post.note;
+  const added: Post = await ws.post.add.mutate({ title: 't' });
+  await client.post.add.mutate({ title: 't', tags: ['a'] });
+  const types: TypesOutput = await client.types.echo.query({
+    at: new Date(),
+    big: 1n,
+    map: new Map([['a', 1]]),
+    set: new Set(['x']),
+  });
+  const big: bigint | null = types.big;
+  const nested: Map<string, Date> = types.nested;
+  await client.fail.query();
+  const nothing: void = await client.nothing.mutate();
+  const waited: string = await client.wait.query({ ms: 1, value: 'v' });
+  const who: WhoAmI = await ws.auth.whoami.query();
+  const fd = new FormData();
+  fd.append('projectId', 'p');
+  const up: Uploaded = await client.upload.mutate(fd);
+  const blob: Uploaded = await client.uploadBlob.mutate(new Blob(['x']));
+  client.counter.subscribe({ to: 3 }, {
+    onData(ev) {
+      const id: string = ev.id;
+      const count: Count = ev.data;
+      console.log(id, count.n);
+    },
+  });
+  ws.auth.events.subscribe(undefined, {
+    onData(ev) {
+      const user: string = ev.data.user;
+      console.log(user);
+    },
+    onError(err) {
+      const fields: Record<string, string> | undefined = err.data?.fieldErrors;
+      console.log(err.data?.code, err.data?.httpStatus, fields);
+    },
+  });
+  console.log(text, at, note, added, big, nested, nothing, waited, who, up, blob);
+}
