@@ -9,4 +9,47 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(deps.ReadyFunc))
 	e.GET("/metrics", echo.WrapHandler(deps.Metrics.Handler()))
+	if deps.Files != nil {
+		e.GET("/files/*", echo.WrapHandler(deps.Files))
+		e.HEAD("/files/*", echo.WrapHandler(deps.Files))
+	}
+	if deps.Pack == nil {
+		return
+	}
+	deps = withDefaults(deps)
+
+	// tRPC on /trpc/* (HTTP, batch, JSONL, SSE) and /ws (wsLink).
+	r := newRouter(deps)
+	// realtime: subscriptions registered by registerSubscriptions
+	if deps.Realtime != nil {
+		registerSubscriptions(r, deps.Realtime)
+	}
+	if deps.TRPCRouterFunc != nil {
+		deps.TRPCRouterFunc(r)
+	}
+	mountTRPC(e, r, deps.AllowedOrigins)
+
+	// REST for clients that poll; errors are problem JSON.
+	authn := requireUser(deps.Verifier)
+	wait := longPoll(deps.Pack, deps.Realtime)
+	api := e.Group("/api")
+	api.POST("/projects", handleProjectCreate(deps.Pack, deps.MaxBodyBytes), authn)
+	api.GET("/projects/:id", handleProjectGet(deps.Pack, wait), authn)
+	api.POST("/projects/:id/source", handleProjectSource(deps.Pack, deps.MaxUploadBytes), authn)
+	api.POST("/projects/:id/pack", handleProjectPack(deps.Pack), authn)
+	api.GET("/projects/:id/pack.zip", handlePackZip(deps.Pack), packZipAuth(deps.Verifier, deps.PackLinks))
+	if deps.DevTokenFunc != nil {
+		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes))
+	}
+}
+
+// withDefaults fills the limits Deps leaves zero.
+func withDefaults(d Deps) Deps {
+	if d.MaxBodyBytes <= 0 {
+		d.MaxBodyBytes = 1 << 20
+	}
+	if d.MaxUploadBytes <= 0 {
+		d.MaxUploadBytes = 25 << 20
+	}
+	return d
 }

@@ -12,7 +12,11 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/auth"
+	"github.com/packshot/packshot/internal/pack"
+	"github.com/packshot/packshot/internal/realtime"
 	"github.com/packshot/packshot/internal/telemetry"
+	"github.com/packshot/packshot/internal/trpc"
 )
 
 // Deps is everything the HTTP server needs. NewServer takes it whole so that tests can
@@ -27,6 +31,36 @@ type Deps struct {
 	ReadyFunc func(ctx context.Context) error
 	// Metrics is the Prometheus registry served on /metrics. Required.
 	Metrics *telemetry.Metrics
+
+	// Pack is the domain service behind the tRPC procedures and the REST routes. Nil
+	// serves only health and metrics (tests of other layers).
+	Pack *pack.Service
+	// Verifier checks bearer tokens. Required with Pack.
+	Verifier *auth.Verifier
+	// PackLinks signs and checks pack.zip links; it must be the one whose URL method
+	// is the pack service's PackURLFunc. Required with Pack.
+	PackLinks *PackLinks
+	// Realtime is the instance's realtime broker: it serves the tRPC subscriptions and
+	// wakes REST long-polls on changes made by any instance. Nil: no subscriptions, and
+	// long-polls wake only on changes made through this instance.
+	Realtime *realtime.Broker
+	// Files serves /files/<key>?exp=&sig= (internal/storage's signed-URL handler). Nil:
+	// no /files route.
+	Files http.Handler
+	// DevTokenFunc issues a token for a user and role; set only in dev mode, where it
+	// enables POST /api/dev/token.
+	DevTokenFunc func(user, role string) (string, error)
+	// Transformer is the tRPC transformer, "json" (default) or "superjson".
+	Transformer string
+	// AllowedOrigins are the browser origins allowed cross-origin and on /ws.
+	AllowedOrigins []string
+	// MaxBodyBytes caps a JSON request body. Defaults to 1 MiB.
+	MaxBodyBytes int64
+	// MaxUploadBytes caps an uploaded photo. Defaults to 25 MiB.
+	MaxUploadBytes int64
+	// TRPCRouterFunc, if set, receives the tRPC router once built, so the caller can
+	// drain its WebSockets and SSE streams at shutdown (trpc.Router.Shutdown).
+	TRPCRouterFunc func(r *trpc.Router)
 }
 
 // NewServer returns packshot's HTTP handler with every route of routes.go.

@@ -11,6 +11,35 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type GeneratedImage struct {
+	ID           uuid.UUID     `json:"id"`
+	ProjectID    uuid.UUID     `json:"projectId"`
+	UserID       string        `json:"userId"`
+	JobID        uuid.NullUUID `json:"jobId"`
+	Type         string        `json:"type"`
+	StorageKey   string        `json:"storageKey"`
+	Width        int32         `json:"width"`
+	Height       int32         `json:"height"`
+	Bytes        int64         `json:"bytes"`
+	Mime         string        `json:"mime"`
+	Provider     string        `json:"provider"`
+	Model        string        `json:"model"`
+	Prompt       string        `json:"prompt"`
+	Compliance   []byte        `json:"compliance"`
+	CostUsd      float64       `json:"costUsd"`
+	SupersededBy uuid.NullUUID `json:"supersededBy"`
+	CreatedAt    time.Time     `json:"createdAt"`
+}
+
+type IdempotencyKey struct {
+	UserID    string      `json:"userId"`
+	Key       string      `json:"key"`
+	ProjectID uuid.UUID   `json:"projectId"`
+	Request   string      `json:"request"`
+	JobIds    []uuid.UUID `json:"jobIds"`
+	CreatedAt time.Time   `json:"createdAt"`
+}
+
 type JobQueue struct {
 	ID            uuid.UUID     `json:"id"`
 	Kind          string        `json:"kind"`
@@ -45,4 +74,26 @@ type Project struct {
 	Version     int64     `json:"version"`
 	CreatedAt   time.Time `json:"createdAt"`
 	UpdatedAt   time.Time `json:"updatedAt"`
+	Title       string    `json:"title"`
+	Features    []string  `json:"features"`
+	Dimensions  string    `json:"dimensions"`
+	DimWidth    float64   `json:"dimWidth"`
+	DimHeight   float64   `json:"dimHeight"`
+	DimDepth    float64   `json:"dimDepth"`
+	DimUnit     string    `json:"dimUnit"`
+	Progress    int32     `json:"progress"`
+	CostUsd     float64   `json:"costUsd"`
+}
+
+type SourceImage struct {
+	ProjectID      uuid.UUID `json:"projectId"`
+	UserID         string    `json:"userId"`
+	StorageKey     string    `json:"storageKey"`
+	Width          int32     `json:"width"`
+	Height         int32     `json:"height"`
+	Bytes          int64     `json:"bytes"`
+	Mime           string    `json:"mime"`
+	CutoutKey      string    `json:"cutoutKey"`
+	CutoutProvider string    `json:"cutoutProvider"`
+	CreatedAt      time.Time `json:"createdAt"`
 }

@@ -12,10 +12,49 @@ import (
 	"github.com/google/uuid"
 )
 
+const projectAddCost = `-- name: ProjectAddCost :one
+UPDATE projects
+SET cost_usd = cost_usd + $1::double precision, version = version + 1, updated_at = now()
+WHERE id = $2
+RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd
+`
+
+type ProjectAddCostParams struct {
+	CostUsd float64   `json:"costUsd"`
+	ID      uuid.UUID `json:"id"`
+}
+
+// ProjectAddCost adds what a provider call cost to the project's total and bumps the
+// version.
+func (q *Queries) ProjectAddCost(ctx context.Context, arg ProjectAddCostParams) (Project, error) {
+	row := q.db.QueryRow(ctx, projectAddCost, arg.CostUsd, arg.ID)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Name,
+		&i.Marketplace,
+		&i.Status,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
+	)
+	return i, err
+}
+
 const projectCreate = `-- name: ProjectCreate :one
 INSERT INTO projects (user_id, name, marketplace)
 VALUES ($1, $2, $3)
-RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at
+RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd
 `
 
 type ProjectCreateParams struct {
@@ -37,6 +76,15 @@ func (q *Queries) ProjectCreate(ctx context.Context, arg ProjectCreateParams) (P
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
 	)
 	return i, err
 }
@@ -59,8 +107,22 @@ func (q *Queries) ProjectDelete(ctx context.Context, arg ProjectDeleteParams) (i
 	return result.RowsAffected(), nil
 }
 
+const projectDeleteByID = `-- name: ProjectDeleteByID :execrows
+DELETE FROM projects WHERE id = $1
+`
+
+// ProjectDeleteByID removes a project whatever its owner (callers check ownership first);
+// its photo, images and idempotency keys go with it.
+func (q *Queries) ProjectDeleteByID(ctx context.Context, id uuid.UUID) (int64, error) {
+	result, err := q.db.Exec(ctx, projectDeleteByID, id)
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
+}
+
 const projectGet = `-- name: ProjectGet :one
-SELECT id, user_id, name, marketplace, status, version, created_at, updated_at FROM projects WHERE id = $1
+SELECT id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd FROM projects WHERE id = $1
 `
 
 // ProjectGet returns a project by id whatever its owner; callers check ownership.
@@ -76,12 +138,21 @@ func (q *Queries) ProjectGet(ctx context.Context, id uuid.UUID) (Project, error)
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
 	)
 	return i, err
 }
 
 const projectGetForUser = `-- name: ProjectGetForUser :one
-SELECT id, user_id, name, marketplace, status, version, created_at, updated_at FROM projects WHERE id = $1 AND user_id = $2
+SELECT id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd FROM projects WHERE id = $1 AND user_id = $2
 `
 
 type ProjectGetForUserParams struct {
@@ -103,12 +174,185 @@ func (q *Queries) ProjectGetForUser(ctx context.Context, arg ProjectGetForUserPa
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
 	)
 	return i, err
 }
 
+const projectInsert = `-- name: ProjectInsert :one
+INSERT INTO projects (user_id, name, marketplace, title, features, dimensions,
+                      dim_width, dim_height, dim_depth, dim_unit)
+VALUES ($1, $2, $3, $4, $5::text[], $6,
+        $7, $8, $9, $10)
+RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd
+`
+
+type ProjectInsertParams struct {
+	UserID      string   `json:"userId"`
+	Name        string   `json:"name"`
+	Marketplace string   `json:"marketplace"`
+	Title       string   `json:"title"`
+	Features    []string `json:"features"`
+	Dimensions  string   `json:"dimensions"`
+	DimWidth    float64  `json:"dimWidth"`
+	DimHeight   float64  `json:"dimHeight"`
+	DimDepth    float64  `json:"dimDepth"`
+	DimUnit     string   `json:"dimUnit"`
+}
+
+// ProjectInsert creates a project with its product data; status starts at 'draft'.
+func (q *Queries) ProjectInsert(ctx context.Context, arg ProjectInsertParams) (Project, error) {
+	row := q.db.QueryRow(ctx, projectInsert,
+		arg.UserID,
+		arg.Name,
+		arg.Marketplace,
+		arg.Title,
+		arg.Features,
+		arg.Dimensions,
+		arg.DimWidth,
+		arg.DimHeight,
+		arg.DimDepth,
+		arg.DimUnit,
+	)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Name,
+		&i.Marketplace,
+		&i.Status,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
+	)
+	return i, err
+}
+
+const projectLatestJobs = `-- name: ProjectLatestJobs :many
+SELECT DISTINCT ON (kind) id, kind, queue, user_id, project_id, payload, status, priority, attempts, max_attempts, run_at, locked_by, locked_until, progress, progress_stage, last_error, errors, unique_key, created_at, started_at, completed_at, updated_at FROM job_queue
+WHERE project_id = $1::uuid AND kind LIKE 'image.%'
+ORDER BY kind, created_at DESC, id DESC
+`
+
+// ProjectLatestJobs returns the latest image job of each kind of a project: the jobs its
+// status, progress and image slots are computed from. It reads job_queue through its
+// project index.
+func (q *Queries) ProjectLatestJobs(ctx context.Context, projectID uuid.UUID) ([]JobQueue, error) {
+	rows, err := q.db.Query(ctx, projectLatestJobs, projectID)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []JobQueue{}
+	for rows.Next() {
+		var i JobQueue
+		if err := rows.Scan(
+			&i.ID,
+			&i.Kind,
+			&i.Queue,
+			&i.UserID,
+			&i.ProjectID,
+			&i.Payload,
+			&i.Status,
+			&i.Priority,
+			&i.Attempts,
+			&i.MaxAttempts,
+			&i.RunAt,
+			&i.LockedBy,
+			&i.LockedUntil,
+			&i.Progress,
+			&i.ProgressStage,
+			&i.LastError,
+			&i.Errors,
+			&i.UniqueKey,
+			&i.CreatedAt,
+			&i.StartedAt,
+			&i.CompletedAt,
+			&i.UpdatedAt,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const projectListAll = `-- name: ProjectListAll :many
+SELECT id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd FROM projects
+WHERE ($1::timestamptz = 'epoch'::timestamptz
+       OR (created_at, id) < ($1::timestamptz, $2::uuid))
+ORDER BY created_at DESC, id DESC
+LIMIT $3
+`
+
+type ProjectListAllParams struct {
+	CursorCreatedAt time.Time `json:"cursorCreatedAt"`
+	CursorID        uuid.UUID `json:"cursorId"`
+	RowLimit        int32     `json:"rowLimit"`
+}
+
+// ProjectListAll pages every user's projects newest first, for the service role. The
+// cursor is as for ProjectListForUser.
+func (q *Queries) ProjectListAll(ctx context.Context, arg ProjectListAllParams) ([]Project, error) {
+	rows, err := q.db.Query(ctx, projectListAll, arg.CursorCreatedAt, arg.CursorID, arg.RowLimit)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []Project{}
+	for rows.Next() {
+		var i Project
+		if err := rows.Scan(
+			&i.ID,
+			&i.UserID,
+			&i.Name,
+			&i.Marketplace,
+			&i.Status,
+			&i.Version,
+			&i.CreatedAt,
+			&i.UpdatedAt,
+			&i.Title,
+			&i.Features,
+			&i.Dimensions,
+			&i.DimWidth,
+			&i.DimHeight,
+			&i.DimDepth,
+			&i.DimUnit,
+			&i.Progress,
+			&i.CostUsd,
+		); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
 const projectListForUser = `-- name: ProjectListForUser :many
-SELECT id, user_id, name, marketplace, status, version, created_at, updated_at FROM projects
+SELECT id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd FROM projects
 WHERE user_id = $1
   AND ($2::timestamptz = 'epoch'::timestamptz
        OR (created_at, id) < ($2::timestamptz, $3::uuid))
@@ -148,6 +392,15 @@ func (q *Queries) ProjectListForUser(ctx context.Context, arg ProjectListForUser
 			&i.Version,
 			&i.CreatedAt,
 			&i.UpdatedAt,
+			&i.Title,
+			&i.Features,
+			&i.Dimensions,
+			&i.DimWidth,
+			&i.DimHeight,
+			&i.DimDepth,
+			&i.DimUnit,
+			&i.Progress,
+			&i.CostUsd,
 		); err != nil {
 			return nil, err
 		}
@@ -159,10 +412,43 @@ func (q *Queries) ProjectListForUser(ctx context.Context, arg ProjectListForUser
 	return items, nil
 }
 
+const projectLock = `-- name: ProjectLock :one
+SELECT id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd FROM projects WHERE id = $1 FOR UPDATE
+`
+
+// ProjectLock returns a project and locks its row until the transaction ends. Every
+// transaction that changes a project's jobs, images or status takes this lock first, so
+// status recomputations of one project run one after the other and each sees the
+// previous one's committed changes.
+func (q *Queries) ProjectLock(ctx context.Context, id uuid.UUID) (Project, error) {
+	row := q.db.QueryRow(ctx, projectLock, id)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Name,
+		&i.Marketplace,
+		&i.Status,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
+	)
+	return i, err
+}
+
 const projectRename = `-- name: ProjectRename :one
 UPDATE projects SET name = $1, version = version + 1, updated_at = now()
 WHERE id = $2
-RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at
+RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd
 `
 
 type ProjectRenameParams struct {
@@ -183,6 +469,55 @@ func (q *Queries) ProjectRename(ctx context.Context, arg ProjectRenameParams) (P
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
+	)
+	return i, err
+}
+
+const projectSetState = `-- name: ProjectSetState :one
+UPDATE projects
+SET status = $1, progress = $2, version = version + 1, updated_at = now()
+WHERE id = $3
+RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd
+`
+
+type ProjectSetStateParams struct {
+	Status   string    `json:"status"`
+	Progress int32     `json:"progress"`
+	ID       uuid.UUID `json:"id"`
+}
+
+// ProjectSetState records a recomputed status and progress and bumps the version, in the
+// transaction of the change that moved them.
+func (q *Queries) ProjectSetState(ctx context.Context, arg ProjectSetStateParams) (Project, error) {
+	row := q.db.QueryRow(ctx, projectSetState, arg.Status, arg.Progress, arg.ID)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Name,
+		&i.Marketplace,
+		&i.Status,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
 	)
 	return i, err
 }
@@ -190,7 +525,7 @@ func (q *Queries) ProjectRename(ctx context.Context, arg ProjectRenameParams) (P
 const projectSetStatus = `-- name: ProjectSetStatus :one
 UPDATE projects SET status = $1, version = version + 1, updated_at = now()
 WHERE id = $2
-RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at
+RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd
 `
 
 type ProjectSetStatusParams struct {
@@ -211,6 +546,109 @@ func (q *Queries) ProjectSetStatus(ctx context.Context, arg ProjectSetStatusPara
 		&i.Version,
 		&i.CreatedAt,
 		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
+	)
+	return i, err
+}
+
+const projectThumbnails = `-- name: ProjectThumbnails :many
+SELECT p.id::uuid AS project_id,
+       COALESCE((SELECT g.storage_key FROM generated_images g
+                 WHERE g.project_id = p.id AND g.type = 'main' AND g.superseded_by IS NULL
+                 ORDER BY g.created_at DESC LIMIT 1),
+                s.storage_key, '')::text AS storage_key
+FROM unnest($1::uuid[]) AS p(id)
+LEFT JOIN source_images s ON s.project_id = p.id
+`
+
+type ProjectThumbnailsRow struct {
+	ProjectID  uuid.UUID `json:"projectId"`
+	StorageKey string    `json:"storageKey"`
+}
+
+// ProjectThumbnails returns, for each project id, the storage key of its thumbnail: the
+// current main image, else the uploaded photo, else ”.
+func (q *Queries) ProjectThumbnails(ctx context.Context, ids []uuid.UUID) ([]ProjectThumbnailsRow, error) {
+	rows, err := q.db.Query(ctx, projectThumbnails, ids)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	items := []ProjectThumbnailsRow{}
+	for rows.Next() {
+		var i ProjectThumbnailsRow
+		if err := rows.Scan(&i.ProjectID, &i.StorageKey); err != nil {
+			return nil, err
+		}
+		items = append(items, i)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, err
+	}
+	return items, nil
+}
+
+const projectUpdateDetails = `-- name: ProjectUpdateDetails :one
+UPDATE projects
+SET name = $1, title = $2, features = $3::text[], dimensions = $4,
+    dim_width = $5, dim_height = $6, dim_depth = $7, dim_unit = $8,
+    version = version + 1, updated_at = now()
+WHERE id = $9
+RETURNING id, user_id, name, marketplace, status, version, created_at, updated_at, title, features, dimensions, dim_width, dim_height, dim_depth, dim_unit, progress, cost_usd
+`
+
+type ProjectUpdateDetailsParams struct {
+	Name       string    `json:"name"`
+	Title      string    `json:"title"`
+	Features   []string  `json:"features"`
+	Dimensions string    `json:"dimensions"`
+	DimWidth   float64   `json:"dimWidth"`
+	DimHeight  float64   `json:"dimHeight"`
+	DimDepth   float64   `json:"dimDepth"`
+	DimUnit    string    `json:"dimUnit"`
+	ID         uuid.UUID `json:"id"`
+}
+
+// ProjectUpdateDetails replaces a project's editable fields and bumps its version.
+func (q *Queries) ProjectUpdateDetails(ctx context.Context, arg ProjectUpdateDetailsParams) (Project, error) {
+	row := q.db.QueryRow(ctx, projectUpdateDetails,
+		arg.Name,
+		arg.Title,
+		arg.Features,
+		arg.Dimensions,
+		arg.DimWidth,
+		arg.DimHeight,
+		arg.DimDepth,
+		arg.DimUnit,
+		arg.ID,
+	)
+	var i Project
+	err := row.Scan(
+		&i.ID,
+		&i.UserID,
+		&i.Name,
+		&i.Marketplace,
+		&i.Status,
+		&i.Version,
+		&i.CreatedAt,
+		&i.UpdatedAt,
+		&i.Title,
+		&i.Features,
+		&i.Dimensions,
+		&i.DimWidth,
+		&i.DimHeight,
+		&i.DimDepth,
+		&i.DimUnit,
+		&i.Progress,
+		&i.CostUsd,
 	)
 	return i, err
 }

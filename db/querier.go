@@ -12,6 +12,23 @@ import (
 )
 
 type Querier interface {
+	// GeneratedImageGetByJob returns the image a job already made, so a job delivered twice
+	// (at-least-once) does not make and pay for it again.
+	GeneratedImageGetByJob(ctx context.Context, jobID uuid.NullUUID) (GeneratedImage, error)
+	// GeneratedImageInsert records an image made for a project.
+	GeneratedImageInsert(ctx context.Context, arg GeneratedImageInsertParams) (GeneratedImage, error)
+	// GeneratedImageListCurrent returns a project's current images, oldest first.
+	GeneratedImageListCurrent(ctx context.Context, projectID uuid.UUID) ([]GeneratedImage, error)
+	// GeneratedImageSupersede marks the project's other current images of a type as replaced
+	// by the image new_id.
+	GeneratedImageSupersede(ctx context.Context, arg GeneratedImageSupersedeParams) error
+	// IdempotencyKeyGet returns a used key with the jobs its first request enqueued.
+	IdempotencyKeyGet(ctx context.Context, arg IdempotencyKeyGetParams) (IdempotencyKey, error)
+	// IdempotencyKeyInsert claims a key for a request; it returns no row when the user
+	// already used the key.
+	IdempotencyKeyInsert(ctx context.Context, arg IdempotencyKeyInsertParams) (IdempotencyKey, error)
+	// IdempotencyKeySetJobs records the jobs a keyed request enqueued.
+	IdempotencyKeySetJobs(ctx context.Context, arg IdempotencyKeySetJobsParams) error
 	// JobCancel cancels a pending or running job and returns it; no row when it was already
 	// finished or does not exist.
 	JobCancel(ctx context.Context, id uuid.UUID) ([]JobQueue, error)
@@ -23,9 +40,12 @@ type Querier interface {
 	// per_user jobs of up to max_users users with pending work, found by a loose index scan
 	// over job_queue_pending_user_idx (a few index probes per user, so the claim stays fast
 	// with a million pending rows). Each candidate is ranked within its user; a user's n-th
-	// job competes with every other user's n-th, so one user's backlog cannot delay another
-	// user's first job by more than one claim. kind_limits caps how many jobs of each kind
-	// this claim may take (the worker's free slots per kind).
+	// job competes with every other user's n-th; among equals, the user this worker served
+	// least recently goes first (served_users/served_seqs: the worker's memory of whom it
+	// started last, higher seq = more recent; unknown users count as never served). So one
+	// user's backlog cannot delay another user's first job beyond the jobs already running.
+	// kind_limits caps how many jobs of each kind this claim may take (the worker's free
+	// slots per kind).
 	//
 	// Locking: FOR UPDATE SKIP LOCKED on the picked rows, so concurrent claimers never block
 	// each other or take the same job; the status re-check after locking drops rows another
@@ -85,22 +105,58 @@ type Querier interface {
 	// JobTryMaintenanceLock takes the maintenance advisory lock for the current transaction
 	// if no other instance holds it: the instance that gets it is the leader for this round.
 	JobTryMaintenanceLock(ctx context.Context, lockKey int64) (bool, error)
+	// ProjectAddCost adds what a provider call cost to the project's total and bumps the
+	// version.
+	ProjectAddCost(ctx context.Context, arg ProjectAddCostParams) (Project, error)
 	// ProjectCreate inserts a project for its owner; status starts at 'draft' (no photo yet).
 	ProjectCreate(ctx context.Context, arg ProjectCreateParams) (Project, error)
 	// ProjectDelete removes a project of the user; it returns the number of rows removed.
 	ProjectDelete(ctx context.Context, arg ProjectDeleteParams) (int64, error)
+	// ProjectDeleteByID removes a project whatever its owner (callers check ownership first);
+	// its photo, images and idempotency keys go with it.
+	ProjectDeleteByID(ctx context.Context, id uuid.UUID) (int64, error)
 	// ProjectGet returns a project by id whatever its owner; callers check ownership.
 	ProjectGet(ctx context.Context, id uuid.UUID) (Project, error)
 	// ProjectGetForUser returns a project only when it belongs to the user, so that another
 	// user's id is answered like an unknown one.
 	ProjectGetForUser(ctx context.Context, arg ProjectGetForUserParams) (Project, error)
+	// ProjectInsert creates a project with its product data; status starts at 'draft'.
+	ProjectInsert(ctx context.Context, arg ProjectInsertParams) (Project, error)
+	// ProjectLatestJobs returns the latest image job of each kind of a project: the jobs its
+	// status, progress and image slots are computed from. It reads job_queue through its
+	// project index.
+	ProjectLatestJobs(ctx context.Context, projectID uuid.UUID) ([]JobQueue, error)
+	// ProjectListAll pages every user's projects newest first, for the service role. The
+	// cursor is as for ProjectListForUser.
+	ProjectListAll(ctx context.Context, arg ProjectListAllParams) ([]Project, error)
 	// ProjectListForUser pages a user's projects newest first. Pass the last row's
 	// (created_at, id) as the cursor; the zero time and nil UUID start from the newest.
 	ProjectListForUser(ctx context.Context, arg ProjectListForUserParams) ([]Project, error)
+	// ProjectLock returns a project and locks its row until the transaction ends. Every
+	// transaction that changes a project's jobs, images or status takes this lock first, so
+	// status recomputations of one project run one after the other and each sees the
+	// previous one's committed changes.
+	ProjectLock(ctx context.Context, id uuid.UUID) (Project, error)
 	// ProjectRename changes a project's name and bumps its version.
 	ProjectRename(ctx context.Context, arg ProjectRenameParams) (Project, error)
+	// ProjectSetState records a recomputed status and progress and bumps the version, in the
+	// transaction of the change that moved them.
+	ProjectSetState(ctx context.Context, arg ProjectSetStateParams) (Project, error)
 	// ProjectSetStatus records a new status and bumps the version, in the caller's transaction.
 	ProjectSetStatus(ctx context.Context, arg ProjectSetStatusParams) (Project, error)
+	// ProjectThumbnails returns, for each project id, the storage key of its thumbnail: the
+	// current main image, else the uploaded photo, else ''.
+	ProjectThumbnails(ctx context.Context, ids []uuid.UUID) ([]ProjectThumbnailsRow, error)
+	// ProjectUpdateDetails replaces a project's editable fields and bumps its version.
+	ProjectUpdateDetails(ctx context.Context, arg ProjectUpdateDetailsParams) (Project, error)
+	// SourceImageGet returns a project's photo.
+	SourceImageGet(ctx context.Context, projectID uuid.UUID) (SourceImage, error)
+	// SourceImageSetCutout caches the product cut out of the photo, unless the photo was
+	// replaced meanwhile (the storage key no longer matches); it returns the rows changed.
+	SourceImageSetCutout(ctx context.Context, arg SourceImageSetCutoutParams) (int64, error)
+	// SourceImageUpsert records a project's uploaded photo, replacing the previous one and
+	// its cached cut-out.
+	SourceImageUpsert(ctx context.Context, arg SourceImageUpsertParams) (SourceImage, error)
 }
 
 var _ Querier = (*Queries)(nil)

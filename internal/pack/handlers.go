@@ -1,0 +1,184 @@
+package pack
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/ai"
+	"github.com/packshot/packshot/internal/queue"
+)
+
+// HandlerOptions tune the image job kinds.
+type HandlerOptions struct {
+	// AITimeout bounds a run that calls an AI service (lifestyle and custom images with a
+	// generator configured). Defaults to 5 min.
+	AITimeout time.Duration
+	// LocalTimeout bounds a run of the local engine. Defaults to 2 min.
+	LocalTimeout time.Duration
+	// AIConcurrency caps lifestyle and custom jobs running at once on this instance, so
+	// a burst of packs does not trip the provider's rate limit. Defaults to 4.
+	AIConcurrency int
+	// MaxAttempts is the jobs' max_attempts. Defaults to the queue's default.
+	MaxAttempts int
+}
+
+// QueueHooks returns the hooks the queue client must be created with: the status
+// recomputation inside job state transactions, the after-commit change callback, and
+// progress passed to progress (which may be nil; realtime uses it to show progress
+// between persisted versions).
+func (s *Service) QueueHooks(progress func(job *queue.Job, percent int, stage string)) queue.Hooks {
+	return queue.Hooks{
+		StateChangeTxFunc: s.JobsChangedTx,
+		AfterCommitFunc:   s.JobsCommitted,
+		ProgressFunc:      progress,
+	}
+}
+
+// Attach gives the service its queue client and registers the image job handlers on it.
+// Call it before the client's Start (and also on API-only instances, which enqueue).
+func (s *Service) Attach(qc *queue.Client, opts HandlerOptions) {
+	if opts.AITimeout <= 0 {
+		opts.AITimeout = 5 * time.Minute
+	}
+	if opts.LocalTimeout <= 0 {
+		opts.LocalTimeout = 2 * time.Minute
+	}
+	if opts.AIConcurrency <= 0 {
+		opts.AIConcurrency = 4
+	}
+	s.queue = qc
+	for _, t := range Types {
+		ho := queue.HandlerOptions{Timeout: opts.LocalTimeout, MaxAttempts: opts.MaxAttempts}
+		if s.cfg.Providers.ImageProvider(t) != ProviderLocal && s.cfg.Providers.ImageProvider(t) != "" {
+			ho.Timeout, ho.Concurrency = opts.AITimeout, opts.AIConcurrency
+		}
+		if s.cfg.Providers.BackgroundRemover != nil {
+			ho.Timeout = max(ho.Timeout, opts.AITimeout)
+		}
+		qc.Register(Kind(t), s.handle, ho)
+	}
+}
+
+// handle runs one image job: it makes the image, stores it, and records it with its
+// cost, superseding the previous image of its type. A job delivered twice finds its image
+// already recorded and does nothing, so an AI service is never paid twice for one job.
+func (s *Service) handle(ctx context.Context, job *queue.Job) error {
+	t, ok := TypeOfKind(job.Kind)
+	if !ok {
+		return queue.Permanent(fmt.Errorf("unknown image job kind %q", job.Kind))
+	}
+	var pl jobPayload
+	if err := json.Unmarshal(job.Payload, &pl); err != nil {
+		return queue.Permanent(fmt.Errorf("unreadable job payload: %w", err))
+	}
+	if !job.ProjectID.Valid {
+		return queue.Permanent(errors.New("image job without a project"))
+	}
+	pid := job.ProjectID.UUID
+	if _, err := s.store.GeneratedImageGetByJob(ctx, uuid.NullUUID{UUID: job.ID, Valid: true}); err == nil {
+		return nil
+	} else if !db.IsNotFound(err) {
+		return fmt.Errorf("look up earlier result: %w", err)
+	}
+	p, err := s.store.ProjectGet(ctx, pid)
+	if db.IsNotFound(err) {
+		return queue.Permanent(errors.New("the project was deleted"))
+	}
+	if err != nil {
+		return fmt.Errorf("load project: %w", err)
+	}
+	src, err := s.store.SourceImageGet(ctx, pid)
+	if db.IsNotFound(err) {
+		return queue.Permanent(errors.New("the project has no photo: upload one, then retry"))
+	}
+	if err != nil {
+		return fmt.Errorf("load photo: %w", err)
+	}
+	job.Progress(1, "starting")
+	m, err := s.makeImage(ctx, p, src, t, pl.Prompt, job.Progress)
+	if err != nil {
+		return jobError(err)
+	}
+	job.Progress(90, "saving")
+	key, err := s.cfg.Blobs.Put(ctx, m.data, m.mime)
+	if err != nil {
+		return fmt.Errorf("store image: %w", err)
+	}
+	return s.record(ctx, job, p, t, key, m)
+}
+
+// record inserts the made image, supersedes the previous one of its type, adds its cost
+// to the project and bumps the version, in one transaction.
+func (s *Service) record(ctx context.Context, job *queue.Job, p db.Project, t, key string, m *made) error {
+	compliance, err := json.Marshal(m.compliance)
+	if err != nil {
+		return fmt.Errorf("encode compliance: %w", err)
+	}
+	var change *Change
+	err = s.store.InTx(ctx, func(q db.Querier) error {
+		if _, err := q.ProjectLock(ctx, p.ID); db.IsNotFound(err) {
+			return nil // deleted meanwhile: nothing to record
+		} else if err != nil {
+			return fmt.Errorf("lock project: %w", err)
+		}
+		g, err := q.GeneratedImageInsert(ctx, db.GeneratedImageInsertParams{
+			ProjectID: p.ID, UserID: p.UserID, JobID: uuid.NullUUID{UUID: job.ID, Valid: true}, Type: t,
+			StorageKey: key, Width: int32(m.width), Height: int32(m.height), Bytes: int64(len(m.data)),
+			Mime: m.mime, Provider: m.provider, Model: m.model, Prompt: m.prompt, Compliance: compliance,
+			CostUsd: m.costUSD,
+		})
+		if err != nil {
+			return fmt.Errorf("record image: %w", err)
+		}
+		if t != TypeCustom {
+			if err := q.GeneratedImageSupersede(ctx, db.GeneratedImageSupersedeParams{NewID: g.ID, ProjectID: p.ID, Type: t}); err != nil {
+				return fmt.Errorf("supersede old image: %w", err)
+			}
+		}
+		if m.costUSD > 0 {
+			if _, err := q.ProjectAddCost(ctx, db.ProjectAddCostParams{ID: p.ID, CostUsd: m.costUSD}); err != nil {
+				return fmt.Errorf("record cost: %w", err)
+			}
+		}
+		pr, err := s.recomputeTx(ctx, q, p.ID)
+		if err != nil {
+			return err
+		}
+		change = &Change{ProjectID: pr.ID, UserID: pr.UserID, Version: pr.Version}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	if change != nil {
+		s.changed(*change)
+	}
+	return nil
+}
+
+// jobError tells the queue what to do with a failed image: a provider's rate limit
+// snoozes the job for the provider's wait without spending an attempt; safety blocks,
+// invalid requests, bad keys and input the engine cannot use fail it at once with a
+// readable message; anything else retries with backoff.
+func jobError(err error) error {
+	var pe *errPermanent
+	if errors.As(err, &pe) {
+		return queue.Permanent(err)
+	}
+	var ae *ai.Error
+	if errors.As(err, &ae) {
+		switch ae.Class {
+		case ai.RateLimited:
+			return queue.SnoozeErr(ae.RetryAfter, err)
+		case ai.Permanent, ai.Auth:
+			return queue.Permanent(err)
+		}
+	}
+	return err
+}

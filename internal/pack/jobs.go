@@ -1,0 +1,203 @@
+package pack
+
+import (
+	"context"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/apperr"
+	"github.com/packshot/packshot/internal/queue"
+)
+
+// JobListInput is the input of job.list.
+type JobListInput struct {
+	ProjectID *string `json:"projectId,omitempty"`
+	Status    *string `json:"status,omitempty"`
+}
+
+var jobStatuses = []string{JobPending, JobProcessing, JobCompleted, JobFailed, JobCancelled}
+
+// ownedJob returns a job the caller may see, else ENOTFOUND.
+func (s *Service) ownedJob(ctx context.Context, c Caller, id string) (*queue.Job, error) {
+	jid, err := ParseID(id)
+	if err != nil {
+		return nil, err
+	}
+	if s.queue == nil {
+		return nil, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
+	}
+	j, err := s.queue.Get(ctx, jid)
+	if err != nil {
+		return nil, err
+	}
+	if !c.Admin && (j.UserID != c.UserID || c.UserID == "") {
+		return nil, apperr.NotFound("job")
+	}
+	return j, nil
+}
+
+// JobGet returns a job of the caller's. Errors: EINVALID, ENOTFOUND.
+func (s *Service) JobGet(ctx context.Context, c Caller, id string) (Job, error) {
+	j, err := s.ownedJob(ctx, c, id)
+	if err != nil {
+		return Job{}, err
+	}
+	return jobFromQueue(j), nil
+}
+
+// JobList returns the caller's jobs newest first (at most 100), of one project and/or one
+// status when given. Errors: EINVALID, ENOTFOUND for a project the caller cannot see.
+func (s *Service) JobList(ctx context.Context, c Caller, in JobListInput) ([]Job, error) {
+	f := fieldErrors{}
+	lp := queue.ListParams{Limit: 100}
+	if !c.Admin {
+		lp.UserID = c.UserID
+	}
+	var pid uuid.UUID
+	if in.ProjectID != nil {
+		id, err := uuid.Parse(strings.TrimSpace(*in.ProjectID))
+		if err != nil {
+			f["projectId"] = "must be a UUID"
+		}
+		pid = id
+	}
+	if in.Status != nil {
+		ok := false
+		for _, st := range jobStatuses {
+			ok = ok || st == *in.Status
+		}
+		if !ok {
+			f["status"] = fmt.Sprintf("unknown status %q (valid: %s)", *in.Status, strings.Join(jobStatuses, ", "))
+		}
+		lp.Status = queue.Status(*in.Status)
+	}
+	if err := f.err(); err != nil {
+		return nil, err
+	}
+	if in.ProjectID != nil {
+		if _, err := s.ownedProject(ctx, s.store, c, pid, false); err != nil {
+			return nil, err
+		}
+		lp.ProjectID = uuid.NullUUID{UUID: pid, Valid: true}
+		lp.UserID = ""
+	}
+	if s.queue == nil {
+		return nil, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
+	}
+	jobs, err := s.queue.List(ctx, lp)
+	if err != nil {
+		return nil, err
+	}
+	return jobsOf(jobs), nil
+}
+
+func jobsOf(jobs []*queue.Job) []Job {
+	out := make([]Job, len(jobs))
+	for i, j := range jobs {
+		out[i] = jobFromQueue(j)
+	}
+	return out
+}
+
+// JobRetry puts a failed or cancelled job of the caller's back to pending; its project
+// turns generating again in the same transaction. Errors: EINVALID, ENOTFOUND, ECONFLICT
+// (the job is not failed or cancelled).
+func (s *Service) JobRetry(ctx context.Context, c Caller, id string) (Job, error) {
+	j, err := s.ownedJob(ctx, c, id)
+	if err != nil {
+		return Job{}, err
+	}
+	j, err = s.queue.Retry(ctx, j.ID)
+	if err != nil {
+		return Job{}, err
+	}
+	return jobFromQueue(j), nil
+}
+
+// JobCancel cancels a pending or running job of the caller's. Errors: EINVALID,
+// ENOTFOUND, ECONFLICT (already finished).
+func (s *Service) JobCancel(ctx context.Context, c Caller, id string) (Job, error) {
+	j, err := s.ownedJob(ctx, c, id)
+	if err != nil {
+		return Job{}, err
+	}
+	j, err = s.queue.Cancel(ctx, j.ID)
+	if err != nil {
+		return Job{}, err
+	}
+	return jobFromQueue(j), nil
+}
+
+// JobStats is the answer of admin.jobStats.
+type JobStats struct {
+	Stats []queue.StatusStat `json:"stats"`
+}
+
+// AdminJobStats returns the operators' summary (jobs per status, mean time from enqueue
+// to finish). Errors: EFORBIDDEN for callers without the service role.
+func (s *Service) AdminJobStats(ctx context.Context, c Caller) (JobStats, error) {
+	if !c.Admin {
+		return JobStats{}, apperr.Errorf(apperr.EFORBIDDEN, "this procedure needs the service_role")
+	}
+	if s.queue == nil {
+		return JobStats{}, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
+	}
+	st, err := s.queue.Stats(ctx)
+	if err != nil {
+		return JobStats{}, err
+	}
+	if st == nil {
+		st = []queue.StatusStat{}
+	}
+	return JobStats{Stats: st}, nil
+}
+
+// AdminFailedJobs returns the latest failed jobs (default 10, at most 1,000). Errors:
+// EFORBIDDEN, EINVALID.
+func (s *Service) AdminFailedJobs(ctx context.Context, c Caller, limit int) ([]Job, error) {
+	if !c.Admin {
+		return nil, apperr.Errorf(apperr.EFORBIDDEN, "this procedure needs the service_role")
+	}
+	switch {
+	case limit == 0:
+		limit = 10
+	case limit < 1 || limit > 1000:
+		return nil, fieldErrors{"limit": "must be between 1 and 1000"}.err()
+	}
+	if s.queue == nil {
+		return nil, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
+	}
+	jobs, err := s.queue.List(ctx, queue.ListParams{Status: queue.StatusFailed, Limit: limit})
+	if err != nil {
+		return nil, err
+	}
+	return jobsOf(jobs), nil
+}
+
+// Images returns a project's current images, oldest first. Errors: EINVALID, ENOTFOUND.
+func (s *Service) Images(ctx context.Context, c Caller, projectID string) ([]GeneratedImage, error) {
+	pid, err := parseID("projectId", projectID)
+	if err != nil {
+		return nil, err
+	}
+	var out []GeneratedImage
+	err = s.readTx(ctx, func(q db.Querier) error {
+		p, err := s.ownedProject(ctx, q, c, pid, false)
+		if err != nil {
+			return err
+		}
+		rows, err := q.GeneratedImageListCurrent(ctx, p.ID)
+		if err != nil {
+			return fmt.Errorf("list images: %w", err)
+		}
+		out = make([]GeneratedImage, len(rows))
+		for i, r := range rows {
+			out[i] = imageFromRow(r, s.cfg.Blobs.URL)
+		}
+		return nil
+	})
+	return out, err
+}

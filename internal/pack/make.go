@@ -1,0 +1,249 @@
+package pack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"image/png"
+	"time"
+
+	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/ai"
+	"github.com/packshot/packshot/internal/imaging"
+)
+
+// made is one finished image, ready to be stored and recorded.
+type made struct {
+	data       []byte
+	width      int
+	height     int
+	mime       string
+	provider   string
+	model      string
+	prompt     string
+	compliance Compliance
+	costUSD    float64
+}
+
+// progressFunc reports a job's progress (0–100) and stage.
+type progressFunc func(percent int, stage string)
+
+// errPermanent marks an error that retrying cannot fix: the job fails at once with its
+// message.
+type errPermanent struct{ msg string }
+
+func (e *errPermanent) Error() string { return e.msg }
+
+func permanent(format string, args ...any) error {
+	return &errPermanent{msg: fmt.Sprintf(format, args...)}
+}
+
+// productOf is the project data the renderers draw.
+func productOf(p db.Project) imaging.Product {
+	prod := imaging.Product{Title: p.Title, Features: p.Features}
+	if p.DimUnit != "" {
+		prod.Dimensions = &imaging.Dimensions{Width: p.DimWidth, Height: p.DimHeight, Depth: p.DimDepth, Unit: p.DimUnit}
+	}
+	return prod
+}
+
+// canMake reports whether the project has the data an image type needs: features for
+// the infographic, dimensions for the dimensions image.
+func canMake(p db.Project, t string) bool {
+	switch t {
+	case TypeInfographic:
+		return len(p.Features) > 0
+	case TypeDimensions:
+		return p.DimUnit != ""
+	}
+	return true
+}
+
+// makeImage makes one image of type t for the project from its photo.
+func (s *Service) makeImage(ctx context.Context, p db.Project, src db.SourceImage, t, customPrompt string, progress progressFunc) (*made, error) {
+	prof, err := imaging.ProfileFor(p.Marketplace)
+	if err != nil {
+		return nil, permanent("%v", err)
+	}
+	progress(10, "cutting out the product")
+	cut, err := s.cutout(ctx, p, src)
+	if err != nil {
+		return nil, err
+	}
+	prod := productOf(p)
+	gen := s.cfg.Providers.Generator
+	if t == TypeCustom || (t == TypeLifestyle && gen != nil) {
+		if gen == nil {
+			return nil, permanent("custom images need an AI image service: set OPENAI_API_KEY or GEMINI_API_KEY")
+		}
+		return s.generate(ctx, gen, p, cut, t, customPrompt, prof, progress)
+	}
+	progress(50, "rendering")
+	out, err := imaging.Make(imaging.ImageType(t), cut, prod, prof)
+	if errors.Is(err, imaging.ErrMissingProductData) {
+		return nil, permanent("%v: add it to the project, then retry", err)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("render %s: %w", t, err)
+	}
+	return &made{data: out.Data, width: out.Width, height: out.Height, mime: out.ContentType,
+		provider: ProviderLocal, compliance: complianceOf(out.Compliance)}, nil
+}
+
+// generate asks the AI generator for a lifestyle or custom image from the cut-out.
+func (s *Service) generate(ctx context.Context, gen ai.ImageGenerator, p db.Project, cut *imaging.Cutout, t, customPrompt string,
+	prof imaging.Profile, progress progressFunc) (*made, error) {
+	prompt, err := ai.Prompt(t, ai.ProductInfo{Title: p.Title, Features: p.Features, CustomPrompt: customPrompt})
+	if err != nil {
+		return nil, permanent("%v", err)
+	}
+	var ref bytes.Buffer
+	if err := png.Encode(&ref, cut.Image); err != nil {
+		return nil, fmt.Errorf("encode reference image: %w", err)
+	}
+	progress(30, "generating with "+gen.Name())
+	res, err := gen.Generate(ctx, ai.GenerateRequest{Image: ref.Bytes(), Prompt: prompt, Aspect: ai.AspectSquare})
+	if err != nil {
+		return nil, err
+	}
+	progress(80, "finishing")
+	r, err := imaging.FromGenerated(imaging.ImageType(t), res.Image, res.Provider, prof)
+	if err != nil {
+		return nil, permanent("%s returned an image packshot cannot use: %v", gen.Name(), err)
+	}
+	out, err := imaging.Finish(r, prof)
+	if err != nil {
+		return nil, fmt.Errorf("encode %s: %w", t, err)
+	}
+	return &made{data: out.Data, width: out.Width, height: out.Height, mime: out.ContentType,
+		provider: res.Provider, model: res.Model, prompt: prompt, compliance: complianceOf(out.Compliance),
+		costUSD: res.CostUSD}, nil
+}
+
+// complianceOf converts the imaging check result to the stored shape.
+func complianceOf(c imaging.Compliance) Compliance {
+	out := Compliance{OK: c.Passed, Violations: make([]Violation, 0, len(c.Violations))}
+	for _, v := range c.Violations {
+		out.Violations = append(out.Violations, Violation{Code: v.Code, Message: v.Message, Severity: string(v.Severity)})
+	}
+	return out
+}
+
+// cutoutCall is one cut-out in progress, shared by the jobs that need it at once.
+type cutoutCall struct {
+	done chan struct{}
+	cut  *imaging.Cutout
+	err  error
+}
+
+// cutout returns the product cut out of the project's photo: the cached one if the
+// photo has it, else made now (remove.bg when configured, else locally), cached in
+// storage and recorded with its cost. Jobs of one pack running at once on this instance
+// share one call, so a pack pays remove.bg once.
+func (s *Service) cutout(ctx context.Context, p db.Project, src db.SourceImage) (*imaging.Cutout, error) {
+	if src.CutoutKey != "" {
+		if cut, err := s.loadCutout(ctx, src.CutoutKey); err == nil {
+			return cut, nil
+		}
+	}
+	s.cutoutMu.Lock()
+	call, ok := s.cutoutCalls[src.StorageKey]
+	if !ok {
+		call = &cutoutCall{done: make(chan struct{})}
+		s.cutoutCalls[src.StorageKey] = call
+		go func() {
+			// The shared call must not die with the first job's context.
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
+			defer cancel()
+			call.cut, call.err = s.makeCutout(cctx, p, src)
+			s.cutoutMu.Lock()
+			delete(s.cutoutCalls, src.StorageKey)
+			s.cutoutMu.Unlock()
+			close(call.done)
+		}()
+	}
+	s.cutoutMu.Unlock()
+	select {
+	case <-call.done:
+		return call.cut, call.err
+	case <-ctx.Done():
+		return nil, ctx.Err()
+	}
+}
+
+func (s *Service) loadCutout(ctx context.Context, key string) (*imaging.Cutout, error) {
+	data, err := s.cfg.Blobs.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	img, _, err := imaging.DecodeBytes(data, imaging.Limits{MinLongestSide: 1})
+	if err != nil {
+		return nil, err
+	}
+	return imaging.RemoveBackground(img)
+}
+
+func (s *Service) makeCutout(ctx context.Context, p db.Project, src db.SourceImage) (*imaging.Cutout, error) {
+	photo, err := s.cfg.Blobs.Get(ctx, src.StorageKey)
+	if err != nil {
+		return nil, fmt.Errorf("load photo: %w", err)
+	}
+	provider := ProviderLocal
+	var cost float64
+	var img = photo
+	if rm := s.cfg.Providers.BackgroundRemover; rm != nil {
+		res, err := rm.RemoveBackground(ctx, photo)
+		if err != nil {
+			return nil, err
+		}
+		img, provider, cost = res.Image, rm.Name(), res.CostUSD
+	}
+	decoded, _, err := imaging.DecodeBytes(img, imaging.Limits{MinLongestSide: 1})
+	if err != nil {
+		return nil, permanent("cannot read the photo: %v", err)
+	}
+	cut, err := imaging.RemoveBackground(decoded)
+	switch {
+	case errors.Is(err, imaging.ErrNeedsAIBackgroundRemoval):
+		return nil, permanent("the photo's background is not plain enough to cut the product out locally: " +
+			"upload a photo on a plain background, or configure remove.bg (REMOVEBG_API_KEY)")
+	case errors.Is(err, imaging.ErrNoProduct):
+		return nil, permanent("no product could be found in the photo")
+	case err != nil:
+		return nil, fmt.Errorf("cut out product: %w", err)
+	}
+	var buf bytes.Buffer
+	if err := png.Encode(&buf, cut.Image); err != nil {
+		return nil, fmt.Errorf("encode cut-out: %w", err)
+	}
+	key, err := s.cfg.Blobs.Put(ctx, buf.Bytes(), "image/png")
+	if err != nil {
+		return nil, fmt.Errorf("store cut-out: %w", err)
+	}
+	var change *Change
+	err = s.store.InTx(ctx, func(q db.Querier) error {
+		if _, err := q.SourceImageSetCutout(ctx, db.SourceImageSetCutoutParams{
+			ProjectID: p.ID, StorageKey: src.StorageKey, CutoutKey: key, CutoutProvider: provider}); err != nil {
+			return fmt.Errorf("record cut-out: %w", err)
+		}
+		if cost > 0 {
+			pr, err := q.ProjectAddCost(ctx, db.ProjectAddCostParams{ID: p.ID, CostUsd: cost})
+			if db.IsNotFound(err) {
+				return nil
+			}
+			if err != nil {
+				return fmt.Errorf("record cut-out cost: %w", err)
+			}
+			change = &Change{ProjectID: pr.ID, UserID: pr.UserID, Version: pr.Version}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if change != nil {
+		s.changed(*change)
+	}
+	return cut, nil
+}
