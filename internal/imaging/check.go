@@ -76,9 +76,9 @@ func (c *Compliance) add(code string, sev Severity, format string, args ...any) 
 	}
 }
 
-// productThreshold: a pixel with any channel below it is product, not background. It
-// sits below the faint ringing JPEG leaves around edges.
-const productThreshold = 248
+// productTolerance: a pixel with a channel further than this from the backdrop colour
+// is product. It is above the faint ringing JPEG leaves around edges.
+const productTolerance = 7
 
 // CheckMain checks a main image's pixels against the profile: size, squareness, a pure
 // white border, and the product's fill of the frame. It returns every violation found.
@@ -96,7 +96,7 @@ func CheckMain(img image.Image, prof Profile) Compliance {
 		c.add(CodeBorderNotWhite, strict,
 			"%d pixels of the image's border are not pure white RGB 255,255,255 (darkest channel %d)", nonWhite, darkest)
 	}
-	box := nonWhiteBounds(n)
+	box := productBounds(n, cornerColour(n))
 	if box.Empty() {
 		c.add(CodeNoProduct, SeverityError, "no product is visible: the image is blank white")
 		return c
@@ -195,9 +195,26 @@ func checkSize(b image.Rectangle, t ImageType, prof Profile) Compliance {
 	return c
 }
 
-// nonWhiteBounds is the bounding box of the pixels with a channel below
-// productThreshold.
-func nonWhiteBounds(img *image.NRGBA) image.Rectangle {
+// cornerColour is the per-channel median of the four corner pixels: the backdrop.
+func cornerColour(img *image.NRGBA) [3]uint8 {
+	W, H := img.Rect.Dx(), img.Rect.Dy()
+	var out [3]uint8
+	for c := 0; c < 3; c++ {
+		v := []float32{}
+		for _, p := range [4][2]int{{0, 0}, {W - 1, 0}, {0, H - 1}, {W - 1, H - 1}} {
+			v = append(v, float32(img.Pix[p[1]*img.Stride+4*p[0]+c]))
+		}
+		out[c] = uint8(medianF(v))
+	}
+	return out
+}
+
+// productBounds is the bounding box of the pixels that differ from the backdrop colour
+// bg by more than productTolerance in some channel.
+func productBounds(img *image.NRGBA, bg [3]uint8) image.Rectangle {
+	differs := func(v, ref uint8) bool {
+		return int(v) < int(ref)-productTolerance || int(v) > int(ref)+productTolerance
+	}
 	W, H := img.Rect.Dx(), img.Rect.Dy()
 	minX, minY, maxX, maxY := W, H, -1, -1
 	for y := 0; y < H; y++ {
@@ -205,7 +222,7 @@ func nonWhiteBounds(img *image.NRGBA) image.Rectangle {
 		first, last := -1, -1
 		for x := 0; x < W; x++ {
 			o := 4 * x
-			if row[o] < productThreshold || row[o+1] < productThreshold || row[o+2] < productThreshold {
+			if differs(row[o], bg[0]) || differs(row[o+1], bg[1]) || differs(row[o+2], bg[2]) {
 				if first < 0 {
 					first = x
 				}

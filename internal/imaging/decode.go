@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"encoding/binary"
 	"errors"
 	"fmt"
 	"image"
@@ -72,6 +73,9 @@ func DecodeBytes(data []byte, lim Limits) (*image.NRGBA, string, error) {
 	}
 	src, format, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
+		if !hasEndMarker(data, format) {
+			return nil, "", fmt.Errorf("%w: the %s data ends before the image does", ErrTruncated, format)
+		}
 		return nil, "", classifyDecodeError(err)
 	}
 	img := toNRGBA(src)
@@ -110,6 +114,26 @@ func CheckHeader(data []byte, lim Limits) (Header, error) {
 			ErrTooSmall, cfg.Width, cfg.Height, lim.MinLongestSide)
 	}
 	return h, nil
+}
+
+// hasEndMarker reports whether data ends the way a complete file of its format does
+// (allowing trailing bytes after JPEG's end-of-image marker, which some cameras add).
+// The decoders report a cut-off file in format-specific ways; the missing end marker
+// says plainly that the file was truncated.
+func hasEndMarker(data []byte, format string) bool {
+	switch format {
+	case "jpeg":
+		tail := data[max(0, len(data)-64<<10):]
+		return bytes.Contains(tail, []byte{0xFF, 0xD9})
+	case "png":
+		return bytes.Contains(data[max(0, len(data)-64):], []byte("IEND"))
+	case "gif":
+		return len(data) > 0 && data[len(data)-1] == 0x3B
+	case "webp":
+		// RIFF header: the file size is stated in bytes 4–8.
+		return len(data) >= 8 && int(binary.LittleEndian.Uint32(data[4:8]))+8 <= len(data)
+	}
+	return true
 }
 
 func classifyDecodeError(err error) error {
