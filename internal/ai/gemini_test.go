@@ -88,6 +88,8 @@ func TestGeminiErrors(t *testing.T) {
 	}{
 		{"rate limited", aitest.GeminiRateLimited(22 * time.Second), ai.RateLimited, "RESOURCE_EXHAUSTED", 22 * time.Second},
 		{"rate limited, fractional delay", aitest.GeminiRateLimited(1500 * time.Millisecond), ai.RateLimited, "RESOURCE_EXHAUSTED", 1500 * time.Millisecond},
+		{"rate limited, delay only in message", aitest.GeminiError(429, "RESOURCE_EXHAUSTED", "Quota exceeded. Please retry in 5.5s."), ai.RateLimited, "RESOURCE_EXHAUSTED", 5500 * time.Millisecond},
+		{"model not found", aitest.GeminiError(404, "NOT_FOUND", "models/x is not found"), ai.Permanent, "NOT_FOUND", 0},
 		{"prompt blocked (HTTP 200)", aitest.GeminiPromptBlocked("PROHIBITED_CONTENT"), ai.Permanent, "PROHIBITED_CONTENT", 0},
 		{"image safety (HTTP 200)", aitest.GeminiImageBlocked("IMAGE_SAFETY"), ai.Permanent, "IMAGE_SAFETY", 0},
 		{"image prohibited (HTTP 200)", aitest.GeminiImageBlocked("IMAGE_PROHIBITED_CONTENT"), ai.Permanent, "IMAGE_PROHIBITED_CONTENT", 0},

@@ -104,6 +104,8 @@ func TestOpenAIErrors(t *testing.T) {
 		{"rate limited, time in message and headers", aitest.OpenAIRateLimited(12 * time.Second), ai.RateLimited, "rate_limit_exceeded", 12 * time.Second, "rate limit"},
 		{"rate limited, retry-after-ms", aitest.OpenAIRateLimited(12*time.Second).WithHeader("Retry-After-Ms", "1500"), ai.RateLimited, "rate_limit_exceeded", 1500 * time.Millisecond, ""},
 		{"rate limited, retry-after", aitest.OpenAIRateLimited(12*time.Second).WithHeader("Retry-After", "7"), ai.RateLimited, "rate_limit_exceeded", 7 * time.Second, ""},
+		{"rate limited, no hint at all", aitest.OpenAIError(429, "Too many requests", "requests", "rate_limit_exceeded"), ai.RateLimited, "rate_limit_exceeded", ai.DefaultRetryAfter, ""},
+		{"not found", aitest.OpenAIError(404, "The model 'gpt-image-9' does not exist", "invalid_request_error", "model_not_found"), ai.Permanent, "model_not_found", 0, "does not exist"},
 		{"server error", aitest.OpenAIServerError(), ai.Transient, "server_error", 0, "temporary"},
 		{"overloaded", aitest.OpenAIOverloaded(), ai.Transient, "server_error", 0, "overloaded"},
 		{"html 502", aitest.HTMLError(http.StatusBadGateway), ai.Transient, "", 0, "HTML"},

@@ -71,6 +71,8 @@ func TestRemoveBGErrors(t *testing.T) {
 		{"insufficient credits", aitest.RemoveBGInsufficientCredits(), ai.Permanent, "insufficient_credits", 0},
 		{"invalid key", aitest.RemoveBGInvalidKey(), ai.Auth, "auth_failed", 0},
 		{"unknown foreground", aitest.RemoveBGUnknownForeground(), ai.Permanent, "unknown_foreground", 0},
+		{"json 500", aitest.RemoveBGError(500, "Internal server error", ""), ai.Transient, "", 0},
+		{"file too large", aitest.RemoveBGError(400, "File too large", "file_too_large"), ai.Permanent, "file_too_large", 0},
 		{"html 502", aitest.HTMLError(http.StatusBadGateway), ai.Transient, "", 0},
 		{"html 503", aitest.HTMLError(http.StatusServiceUnavailable), ai.Transient, "", 0},
 		{"html page with 200", aitest.HTMLError(http.StatusOK), ai.Transient, "", 0},

@@ -62,6 +62,19 @@ func (r Response) After(d time.Duration) Response {
 	return r
 }
 
+// OutageUntil returns a ScriptFunc that answers during until end, and
+// with success after it: a provider outage of a known length.
+//
+//	fake.Script(aitest.OutageUntil(time.Now().Add(20*time.Second), aitest.OpenAIOverloaded()))
+func OutageUntil(end time.Time, during Response) ScriptFunc {
+	return func(Call) Response {
+		if time.Now().Before(end) {
+			return during
+		}
+		return Success()
+	}
+}
+
 // Success is the fake's normal answer (the zero Response).
 func Success() Response { return Response{} }
 
@@ -118,8 +131,11 @@ type ScriptFunc func(c Call) Response
 // fake is what the three fakes share: the server, the key, the script and
 // the record of calls.
 type fake struct {
-	srv *httptest.Server
-	key string
+	srv  *httptest.Server
+	key  string
+	done chan struct{} // closed by Close, to end pending delays
+
+	closeOnce sync.Once
 
 	mu     sync.Mutex
 	queue  []Response
@@ -137,12 +153,12 @@ type service interface {
 }
 
 func newFake(tb testing.TB, key string, svc service) *fake {
-	f := &fake{key: key}
+	f := &fake{key: key, done: make(chan struct{})}
 	f.srv = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		f.serve(w, r, svc)
 	}))
 	if tb != nil {
-		tb.Cleanup(f.srv.Close)
+		tb.Cleanup(f.Close)
 	}
 	return f
 }
@@ -150,9 +166,12 @@ func newFake(tb testing.TB, key string, svc service) *fake {
 // Key returns the API key the fake accepts.
 func (f *fake) Key() string { return f.key }
 
-// Close shuts the server down; fakes made with a testing.TB close
-// themselves when the test ends.
-func (f *fake) Close() { f.srv.Close() }
+// Close ends pending delays and shuts the server down; fakes made with a
+// testing.TB close themselves when the test ends.
+func (f *fake) Close() {
+	f.closeOnce.Do(func() { close(f.done) })
+	f.srv.Close()
+}
 
 // Enqueue adds answers to the queue; each valid request takes the next one.
 // When the queue is empty, the Script function (or success) answers.
@@ -209,6 +228,11 @@ func (f *fake) serve(w http.ResponseWriter, r *http.Request, svc service) {
 		case <-t.C:
 		case <-r.Context().Done():
 			t.Stop()
+		case <-f.done:
+			t.Stop()
+			reset(w)
+			f.record(c)
+			return
 		}
 	}
 	if !resp.Reset {

@@ -118,3 +118,9 @@ func geminiOK(v map[string]any) Response {
 	b, _ := json.Marshal(v)
 	return Response{Status: http.StatusOK, Body: b}
 }
+
+// GeminiError is any Google API error answer: status with the body
+// {"error":{"code":status,"message","status":rpcStatus}}.
+func GeminiError(status int, rpcStatus, message string) Response {
+	return Response{Status: status, Body: geminiErrorBody(status, rpcStatus, message, nil)}
+}

@@ -76,3 +76,10 @@ func OpenAIOverloaded() Response {
 	return Response{Status: http.StatusServiceUnavailable, Body: openAIErrorBody("The engine is currently "+
 		"overloaded, please try again later.", "server_error", "", "")}
 }
+
+// OpenAIError is any OpenAI error answer: status with the ErrorResponse
+// body {"error":{"message","type","param":null,"code"}} (code null when
+// empty).
+func OpenAIError(status int, message, typ, code string) Response {
+	return Response{Status: status, Body: openAIErrorBody(message, typ, "", code)}
+}

@@ -292,3 +292,9 @@ func RemoveBGUnknownForeground() Response {
 	return Response{Status: http.StatusBadRequest, Body: removeBGErrorBody("Could not identify foreground in image. "+
 		"For details and recommendations see https://www.remove.bg/supported-images.", "unknown_foreground", "")}
 }
+
+// RemoveBGError is any remove.bg error answer: status with the body
+// {"errors":[{"title","code"}]} (code left out when empty).
+func RemoveBGError(status int, title, code string) Response {
+	return Response{Status: status, Body: removeBGErrorBody(title, code, "")}
+}

@@ -3,6 +3,7 @@ package aitest_test
 import (
 	"context"
 	"net/http"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -65,4 +66,40 @@ func TestDelayEndsWhenTheClientGivesUp(t *testing.T) {
 	}
 	// The test's cleanup closes the server, which waits for the handler:
 	// it returns only if the delay ended with the client's request.
+}
+
+func TestOutageUntil(t *testing.T) {
+	t.Parallel()
+	over := aitest.OutageUntil(time.Now().Add(-time.Second), aitest.GeminiServerError(503))
+	ongoing := aitest.OutageUntil(time.Now().Add(time.Hour), aitest.GeminiServerError(503))
+	if over(aitest.Call{}).Status != 0 || ongoing(aitest.Call{}).Status != 503 {
+		t.Error("OutageUntil answers wrongly before or after its end")
+	}
+}
+
+// Close ends a delay the client is still waiting for, so a test that ends
+// with a hung call does not hang too.
+func TestCloseEndsPendingDelays(t *testing.T) {
+	t.Parallel()
+	fake := aitest.NewGemini(nil)
+	fake.Enqueue(aitest.Delayed(time.Hour))
+	errc := make(chan error, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", geminiURL(fake, "gemini-2.5-flash-image"),
+			strings.NewReader(`{"contents":[{"parts":[{"text":"x"}]}]}`))
+		req.Header.Set("x-goog-api-key", fake.Key())
+		req.Header.Set("Content-Type", "application/json")
+		resp, err := http.DefaultClient.Do(req)
+		if err == nil {
+			resp.Body.Close()
+		}
+		errc <- err
+	}()
+	for fake.Count() == 0 {
+		runtime.Gosched()
+	}
+	fake.Close()
+	if err := <-errc; err == nil {
+		t.Error("the delayed call got an answer from a closed fake")
+	}
 }
