@@ -35,7 +35,8 @@ type Config struct {
 	// GeminiBaseURL is the API root without the version, as go-genai uses it
 	// (GEMINI_BASE_URL). Defaults to
 	// "https://generativelanguage.googleapis.com"; calls go to
-	// {base}/v1beta/models/{model}:generateContent.
+	// {base}/v1beta/models/{model}:generateContent. A trailing "/v1beta" is
+	// tolerated.
 	GeminiBaseURL string
 	// GeminiModel is the image model. Defaults to "gemini-2.5-flash-image".
 	GeminiModel string
@@ -44,7 +45,7 @@ type Config struct {
 	RemoveBGAPIKey string
 	// RemoveBGBaseURL is the API root without the version
 	// (REMOVEBG_BASE_URL). Defaults to "https://api.remove.bg"; calls go to
-	// {base}/v1.0/removebg.
+	// {base}/v1.0/removebg. A trailing "/v1.0" is tolerated.
 	RemoveBGBaseURL string
 	// RemoveBGSize is the output size: "preview" (0.25 megapixels, 0.25
 	// credit), "full" (up to 25 megapixels, 1 credit) or "auto". Defaults to
@@ -148,6 +149,13 @@ func orDefault[T comparable](v, def T) T {
 	return v
 }
 
-func baseURL(v, def string) string {
-	return strings.TrimRight(orDefault(v, def), "/")
+// baseURL returns v (or def) without a trailing slash and without a
+// version path that the client adds itself (trim: "/v1beta", "/v1.0"), so
+// both "https://api.remove.bg" and "https://api.remove.bg/v1.0/" work.
+func baseURL(v, def, trim string) string {
+	u := strings.TrimRight(orDefault(v, def), "/")
+	if trim != "" {
+		u = strings.TrimSuffix(u, trim)
+	}
+	return u
 }

@@ -14,6 +14,9 @@
 //	Permanent    fail at once (safety blocks, invalid requests, no credits)
 //	Auth         fail at once (the key is missing, wrong or not allowed)
 //
+// Clients never retry on their own: one call is one request, and the queue
+// decides what happens next from the error.
+//
 // Error messages are written for the user who will read them next to a failed
 // image, and never contain an API key.
 //

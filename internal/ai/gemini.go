@@ -26,7 +26,7 @@ type Gemini struct {
 func NewGemini(cfg Config) *Gemini {
 	return &Gemini{
 		t:       newTransport(ProviderGemini, cfg.GeminiAPIKey, cfg),
-		baseURL: baseURL(cfg.GeminiBaseURL, DefaultGeminiBaseURL),
+		baseURL: baseURL(cfg.GeminiBaseURL, DefaultGeminiBaseURL, "/v1beta"),
 		model:   orDefault(cfg.GeminiModel, DefaultGeminiModel),
 	}
 }

@@ -28,7 +28,7 @@ type OpenAI struct {
 func NewOpenAI(cfg Config) *OpenAI {
 	return &OpenAI{
 		t:       newTransport(ProviderOpenAI, cfg.OpenAIAPIKey, cfg),
-		baseURL: baseURL(cfg.OpenAIBaseURL, DefaultOpenAIBaseURL),
+		baseURL: baseURL(cfg.OpenAIBaseURL, DefaultOpenAIBaseURL, ""),
 		model:   orDefault(cfg.OpenAIModel, DefaultOpenAIModel),
 		quality: orDefault(cfg.OpenAIQuality, "high"),
 	}

@@ -29,7 +29,7 @@ type RemoveBG struct {
 func NewRemoveBG(cfg Config) *RemoveBG {
 	return &RemoveBG{
 		t:         newTransport(ProviderRemoveBG, cfg.RemoveBGAPIKey, cfg),
-		baseURL:   baseURL(cfg.RemoveBGBaseURL, DefaultRemoveBGBaseURL),
+		baseURL:   baseURL(cfg.RemoveBGBaseURL, DefaultRemoveBGBaseURL, "/v1.0"),
 		size:      orDefault(cfg.RemoveBGSize, "auto"),
 		creditUSD: orDefault(cfg.RemoveBGCreditUSD, DefaultRemoveBGCreditUSD),
 	}

@@ -44,7 +44,7 @@ func TestRemoveBGRemoveBackground(t *testing.T) {
 func TestRemoveBGPreviewCostsAQuarterCredit(t *testing.T) {
 	t.Parallel()
 	fake := aitest.NewRemoveBG(t)
-	client := ai.NewRemoveBG(ai.Config{RemoveBGAPIKey: fake.Key(), RemoveBGBaseURL: fake.URL(),
+	client := ai.NewRemoveBG(ai.Config{RemoveBGAPIKey: fake.Key(), RemoveBGBaseURL: fake.URL() + "/v1.0/",
 		RemoveBGSize: "preview", RemoveBGCreditUSD: 0.40})
 	res, err := client.RemoveBackground(context.Background(), aitest.PNG(1000, 1000))
 	if err != nil {
