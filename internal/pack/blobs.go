@@ -1,0 +1,53 @@
+package pack
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/packshot/packshot/internal/storage"
+)
+
+// StorageBlobs adapts a storage.Store and its link signer to Blobs: URL returns signed
+// /files links valid for ttl (default 1 h). Expiries are rounded up to the next whole
+// minute, so snapshots built within one minute carry identical links.
+func StorageBlobs(store storage.Store, signer *storage.Signer, ttl time.Duration) Blobs {
+	if ttl <= 0 {
+		ttl = time.Hour
+	}
+	return &storageBlobs{store: store, signer: signer, ttl: ttl}
+}
+
+type storageBlobs struct {
+	store  storage.Store
+	signer *storage.Signer
+	ttl    time.Duration
+}
+
+func (b *storageBlobs) Put(ctx context.Context, data []byte, contentType string) (string, error) {
+	return b.store.Put(ctx, bytes.NewReader(data), contentType)
+}
+
+func (b *storageBlobs) Get(ctx context.Context, key string) ([]byte, error) {
+	rc, _, err := b.store.Get(ctx, key)
+	if err != nil {
+		return nil, err
+	}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		return nil, fmt.Errorf("read blob %s: %w", key, err)
+	}
+	return data, nil
+}
+
+func (b *storageBlobs) URL(key string) string {
+	return b.signer.URL(key, linkExpiry(time.Now(), b.ttl))
+}
+
+// linkExpiry is now+ttl rounded up to the next whole minute.
+func linkExpiry(now time.Time, ttl time.Duration) time.Time {
+	return now.Add(ttl).Truncate(time.Minute).Add(time.Minute)
+}
