@@ -278,10 +278,12 @@ func (r *Router) contextFor(ctx context.Context, a *authState, p *procedure) (co
 		return ctx, nil
 	}
 	a.once.Do(func() {
-		a.ctx, a.err = r.cfg.AuthFunc(ctx, a.req)
+		// Detached: on a WebSocket the first call's context ends with that
+		// call, but the result serves every later call of the connection.
+		a.ctx, a.err = r.cfg.AuthFunc(context.WithoutCancel(ctx), a.req)
 	})
 	if a.err == nil && a.ctx != nil {
-		return a.ctx, nil
+		return authedContext{Context: ctx, auth: a.ctx}, nil
 	}
 	if p.public {
 		return ctx, nil
@@ -295,6 +297,21 @@ func (r *Router) contextFor(ctx context.Context, a *authState, p *procedure) (co
 		}
 	}
 	return nil, &Error{Code: CodeUnauthorized, Message: "Unauthorized", Err: a.err}
+}
+
+// authedContext is a call's context (its cancellation and deadline) that
+// also carries the values AuthFunc added, such as the user.
+type authedContext struct {
+	context.Context
+	auth context.Context
+}
+
+// Value looks in the authenticated context first, then in the call's.
+func (c authedContext) Value(key any) any {
+	if v := c.auth.Value(key); v != nil {
+		return v
+	}
+	return c.Context.Value(key)
 }
 
 func (r *Router) observeCall(path string, t Transport, e *Error, start time.Time) {

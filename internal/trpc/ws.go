@@ -127,13 +127,14 @@ func (c *wsConn) send(msg []byte) bool {
 	}
 }
 
-// sendError sends an error for id (raw JSON id, or nil for id:null).
-func (c *wsConn) sendError(id json.RawMessage, path string, te *Error) {
+// sendError sends an error for id (raw JSON id, or nil for id:null);
+// prefix is `"jsonrpc":"2.0",` when the request carried it.
+func (c *wsConn) sendError(id json.RawMessage, prefix, path string, te *Error) {
 	b, err := c.r.cfg.Transformer.serialize(te.shape(path))
 	if err != nil {
 		return
 	}
-	c.send(frame(id, `"error":`+string(b)))
+	c.send(frame(id, prefix+`"error":`+string(b)))
 }
 
 func frame(id json.RawMessage, body string) []byte {
@@ -167,27 +168,16 @@ func (c *wsConn) readConnectionParams() bool {
 	return true
 }
 
-// fail sends a connection-level error and closes the connection.
+// fail sends a connection-level error and closes the connection. It
+// writes directly (Conn allows a concurrent writer) so the error is on the
+// wire before the close frame.
 func (c *wsConn) fail(te *Error) {
-	c.sendError(nil, "", te)
-	c.flushAndClose(websocket.StatusPolicyViolation, te.message())
-}
-
-// flushAndClose waits briefly for queued frames, then closes.
-func (c *wsConn) flushAndClose(code websocket.StatusCode, reason string) {
-	deadline := time.NewTimer(time.Second)
-	defer deadline.Stop()
-	for len(c.out) > 0 {
-		select {
-		case <-deadline.C:
-			_ = c.ws.Close(code, reason)
-			return
-		case <-c.ctx.Done():
-			return
-		case <-time.After(5 * time.Millisecond):
-		}
+	if b, err := c.r.cfg.Transformer.serialize(te.shape("")); err == nil {
+		wctx, cancel := context.WithTimeout(c.ctx, c.r.cfg.WriteTimeout)
+		_ = c.ws.Write(wctx, websocket.MessageText, frame(nil, `"error":`+string(b)))
+		cancel()
 	}
-	_ = c.ws.Close(code, reason)
+	_ = c.ws.Close(websocket.StatusPolicyViolation, te.message())
 }
 
 func (c *wsConn) readLoop() {
@@ -210,12 +200,12 @@ func (c *wsConn) readLoop() {
 		if len(data) > 0 && data[0] == '[' {
 			var msgs []json.RawMessage
 			if err := json.Unmarshal(data, &msgs); err != nil {
-				c.sendError(nil, "", Errorf(CodeParseError, "Malformed message"))
+				c.sendError(nil, "", "", Errorf(CodeParseError, "Malformed message"))
 				continue
 			}
 			if len(msgs) > c.r.cfg.MaxBatchSize {
 				for _, m := range msgs {
-					c.sendError(messageID(m), "", Errorf(CodeBadRequest, "Batch call exceeds maximum size"))
+					c.sendError(messageID(m), "", "", Errorf(CodeBadRequest, "Batch call exceeds maximum size"))
 				}
 				continue
 			}
@@ -272,14 +262,14 @@ func validID(id json.RawMessage) bool {
 func (c *wsConn) handle(raw json.RawMessage) {
 	var m wsMessage
 	if err := json.Unmarshal(raw, &m); err != nil {
-		c.sendError(messageID(raw), "", &Error{Code: CodeParseError, Message: "Malformed message", Err: err})
+		c.sendError(messageID(raw), "", "", &Error{Code: CodeParseError, Message: "Malformed message", Err: err})
 		return
 	}
 	if m.Method == "connectionParams" {
 		return
 	}
 	if !validID(m.ID) {
-		c.sendError(nil, "", Errorf(CodeParseError, "`id` is required"))
+		c.sendError(nil, "", "", Errorf(CodeParseError, "`id` is required"))
 		return
 	}
 	id := m.ID
@@ -304,17 +294,17 @@ func (c *wsConn) handle(raw json.RawMessage) {
 		return
 	case "query", "mutation", "subscription":
 	default:
-		c.sendError(id, "", Errorf(CodeMethodNotSupported, "Unknown method %q", m.Method))
+		c.sendError(id, prefix, "", Errorf(CodeMethodNotSupported, "Unknown method %q", m.Method))
 		return
 	}
 	path := m.Params.Path
 	p := c.r.procs[path]
 	if p == nil {
-		c.sendError(id, path, Errorf(CodeNotFound, "No procedure found on path %q", path))
+		c.sendError(id, prefix, path, Errorf(CodeNotFound, "No procedure found on path %q", path))
 		return
 	}
 	if string(p.kind) != m.Method {
-		c.sendError(id, path, Errorf(CodeMethodNotSupported, "No %q-procedure on path %q", m.Method, path))
+		c.sendError(id, prefix, path, Errorf(CodeMethodNotSupported, "No %q-procedure on path %q", m.Method, path))
 		return
 	}
 	var in input
@@ -330,7 +320,7 @@ func (c *wsConn) handle(raw json.RawMessage) {
 	c.mu.Lock()
 	if _, dup := c.subs[key]; dup {
 		c.mu.Unlock()
-		c.sendError(id, path, Errorf(CodeBadRequest, "Duplicate id %s", id))
+		c.sendError(id, prefix, path, Errorf(CodeBadRequest, "Duplicate id %s", id))
 		return
 	}
 	sctx, cancel := context.WithCancel(c.ctx)
@@ -376,7 +366,7 @@ func (c *wsConn) runUnary(id json.RawMessage, prefix string, p *procedure, in in
 		}
 		res.err = c.r.toError(p.path, err)
 	}
-	c.sendError(id, p.path, res.err)
+	c.sendError(id, prefix, p.path, res.err)
 }
 
 // dataJSON serializes a result's data; a Void output is superjson's
@@ -418,7 +408,7 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 	cctx, te := c.r.contextFor(ctx, c.auth, p)
 	if te != nil {
 		c.r.observeCall(p.path, TransportWebSocket, te, start)
-		c.sendError(id, p.path, te)
+		c.sendError(id, prefix, p.path, te)
 		return
 	}
 	if emit(frame(id, prefix+`"result":{"type":"started"}`)) != nil {
@@ -451,7 +441,7 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 	var e *Error
 	if err != nil && !errors.Is(err, context.Canceled) {
 		e = c.r.toError(p.path, err)
-		c.sendError(id, p.path, e)
+		c.sendError(id, prefix, p.path, e)
 	}
 	c.r.observeCall(p.path, TransportWebSocket, e, start)
 	_ = emit(frame(id, prefix+`"result":{"type":"stopped"}`))
