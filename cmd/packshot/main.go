@@ -45,6 +45,7 @@ var commands = map[string]command{
 	"serve":   {"run the API and the job dispatcher (the default)", cmdServe},
 	"migrate": {"apply pending database migrations and exit", cmdMigrate},
 	"token":   {"print a bearer token: token -user ID [-role service_role] [-ttl 24h]", cmdToken},
+	"pack":    {"render a whole image pack from one photo, offline: pack -in PHOTO -out DIR [flags]", cmdPack},
 }
 
 // run is the whole program: main only adds the process's signals, arguments, environment
