@@ -77,6 +77,7 @@ func (openAIService) check(r *http.Request, c *Call) *Response {
 			"invalid_request_error", "", "")
 	}
 	form := r.MultipartForm
+	defer func() { _ = form.RemoveAll() }()
 	for name, vs := range form.Value {
 		if name == "image" || name == "image[]" {
 			return openAIError(c, http.StatusBadRequest, fmt.Sprintf("Invalid type for '%s': expected a file, "+

@@ -65,6 +65,7 @@ func (removeBGService) check(r *http.Request, c *Call) *Response {
 		if err := r.ParseMultipartForm(32 << 20); err != nil {
 			return removeBGError(c, http.StatusBadRequest, "Could not parse request body", "", "")
 		}
+		defer func() { _ = r.MultipartForm.RemoveAll() }()
 		for k, v := range r.MultipartForm.Value {
 			c.Fields[k] = v
 		}
