@@ -110,16 +110,20 @@ candidates AS (
 ),
 ranked AS (
     SELECT c.id, c.kind, c.priority, c.run_at,
-           row_number() OVER (PARTITION BY c.user_id ORDER BY c.priority, c.run_at) AS user_rank
+           row_number() OVER (PARTITION BY c.user_id ORDER BY c.priority, c.run_at) AS user_rank,
+           COALESCE(s.seq, 0) AS served
     FROM candidates c
+    LEFT JOIN (SELECT unnest($8::text[]) AS user_id,
+                      unnest($9::bigint[]) AS seq) AS s
+      ON s.user_id = c.user_id
 ),
 picked AS (
-    SELECT r.id, r.priority, r.user_rank, r.run_at
-    FROM (SELECT r.id, r.kind, r.priority, r.run_at, r.user_rank,
+    SELECT r.id, r.priority, r.user_rank, r.served, r.run_at
+    FROM (SELECT r.id, r.kind, r.priority, r.run_at, r.user_rank, r.served,
                  row_number() OVER (PARTITION BY r.kind
-                                    ORDER BY r.priority, r.user_rank, r.run_at) AS kind_rank
+                                    ORDER BY r.priority, r.user_rank, r.served, r.run_at) AS kind_rank
           FROM ranked r) r
-    JOIN (SELECT unnest($5::text[]) AS kind, unnest($8::int[]) AS lim) AS l
+    JOIN (SELECT unnest($5::text[]) AS kind, unnest($10::int[]) AS lim) AS l
       ON l.kind = r.kind
     WHERE r.kind_rank <= l.lim
 ),
@@ -128,8 +132,8 @@ locked AS (
     FROM job_queue j
     JOIN picked p ON p.id = j.id
     WHERE j.status = 'pending'
-    ORDER BY p.priority, p.user_rank, p.run_at
-    LIMIT $9::int
+    ORDER BY p.priority, p.user_rank, p.served, p.run_at
+    LIMIT $11::int
     FOR UPDATE OF j SKIP LOCKED
 )
 UPDATE job_queue q
@@ -152,6 +156,8 @@ type JobClaimParams struct {
 	Kinds        []string `json:"kinds"`
 	ScanLimit    int32    `json:"scanLimit"`
 	PerUser      int32    `json:"perUser"`
+	ServedUsers  []string `json:"servedUsers"`
+	ServedSeqs   []int64  `json:"servedSeqs"`
 	KindLimits   []int32  `json:"kindLimits"`
 	MaxJobs      int32    `json:"maxJobs"`
 }
@@ -164,9 +170,12 @@ type JobClaimParams struct {
 // per_user jobs of up to max_users users with pending work, found by a loose index scan
 // over job_queue_pending_user_idx (a few index probes per user, so the claim stays fast
 // with a million pending rows). Each candidate is ranked within its user; a user's n-th
-// job competes with every other user's n-th, so one user's backlog cannot delay another
-// user's first job by more than one claim. kind_limits caps how many jobs of each kind
-// this claim may take (the worker's free slots per kind).
+// job competes with every other user's n-th; among equals, the user this worker served
+// least recently goes first (served_users/served_seqs: the worker's memory of whom it
+// started last, higher seq = more recent; unknown users count as never served). So one
+// user's backlog cannot delay another user's first job beyond the jobs already running.
+// kind_limits caps how many jobs of each kind this claim may take (the worker's free
+// slots per kind).
 //
 // Locking: FOR UPDATE SKIP LOCKED on the picked rows, so concurrent claimers never block
 // each other or take the same job; the status re-check after locking drops rows another
@@ -181,6 +190,8 @@ func (q *Queries) JobClaim(ctx context.Context, arg JobClaimParams) ([]JobQueue,
 		arg.Kinds,
 		arg.ScanLimit,
 		arg.PerUser,
+		arg.ServedUsers,
+		arg.ServedSeqs,
 		arg.KindLimits,
 		arg.MaxJobs,
 	)

@@ -136,7 +136,7 @@ func (c *completer) write(ctx context.Context, batch []result) error {
 	}); err != nil {
 		return err
 	}
-	var soonest time.Duration = -1
+	soonest, due := time.Duration(0), false
 	released := false
 	for _, r := range other {
 		switch r.outcome {
@@ -152,12 +152,12 @@ func (c *completer) write(ctx context.Context, batch []result) error {
 			cl.finished(r, "failed")
 			continue
 		}
-		if wait := time.Until(r.runAt); soonest < 0 || wait < soonest {
-			soonest = wait
+		if wait := time.Until(r.runAt); !due || wait < soonest {
+			soonest, due = wait, true
 		}
 	}
 	// A retry due before the next poll: wake up for it rather than wait for the poll.
-	if soonest >= 0 && soonest < cl.cfg.PollInterval {
+	if due && soonest < cl.cfg.PollInterval {
 		time.AfterFunc(max(soonest, 0), c.d.wake)
 	}
 	if released {

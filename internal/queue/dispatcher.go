@@ -37,6 +37,12 @@ type dispatcher struct {
 	running     map[uuid.UUID]*Job
 	kindRunning map[string]int
 
+	// served remembers, per user, the sequence number of the last job this worker
+	// started for them (claim loop only), so ties in the claim go to the user served
+	// least recently.
+	served    map[string]int64
+	servedSeq int64
+
 	comp *completer
 }
 
@@ -61,6 +67,7 @@ func (c *Client) Start() error {
 		loopDone:    make(chan struct{}),
 		running:     map[uuid.UUID]*Job{},
 		kindRunning: map[string]int{},
+		served:      map[string]int64{},
 	}
 	for k, h := range c.handlers {
 		d.handlers[k] = h
@@ -177,7 +184,10 @@ func (d *dispatcher) claimLoop() {
 					backoff = 100 * time.Millisecond
 					more = false
 				} else {
-					more = n == free
+					// Fewer than asked may mean the queue is drained, or that another
+					// instance locked some of our candidates: only an empty claim says
+					// "nothing to do" (until a wake-up, the poll, or a freed kind slot).
+					more = n > 0
 					blocked = len(kinds) < len(d.kinds) || anyBelow(limits, free)
 				}
 				continue
@@ -247,7 +257,10 @@ func (d *dispatcher) freeSlots() (int, []string, []int32) {
 func (d *dispatcher) claim(free int, kinds []string, limits []int32) (int, error) {
 	ctx, cancel := context.WithTimeout(d.bgCtx, 30*time.Second)
 	defer cancel()
+	users, seqs := d.servedArrays()
 	arg := db.JobClaimParams{
+		ServedUsers:  users,
+		ServedSeqs:   seqs,
 		Worker:       d.c.cfg.WorkerID,
 		LeaseSeconds: d.c.cfg.LeaseDuration.Seconds(),
 		Queue:        d.c.cfg.Queue,
@@ -266,9 +279,34 @@ func (d *dispatcher) claim(free int, kinds []string, limits []int32) (int, error
 	}
 	now := time.Now()
 	for _, j := range jobs {
+		d.servedSeq++
+		d.served[j.UserID] = d.servedSeq
 		d.start(j, now)
 	}
 	return len(jobs), nil
+}
+
+// maxServed bounds the served memory; the least recently served users are forgotten
+// first (they then count as never served, which is where they were heading anyway).
+const maxServed = 1000
+
+// servedArrays returns the served memory as the claim's parameters, trimming it first.
+func (d *dispatcher) servedArrays() ([]string, []int64) {
+	if len(d.served) > maxServed {
+		cut := d.servedSeq - maxServed
+		for u, s := range d.served {
+			if s <= cut {
+				delete(d.served, u)
+			}
+		}
+	}
+	users := make([]string, 0, len(d.served))
+	seqs := make([]int64, 0, len(d.served))
+	for u, s := range d.served {
+		users = append(users, u)
+		seqs = append(seqs, s)
+	}
+	return users, seqs
 }
 
 // start runs one claimed job in its own goroutine.
