@@ -27,9 +27,8 @@ func TestGeminiGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
-	img := decodePNG(t, res.Image)
-	if got := img.Bounds().Size(); got.X != 832 || got.Y != 1248 {
-		t.Errorf("image size = %v, want 832x1248 for 2:3", got)
+	if w, h := pngSize(t, res.Image); w != 832 || h != 1248 {
+		t.Errorf("image size = %dx%d, want 832x1248 for 2:3", w, h)
 	}
 	if res.Provider != "gemini" || res.Model != "gemini-2.5-flash-image" || res.MIMEType != "image/png" {
 		t.Errorf("result = %s %s %s", res.Provider, res.Model, res.MIMEType)

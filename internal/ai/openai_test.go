@@ -37,9 +37,8 @@ func TestOpenAIGenerate(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Generate: %v", err)
 	}
-	img := decodePNG(t, res.Image)
-	if got := img.Bounds().Size(); got.X != 1536 || got.Y != 1024 {
-		t.Errorf("image size = %v, want 1536x1024 for a landscape request", got)
+	if w, h := pngSize(t, res.Image); w != 1536 || h != 1024 {
+		t.Errorf("image size = %dx%d, want 1536x1024 for a landscape request", w, h)
 	}
 	if res.MIMEType != "image/png" || res.Provider != "openai" || res.Model != "gpt-image-1" {
 		t.Errorf("result = %s %s %s, want image/png openai gpt-image-1", res.MIMEType, res.Provider, res.Model)
