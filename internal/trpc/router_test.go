@@ -44,7 +44,7 @@ type testBundle struct {
 	logs   *bytes.Buffer
 }
 
-func setup(t *testing.T, cfg Config) *testBundle {
+func setup(t testing.TB, cfg Config) *testBundle {
 	t.Helper()
 	logs := &bytes.Buffer{}
 	cfg.Logger = slog.New(slog.NewTextHandler(logs, nil))

@@ -12,6 +12,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 )
 
@@ -451,12 +452,19 @@ type field struct {
 	quoted    bool
 }
 
+var fieldCache sync.Map // reflect.Type → []field
+
 func structFields(t reflect.Type) []field {
-	var out []field
-	seen := map[string]bool{}
+	if f, ok := fieldCache.Load(t); ok {
+		return f.([]field)
+	}
+	type candidate struct {
+		field
+		depth int
+	}
+	var all []candidate
 	var walk func(t reflect.Type, index []int, depth int)
 	walk = func(t reflect.Type, index []int, depth int) {
-		var embedded []reflect.StructField
 		for i := range t.NumField() {
 			sf := t.Field(i)
 			tag := sf.Tag.Get("json")
@@ -464,13 +472,14 @@ func structFields(t reflect.Type) []field {
 				continue
 			}
 			name, opts, _ := strings.Cut(tag, ",")
-			ft := sf.Type
+			idx := append(append([]int{}, index...), i)
 			if sf.Anonymous && name == "" {
+				ft := sf.Type
 				if ft.Kind() == reflect.Pointer {
 					ft = ft.Elem()
 				}
 				if ft.Kind() == reflect.Struct && depth < 8 {
-					embedded = append(embedded, sf)
+					walk(ft, idx, depth+1)
 					continue
 				}
 			}
@@ -480,26 +489,29 @@ func structFields(t reflect.Type) []field {
 			if name == "" {
 				name = sf.Name
 			}
-			if seen[name] {
-				continue
-			}
-			seen[name] = true
-			idx := append(append([]int{}, index...), i)
-			out = append(out, field{
+			opts = "," + opts + ","
+			all = append(all, candidate{field{
 				name: name, index: idx, typ: sf.Type,
-				omitEmpty: strings.Contains(","+opts+",", ",omitempty,"),
-				omitZero:  strings.Contains(","+opts+",", ",omitzero,"),
-				quoted:    strings.Contains(","+opts+",", ",string,"),
-			})
-		}
-		for _, sf := range embedded {
-			ft := sf.Type
-			if ft.Kind() == reflect.Pointer {
-				ft = ft.Elem()
-			}
-			walk(ft, append(append([]int{}, index...), sf.Index[0]), depth+1)
+				omitEmpty: strings.Contains(opts, ",omitempty,"),
+				omitZero:  strings.Contains(opts, ",omitzero,"),
+				quoted:    strings.Contains(opts, ",string,"),
+			}, depth})
 		}
 	}
 	walk(t, nil, 0)
+	// The shallowest field of a name wins; order follows the struct.
+	best := map[string]int{}
+	for i, c := range all {
+		if j, ok := best[c.name]; !ok || c.depth < all[j].depth {
+			best[c.name] = i
+		}
+	}
+	var out []field
+	for i, c := range all {
+		if best[c.name] == i {
+			out = append(out, c.field)
+		}
+	}
+	fieldCache.Store(t, out)
 	return out
 }
