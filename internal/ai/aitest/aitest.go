@@ -11,7 +11,9 @@
 //
 //	fake := aitest.NewOpenAI(t)
 //	fake.Enqueue(aitest.OpenAIRateLimited(2*time.Second), aitest.Success())
-//	client := ai.NewOpenAI(ai.Config{OpenAIAPIKey: fake.Key(), OpenAIBaseURL: fake.URL()})
+//	var cfg ai.Config
+//	fake.Configure(&cfg) // or fake.Env() for a test that runs the program
+//	client := ai.NewOpenAI(cfg)
 //
 // Canned answers exist for every error shape in the API reference
 // (OpenAI*, Gemini*, RemoveBG* functions), plus HTMLError, Delayed and
@@ -189,7 +191,8 @@ func (f *fake) Script(fn ScriptFunc) {
 	f.script = fn
 }
 
-// Calls returns every request received so far.
+// Calls returns every request answered so far, in the order the answers
+// went out. A request still waiting out a Delay is in Count, not yet here.
 func (f *fake) Calls() []Call {
 	f.mu.Lock()
 	defer f.mu.Unlock()
