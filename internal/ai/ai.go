@@ -11,6 +11,9 @@ const (
 	ProviderOpenAI   = "openai"
 	ProviderGemini   = "gemini"
 	ProviderRemoveBG = "removebg"
+	// ProviderLocal names images packshot rendered itself (internal/imaging)
+	// when no service is configured.
+	ProviderLocal = "local"
 )
 
 // BackgroundRemover cuts the product out of a photo.

@@ -145,10 +145,11 @@ func validateRemoveBG(c *Call, files map[string][]byte) *Response {
 	if t != "image/png" && t != "image/jpeg" && t != "image/webp" {
 		return bad("Invalid file type", "invalid_file_type", "Supported file types are JPG, PNG and WebP")
 	}
-	w, h := 1000, 1000 // WebP: the standard library cannot read its size
+	w, h, ok := webpSize(img)
 	if cfg, _, err := image.DecodeConfig(bytes.NewReader(img)); err == nil {
-		w, h = cfg.Width, cfg.Height
-	} else if t != "image/webp" {
+		w, h, ok = cfg.Width, cfg.Height, true
+	}
+	if !ok {
 		return bad("Invalid file type", "invalid_file_type", "The image could not be read")
 	}
 	if w*h > 50_000_000 {
