@@ -155,11 +155,12 @@ const (
 
 // procedure is one registered procedure with its types erased.
 type procedure struct {
-	path    string
-	kind    procKind
-	public  bool
-	inType  reflect.Type
-	outType reflect.Type
+	path      string
+	kind      procKind
+	public    bool
+	untracked bool
+	inType    reflect.Type
+	outType   reflect.Type
 	// call runs a query or mutation.
 	call func(ctx context.Context, in input) (any, error)
 	// subscribe runs a subscription; send delivers one event.
@@ -173,6 +174,12 @@ type ProcOption func(*procedure)
 // AuthFunc's context when that succeeded and with the plain request context
 // otherwise.
 func Public() ProcOption { return func(p *procedure) { p.public = true } }
+
+// Untracked declares that a subscription sends events without IDs, so the
+// client's onData receives the data itself rather than {id, data}. It only
+// changes the TypeScript type WriteTypeScript emits; on the wire an event is
+// tracked exactly when its ID is non-empty.
+func Untracked() ProcOption { return func(p *procedure) { p.untracked = true } }
 
 // Event is one event of a subscription. A non-empty ID makes it a tracked
 // event: the client remembers the ID and sends it back as lastEventId when
@@ -237,7 +244,9 @@ func unary[In, Out any](kind procKind, path string, fn func(context.Context, In)
 // cancelled (the client went away, stopped the subscription, or the server
 // is shutting down). lastEventID is the ID of the last event the client
 // saw ("" on a first subscribe), so fn can resume after it. send blocks
-// while the client's connection is backed up and fails once ctx is done.
+// while the client's connection is backed up and fails once ctx is done;
+// it may be called from several goroutines. Events should carry IDs; a
+// subscription whose events have none is registered with Untracked.
 // It panics if the path is invalid or taken.
 func Subscription[In, Out any](r *Router, path string, fn func(ctx context.Context, in In, lastEventID string, send func(Event[Out]) error) error, opts ...ProcOption) {
 	r.add(&procedure{

@@ -31,7 +31,8 @@ var typeScriptTyper = reflect.TypeFor[TypeScriptTyper]()
 // and string under JSON; big.Int is bigint / number; Map and Set are Map
 // and Set / a Record and an array; Void is void; FormData and Blob are the
 // browser's FormData and Blob. A subscription's output is an
-// AsyncIterable of TrackedData, so onData receives {id, data}.
+// AsyncIterable of TrackedData, so onData receives {id, data}
+// (of the data itself for one registered with Untracked).
 func WriteTypeScript(w io.Writer, r *Router) error {
 	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{"AppRouter": true, "ErrorShape": true, "TrackedData": true}}
 	tree := map[string]any{}
@@ -45,7 +46,10 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 		case kindMutation:
 			proc = fmt.Sprintf("TRPCMutationProcedure<{ input: %s; output: %s; meta: object }>", in, out)
 		default:
-			proc = fmt.Sprintf("TRPCSubscriptionProcedure<{ input: %s; output: AsyncIterable<TrackedData<%s>, void, any>; meta: object }>", in, out)
+			if !p.untracked {
+				out = "TrackedData<" + out + ">"
+			}
+			proc = fmt.Sprintf("TRPCSubscriptionProcedure<{ input: %s; output: AsyncIterable<%s, void, any>; meta: object }>", in, out)
 		}
 		node := tree
 		segs := strings.Split(path, ".")

@@ -41,6 +41,7 @@ func TestWriteTypeScript(t *testing.T) {
 			"transformer: false",
 			"    get: TRPCQueryProcedure<{ input: tsBase; output: tsProject; meta: object }>;",
 			"    watch: TRPCSubscriptionProcedure<{ input: void; output: AsyncIterable<TrackedData<tsProject>, void, any>; meta: object }>;",
+			"    list: TRPCSubscriptionProcedure<{ input: void; output: AsyncIterable<string, void, any>; meta: object }>;",
 			"    upload: TRPCMutationProcedure<{ input: FormData; output: void; meta: object }>;",
 			"export interface tsProject {\n  id: string;\n  name: string;\n  status: \"draft\" | \"ready\";\n  createdAt: string;\n  note: string | null;\n  tags?: string[];\n  sizes: Record<string, number>;\n  children: Array<tsProject | null>;\n  raw: string;\n  count: string;\n  extra?: Record<string, unknown>;\n  labels: Record<string, boolean>;\n}",
 		}},
@@ -53,6 +54,7 @@ func TestWriteTypeScript(t *testing.T) {
 		r := NewRouter(Config{Transformer: tc.tf})
 		Query(r, "project.get", func(ctx context.Context, in tsBase) (tsProject, error) { return tsProject{}, nil })
 		Mutation(r, "project.upload", func(ctx context.Context, in FormData) (Void, error) { return Void{}, nil })
+		Subscription(r, "project.list", func(ctx context.Context, in Void, last string, send func(Event[string]) error) error { return nil }, Untracked())
 		Subscription(r, "project.watch", func(ctx context.Context, in Void, last string, send func(Event[tsProject]) error) error { return nil })
 		var b strings.Builder
 		if err := WriteTypeScript(&b, r); err != nil {
