@@ -6,12 +6,16 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/queue"
+	"github.com/packshot/packshot/internal/realtime"
 	"github.com/packshot/packshot/internal/telemetry"
+	"github.com/packshot/packshot/internal/trpc"
 )
 
 // cmdServe runs the HTTP API and, unless -no-worker, the job dispatcher, until ctx ends
@@ -21,6 +25,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "serve")
 	addr := fs.String("addr", "", "listen address (overrides PACKSHOT_ADDR)")
 	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start (overrides PACKSHOT_AUTO_MIGRATE)")
+	noWorker := fs.Bool("no-worker", false, "serve the API only; run jobs with `packshot worker` elsewhere")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -43,12 +48,42 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	defer d.Close()
 
 	metrics := telemetry.New()
-	handler := api.NewServer(api.Deps{
+
+	// --- pack wiring (issue 6; see domain.go): storage, auth, AI providers and the pack
+	// service; realtime (the broker serves subscriptions and long-polls and rings every
+	// instance's doorbell); the job queue created with the pack's hooks and handlers, its
+	// dispatcher started unless -no-worker; and the HTTP server's pack dependencies.
+	dom, err := newPackDomain(cfg, d, logger)
+	if err != nil {
+		return err
+	}
+	broker := realtime.New(d.Pool, d.URL, realtime.Config{Hub: api.RealtimeHubConfig(dom.svc)})
+	dom.setRealtime(broker.Publish, broker.PublishProgress)
+	rtCtx, stopRealtime := context.WithCancel(context.WithoutCancel(ctx))
+	var rtDone sync.WaitGroup
+	rtDone.Go(func() { _ = broker.Run(rtCtx) })
+	defer func() { stopRealtime(); rtDone.Wait() }()
+	jd := dom.jobDomain()
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, jd.Hooks))
+	jd.Attach(jobs)
+	if !*noWorker {
+		stopJobs, err := startQueue(ctx, jobs, cfg, logger)
+		if err != nil {
+			return err
+		}
+		defer stopJobs()
+	}
+	var router *trpc.Router
+	deps := dom.apiDeps(api.Deps{
 		Logger:    logger,
 		Store:     d.Store,
 		ReadyFunc: readiness(d),
 		Metrics:   metrics,
-	})
+	}, cfg)
+	deps.Realtime = broker
+	deps.TRPCRouterFunc = func(r *trpc.Router) { router = r }
+	handler := api.NewServer(deps)
+	// --- end of pack wiring ---
 
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
@@ -68,6 +103,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
+	if router != nil { // pack wiring: tell WebSocket clients to reconnect, end SSE streams
+		go func() { _ = router.Shutdown(shutdownCtx) }()
+	}
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("http shutdown", "err", err)
 	}
