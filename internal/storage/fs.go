@@ -42,6 +42,16 @@ func NewFS(dir string) (*FS, error) {
 	return &FS{dir: dir}, nil
 }
 
+// Check makes sure the directory is still there and writable.
+func (s *FS) Check(context.Context) error {
+	f, err := os.CreateTemp(filepath.Join(s.dir, "tmp"), "check-*")
+	if err != nil {
+		return fmt.Errorf("storage: %w", err)
+	}
+	f.Close()
+	return os.Remove(f.Name())
+}
+
 // path returns where the blob with a valid key lives.
 func (s *FS) path(key string) string {
 	return filepath.Join(s.dir, key[:2], key)

@@ -30,4 +30,13 @@ func TestOpenFS(t *testing.T) {
 	if _, err := os.Stat(filepath.Join(dir, "blobs", key[:2], key)); err != nil {
 		t.Fatalf("blob not under the data dir: %v", err)
 	}
+	if err := Check(context.Background(), s); err != nil {
+		t.Fatalf("Check: %v", err)
+	}
+	if err := os.RemoveAll(filepath.Join(dir, "blobs")); err != nil {
+		t.Fatal(err)
+	}
+	if err := Check(context.Background(), s); err == nil {
+		t.Fatal("Check passed with the blob directory gone")
+	}
 }

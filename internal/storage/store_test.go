@@ -87,7 +87,7 @@ func testStoreBehaviour(t *testing.T, newStore func(t *testing.T) Store) {
 	t.Run("large and empty blobs", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)
-		big := make([]byte, 6<<20+123)
+		big := make([]byte, 1<<20+123)
 		if _, err := rand.Read(big); err != nil {
 			t.Fatal(err)
 		}
