@@ -46,6 +46,8 @@ var commands = map[string]command{
 	"migrate": {"apply pending database migrations and exit", cmdMigrate},
 	"token":   {"print a bearer token: token -user ID [-role service_role] [-ttl 24h]", cmdToken},
 	"pack":    {"render a whole image pack from one photo, offline: pack -in PHOTO -out DIR [flags]", cmdPack},
+	"worker":  {"run the job dispatcher without the HTTP API", cmdWorker},
+	"bench":   {"benchmarks: bench queue|realtime|api [flags]; the last line is JSON", cmdBench},
 }
 
 // run is the whole program: main only adds the process's signals, arguments, environment

@@ -48,15 +48,12 @@ type dispatcher struct {
 
 // Start starts dispatching: the claim loop, the heartbeat, the LISTEN connection and the
 // maintenance loop (rescue, prune; it runs on whichever instance wins an advisory lock).
-// Register every kind first. Stop stops it.
+// Register every kind first (with none, it claims nothing). Stop stops it.
 func (c *Client) Start() error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.disp != nil {
 		return errors.New("queue: already started")
-	}
-	if len(c.handlers) == 0 {
-		return errors.New("queue: no handler registered")
 	}
 	d := &dispatcher{
 		c:           c,

@@ -1,0 +1,37 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"sort"
+)
+
+// benchCommands are the `packshot bench` subcommands, one line each; each lives in its
+// own file (bench_<name>.go) and prints its result as one JSON object on its last line.
+var benchCommands = map[string]command{
+	"queue": {"job queue throughput (-mode throughput) or latency (-mode latency)", cmdBenchQueue},
+}
+
+// cmdBench runs `packshot bench <name> [flags]`.
+func cmdBench(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] == "-h" || args[0] == "help" {
+		fmt.Fprintln(e.stderr, "usage: packshot bench <name> [flags]\n\nbenchmarks:")
+		names := make([]string, 0, len(benchCommands))
+		for n := range benchCommands {
+			names = append(names, n)
+		}
+		sort.Strings(names)
+		for _, n := range names {
+			fmt.Fprintf(e.stderr, "  %-10s %s\n", n, benchCommands[n].summary)
+		}
+		if len(args) == 0 {
+			return fmt.Errorf("bench: name a benchmark")
+		}
+		return nil
+	}
+	b, ok := benchCommands[args[0]]
+	if !ok {
+		return fmt.Errorf("bench: unknown benchmark %q", args[0])
+	}
+	return b.run(ctx, e, args[1:])
+}

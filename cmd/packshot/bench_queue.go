@@ -1,0 +1,286 @@
+package main
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/url"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/queue"
+)
+
+// benchQueueThroughput is the last line of `bench queue -mode throughput`.
+type benchQueueThroughput struct {
+	Bench      string  `json:"bench"`
+	Mode       string  `json:"mode"`
+	Jobs       int     `json:"jobs"`
+	Seconds    float64 `json:"seconds"`
+	JobsPerSec float64 `json:"jobs_per_sec"`
+}
+
+// benchQueueLatency is the last line of `bench queue -mode latency`.
+type benchQueueLatency struct {
+	Bench string  `json:"bench"`
+	Mode  string  `json:"mode"`
+	Rate  int     `json:"rate"`
+	Jobs  int     `json:"jobs"`
+	P50MS float64 `json:"p50_ms"`
+	P90MS float64 `json:"p90_ms"`
+	P99MS float64 `json:"p99_ms"`
+	MaxMS float64 `json:"max_ms"`
+}
+
+// cmdBenchQueue measures the job queue with no-op jobs on a scratch database that it
+// creates on the server and drops at the end. Throughput: bulk-enqueue -jobs, start the
+// dispatcher, stop when every job is completed. Latency: enqueue one job at a time
+// through Enqueue at -rate per second for -duration, and time each from its commit to
+// its handler's start. The queue runs with its default settings but -workers.
+func cmdBenchQueue(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "bench queue")
+	mode := fs.String("mode", "throughput", "throughput or latency")
+	jobs := fs.Int("jobs", 100000, "throughput: jobs to burn down")
+	workers := fs.Int("workers", 1000, "jobs run at once (queue.Config.Workers)")
+	rate := fs.Int("rate", 200, "latency: jobs enqueued per second")
+	duration := fs.Duration("duration", 10*time.Second, "latency: how long to enqueue")
+	dbURL := fs.String("database-url", "", "PostgreSQL server to use (default: DATABASE_URL, else the embedded cluster)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *mode != "throughput" && *mode != "latency" {
+		return fmt.Errorf("bench queue: -mode must be throughput or latency")
+	}
+	if *jobs < 1 || *workers < 1 || *rate < 1 || *duration <= 0 {
+		return errors.New("bench queue: -jobs, -workers, -rate and -duration must be positive")
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	if *dbURL != "" {
+		cfg.DatabaseURL = *dbURL
+	}
+	logger := newLogger(cfg, e.stderr)
+	d, err := openDatabase(ctx, cfg, logger, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	scratch, drop, err := scratchDatabase(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	fmt.Fprintf(e.stdout, "bench queue: scratch database ready, %d workers\n", *workers)
+
+	qcfg := queue.Config{Workers: *workers, Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	if *mode == "throughput" {
+		return benchThroughput(ctx, e.stdout, scratch, qcfg, *jobs)
+	}
+	return benchLatency(ctx, e.stdout, scratch, qcfg, *rate, *duration)
+}
+
+// scratchDatabase creates a migrated database next to d's and returns a store on it and
+// the function that closes and drops it.
+func scratchDatabase(ctx context.Context, d *database) (*db.PoolStore, func(), error) {
+	var b [6]byte
+	_, _ = rand.Read(b[:])
+	name := "packshot_bench_" + hex.EncodeToString(b[:])
+	// CREATE/DROP DATABASE take identifiers, which sqlc cannot express; name is ours.
+	if _, err := d.Pool.Exec(ctx, "CREATE DATABASE "+pgx.Identifier{name}.Sanitize()); err != nil {
+		return nil, nil, fmt.Errorf("create scratch database (the user needs CREATEDB): %w", err)
+	}
+	dropDB := func() {
+		ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+		defer cancel()
+		_, _ = d.Pool.Exec(ctx, "DROP DATABASE IF EXISTS "+pgx.Identifier{name}.Sanitize()+" WITH (FORCE)")
+	}
+	u, err := url.Parse(d.URL)
+	if err != nil {
+		dropDB()
+		return nil, nil, fmt.Errorf("parse database URL: %w", err)
+	}
+	u.Path = "/" + name
+	pcfg, err := pgxpool.ParseConfig(u.String())
+	if err != nil {
+		dropDB()
+		return nil, nil, err
+	}
+	pcfg.MaxConns = 16
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		dropDB()
+		return nil, nil, fmt.Errorf("open scratch database: %w", err)
+	}
+	drop := func() { pool.Close(); dropDB() }
+	m, err := db.NewMigrator(pool)
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	_, err = m.Up(ctx)
+	m.Close()
+	if err != nil {
+		drop()
+		return nil, nil, err
+	}
+	return db.NewStore(pool), drop, nil
+}
+
+func benchThroughput(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg queue.Config, n int) error {
+	var done atomic.Int64
+	all := make(chan struct{})
+	qcfg.Metrics.JobFinishedFunc = func(kind, outcome string, _ time.Duration) {
+		if done.Add(1) == int64(n) {
+			close(all)
+		}
+	}
+	c := queue.NewClient(store, qcfg)
+	const chunk = 10000
+	ps := make([]queue.EnqueueParams, 0, chunk)
+	for i := 0; i < n; i += chunk {
+		ps = ps[:0]
+		for j := i; j < min(i+chunk, n); j++ {
+			ps = append(ps, queue.EnqueueParams{Kind: "noop"})
+		}
+		if _, err := c.EnqueueMany(ctx, ps); err != nil {
+			return err
+		}
+	}
+	if _, err := store.Pool().Exec(ctx, "VACUUM ANALYZE job_queue"); err != nil {
+		return fmt.Errorf("analyze: %w", err)
+	}
+	fmt.Fprintf(out, "bench queue: %d jobs enqueued; burning down\n", n)
+	c.Register("noop", func(context.Context, *queue.Job) error { return nil }, queue.HandlerOptions{})
+	began := time.Now()
+	if err := c.Start(); err != nil {
+		return err
+	}
+	var err error
+	select {
+	case <-all:
+	case <-ctx.Done():
+		err = ctx.Err()
+	}
+	elapsed := time.Since(began)
+	stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if stopErr := c.Stop(stopCtx); err == nil {
+		err = stopErr
+	}
+	if err != nil {
+		return err
+	}
+	res := benchQueueThroughput{Bench: "queue", Mode: "throughput", Jobs: n, Seconds: round3(elapsed.Seconds()),
+		JobsPerSec: round3(float64(n) / elapsed.Seconds())}
+	return json.NewEncoder(out).Encode(res)
+}
+
+func benchLatency(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg queue.Config, rate int, duration time.Duration) error {
+	var (
+		mu        sync.Mutex
+		committed = map[uuid.UUID]time.Time{}
+		started   = map[uuid.UUID]time.Time{}
+	)
+	var finished atomic.Int64
+	qcfg.Metrics.JobFinishedFunc = func(string, string, time.Duration) { finished.Add(1) }
+	c := queue.NewClient(store, qcfg)
+	c.Register("noop", func(_ context.Context, j *queue.Job) error {
+		now := time.Now()
+		mu.Lock()
+		started[j.ID] = now
+		mu.Unlock()
+		return nil
+	}, queue.HandlerOptions{})
+	if err := c.Start(); err != nil {
+		return err
+	}
+	defer func() {
+		stopCtx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = c.Stop(stopCtx)
+	}()
+	// Warm the pool's connections and the dispatcher's path before measuring.
+	for range 20 {
+		if _, err := c.Enqueue(ctx, queue.EnqueueParams{Kind: "noop"}); err != nil {
+			return err
+		}
+	}
+	fmt.Fprintf(out, "bench queue: enqueueing %d jobs/s for %s\n", rate, duration)
+	finished.Store(0)
+	mu.Lock()
+	clear(started)
+	mu.Unlock()
+
+	total := int(float64(rate) * duration.Seconds())
+	interval := time.Second / time.Duration(rate)
+	errs := make(chan error, total)
+	var wg sync.WaitGroup
+	t0 := time.Now()
+	for i := range total {
+		if wait := time.Until(t0.Add(time.Duration(i) * interval)); wait > 0 {
+			select {
+			case <-time.After(wait):
+			case <-ctx.Done():
+				return ctx.Err()
+			}
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			j, err := c.Enqueue(ctx, queue.EnqueueParams{Kind: "noop", UserID: "bench"})
+			at := time.Now()
+			if err != nil {
+				errs <- err
+				return
+			}
+			mu.Lock()
+			committed[j.ID] = at
+			mu.Unlock()
+		}()
+	}
+	wg.Wait()
+	close(errs)
+	if err := <-errs; err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for finished.Load() < int64(total) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench queue: only %d of %d jobs finished", finished.Load(), total)
+		}
+		time.Sleep(10 * time.Millisecond) // measuring, not synchronising a test
+	}
+	mu.Lock()
+	lat := make([]float64, 0, len(committed))
+	for id, at := range committed {
+		s, ok := started[id]
+		if !ok {
+			mu.Unlock()
+			return fmt.Errorf("bench queue: job %s never started", id)
+		}
+		lat = append(lat, max(s.Sub(at).Seconds()*1000, 0))
+	}
+	mu.Unlock()
+	sort.Float64s(lat)
+	pct := func(p float64) float64 { return round3(lat[min(int(p*float64(len(lat))), len(lat)-1)]) }
+	res := benchQueueLatency{Bench: "queue", Mode: "latency", Rate: rate, Jobs: len(lat),
+		P50MS: pct(0.50), P90MS: pct(0.90), P99MS: pct(0.99), MaxMS: round3(lat[len(lat)-1])}
+	return json.NewEncoder(out).Encode(res)
+}
+
+func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }

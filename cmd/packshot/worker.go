@@ -1,0 +1,111 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"sync"
+
+	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/queue"
+)
+
+// jobDomain is what the domain gives the job queue: the hooks the client is created with
+// and a function that registers the job handlers on it.
+type jobDomain struct {
+	Hooks  queue.Hooks
+	Attach func(*queue.Client)
+	// Close releases what the domain opened, after the queue has stopped. Optional.
+	Close func()
+}
+
+// newJobDomain builds the domain services for the queue of `worker` (and of `serve`, when
+// its wiring uses it). The file that wires the pack service sets it; while it is nil the
+// dispatcher runs without handlers and claims nothing.
+var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger) (jobDomain, error)
+
+// queueConfig maps packshot's configuration onto the queue's; every other queue option
+// keeps its default (internal/queue/SEMANTICS.md).
+func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks) queue.Config {
+	return queue.Config{
+		Workers:      cfg.Workers,
+		PollInterval: cfg.PollInterval,
+		Retention:    cfg.JobRetention,
+		Hooks:        hooks,
+		Logger:       logger.With("component", "queue"),
+	}
+}
+
+// startQueue starts jobs' dispatcher and returns the function that stops it: it begins
+// as soon as ctx ends (so running jobs get the whole cfg.ShutdownGrace while the HTTP
+// server drains too), and waits for the stop to finish. Call it before the database
+// closes; calling it more than once is fine.
+func startQueue(ctx context.Context, jobs *queue.Client, cfg config.Config, logger *slog.Logger) (stop func(), err error) {
+	if err := jobs.Start(); err != nil {
+		return nil, fmt.Errorf("start the job dispatcher: %w", err)
+	}
+	logger.Info("job dispatcher started", "worker_id", jobs.WorkerID(), "workers", cfg.Workers)
+	stopOnce := sync.OnceFunc(func() {
+		grace, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
+		defer cancel()
+		if err := jobs.Stop(grace); err != nil {
+			logger.Warn("job dispatcher stop", "err", err)
+		}
+		logger.Info("job dispatcher stopped")
+	})
+	unregister := context.AfterFunc(ctx, stopOnce)
+	return func() { unregister(); stopOnce() }, nil
+}
+
+// cmdWorker runs the job dispatcher without the HTTP API until ctx ends (SIGINT/SIGTERM),
+// then stops claiming, lets running jobs finish within PACKSHOT_SHUTDOWN_GRACE and
+// releases the rest back to pending. Run API-only instances with `serve -no-worker`.
+func cmdWorker(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "worker")
+	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start (overrides PACKSHOT_AUTO_MIGRATE)")
+	workers := fs.Int("workers", 0, "jobs run at once (overrides PACKSHOT_WORKERS)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	if *noMigrate {
+		cfg.AutoMigrate = false
+	}
+	if *workers > 0 {
+		cfg.Workers = *workers
+	}
+	logger := newLogger(cfg, e.stderr)
+	d, err := openDatabase(ctx, cfg, logger, cfg.AutoMigrate)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	var dom jobDomain
+	if newJobDomain != nil {
+		if dom, err = newJobDomain(ctx, cfg, d, logger); err != nil {
+			return err
+		}
+		if dom.Close != nil {
+			defer dom.Close()
+		}
+	} else {
+		logger.Warn("no job handlers are wired into this binary; the worker will claim nothing")
+	}
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom.Hooks))
+	if dom.Attach != nil {
+		dom.Attach(jobs)
+	}
+	stop, err := startQueue(ctx, jobs, cfg, logger)
+	if err != nil {
+		return err
+	}
+	defer stop()
+	fmt.Fprintf(e.stdout, "packshot worker %s running %d jobs at once\n", jobs.WorkerID(), cfg.Workers)
+	<-ctx.Done()
+	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
+	return nil
+}
