@@ -166,3 +166,33 @@ func TestShutdownSendsReconnect(t *testing.T) {
 		t.Errorf("Shutdown: %v", err)
 	}
 }
+
+func TestWebSocketStopCancelsAuthenticatedSubscription(t *testing.T) {
+	t.Parallel()
+	type userKey struct{}
+	r := NewRouter(Config{AuthFunc: func(ctx context.Context, req AuthRequest) (context.Context, error) {
+		return context.WithValue(ctx, userKey{}, "u1"), nil
+	}})
+	ended := make(chan struct{})
+	Subscription(r, "wait", func(ctx context.Context, in Void, last string, send func(Event[string]) error) error {
+		<-ctx.Done()
+		close(ended)
+		return ctx.Err()
+	})
+	Query(r, "me", func(ctx context.Context, in Void) (string, error) {
+		u, _ := ctx.Value(userKey{}).(string)
+		return u, ctx.Err()
+	})
+	_, send, read := dialWS(t, r, "")
+	send(`{"id":1,"method":"subscription","params":{"path":"wait"}}`)
+	if got := read(); got != `{"id":1,"result":{"type":"started"}}` {
+		t.Fatalf("got %s", got)
+	}
+	send(`{"id":1,"method":"subscription.stop"}`)
+	read()
+	<-ended // the stop reached the subscription's context
+	send(`{"id":2,"method":"query","params":{"path":"me"}}`)
+	if got := read(); got != `{"id":2,"result":{"type":"data","data":"u1"}}` {
+		t.Errorf("query after the stop: got %s", got)
+	}
+}
