@@ -85,6 +85,13 @@ type Project struct {
 	CostUsd     float64   `json:"costUsd"`
 }
 
+type ProviderPause struct {
+	Provider    string    `json:"provider"`
+	PausedUntil time.Time `json:"pausedUntil"`
+	Reason      string    `json:"reason"`
+	UpdatedAt   time.Time `json:"updatedAt"`
+}
+
 type SourceImage struct {
 	ProjectID      uuid.UUID `json:"projectId"`
 	UserID         string    `json:"userId"`

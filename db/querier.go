@@ -149,6 +149,13 @@ type Querier interface {
 	ProjectThumbnails(ctx context.Context, ids []uuid.UUID) ([]ProjectThumbnailsRow, error)
 	// ProjectUpdateDetails replaces a project's editable fields and bumps its version.
 	ProjectUpdateDetails(ctx context.Context, arg ProjectUpdateDetailsParams) (Project, error)
+	// ProviderPauseExtend pauses a provider until paused_until, or later if it already is: a
+	// pause only ever extends, so two instances recording different retry times keep the later
+	// one, and reason stays the one that set the pause in force.
+	ProviderPauseExtend(ctx context.Context, arg ProviderPauseExtendParams) (ProviderPause, error)
+	// ProviderPauseGet returns a provider's pause; no row means it was never paused. The row
+	// may lie in the past: the caller compares paused_until with its own clock.
+	ProviderPauseGet(ctx context.Context, provider string) (ProviderPause, error)
 	// SourceImageGet returns a project's photo.
 	SourceImageGet(ctx context.Context, projectID uuid.UUID) (SourceImage, error)
 	// SourceImageSetCutout caches the product cut out of the photo, unless the photo was
