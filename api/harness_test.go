@@ -36,11 +36,15 @@ type testBundle struct {
 	svc    *pack.Service
 	queue  *queue.Client
 	client *http.Client
+	// start starts the dispatcher of a bundle set up with noWorker.
+	start func()
 }
 
 // setupOptions change what setup builds.
 type setupOptions struct {
 	providers ai.Providers
+	// noWorker leaves the dispatcher stopped (jobs stay pending) until start is called.
+	noWorker bool
 }
 
 func setup(t *testing.T, opts setupOptions) *testBundle {
@@ -69,8 +73,13 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 		Hooks: svc.QueueHooks(nil), Logger: logger,
 	})
 	svc.Attach(qc, pack.HandlerOptions{MaxAttempts: 3})
-	if err := qc.Start(); err != nil {
-		t.Fatal(err)
+	start := func() {
+		if err := qc.Start(); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if !opts.noWorker {
+		start()
 	}
 	t.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
@@ -91,7 +100,7 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testBundle{url: srv.URL, db: d, svc: svc, queue: qc, client: srv.Client()}
+	return &testBundle{url: srv.URL, db: d, svc: svc, queue: qc, client: srv.Client(), start: start}
 }
 
 type testWriter struct{ t *testing.T }
