@@ -20,7 +20,8 @@ import (
 // keeps serving until its client closes it (a v11 client opens a new socket,
 // resubscribes with lastEventId, then closes the old one) or ctx is done,
 // when the remaining sockets are closed without telling their
-// subscriptions "stopped", so those clients resubscribe as well.
+// subscriptions "stopped", so those clients resubscribe as well. It returns
+// ctx.Err() if clients were still connected when ctx ended.
 func (r *Router) Shutdown(ctx context.Context) error {
 	r.mu.Lock()
 	r.closing = true
@@ -32,7 +33,11 @@ func (r *Router) Shutdown(ctx context.Context) error {
 		st.cancel()
 	}
 	r.mu.Unlock()
-	r.streamWG.Wait()
+	streamsDone := make(chan struct{})
+	go func() {
+		r.streamWG.Wait()
+		close(streamsDone)
+	}()
 
 	for _, c := range conns {
 		c.send([]byte(`{"id":null,"method":"reconnect"}`))
@@ -54,6 +59,10 @@ func (r *Router) Shutdown(ctx context.Context) error {
 			}
 			c.cancel()
 		}
+	}
+	select {
+	case <-streamsDone:
+	case <-ctx.Done():
 	}
 	return ctx.Err()
 }
