@@ -28,11 +28,12 @@ var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logge
 // keeps its default (internal/queue/SEMANTICS.md).
 func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks) queue.Config {
 	return queue.Config{
-		Workers:      cfg.Workers,
-		PollInterval: cfg.PollInterval,
-		Retention:    cfg.JobRetention,
-		Hooks:        hooks,
-		Logger:       logger.With("component", "queue"),
+		Workers:       cfg.Workers,
+		PollInterval:  cfg.PollInterval,
+		Retention:     cfg.JobRetention,
+		LeaseDuration: cfg.JobLease,
+		Hooks:         hooks,
+		Logger:        logger.With("component", "queue"),
 	}
 }
 
@@ -41,6 +42,7 @@ func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks) queu
 // server drains too), and waits for the stop to finish. Call it before the database
 // closes; calling it more than once is fine.
 func startQueue(ctx context.Context, jobs *queue.Client, cfg config.Config, logger *slog.Logger) (stop func(), err error) {
+	registerProbe(jobs) // system.probe, the diagnostic job (probe.go)
 	if err := jobs.Start(); err != nil {
 		return nil, fmt.Errorf("start the job dispatcher: %w", err)
 	}

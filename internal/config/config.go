@@ -59,6 +59,10 @@ type Config struct {
 	// PollInterval is the dispatcher's safety-net poll; wake-ups normally come at once
 	// (PACKSHOT_POLL_INTERVAL, duration). Defaults to 1s.
 	PollInterval time.Duration
+	// JobLease is how long a claimed job stays locked without a heartbeat before another
+	// instance may rescue and rerun it; heartbeats come every third of it
+	// (PACKSHOT_JOB_LEASE, duration). Defaults to 30s.
+	JobLease time.Duration
 	// JobRetention is how long finished jobs are kept before pruning
 	// (PACKSHOT_JOB_RETENTION, duration). Defaults to 168h (7 days).
 	JobRetention time.Duration
@@ -111,6 +115,7 @@ func Load(getenv func(string) string) (Config, error) {
 		Workers:            int(r.int64("PACKSHOT_WORKERS", 16)),
 		PollInterval:       r.duration("PACKSHOT_POLL_INTERVAL", time.Second),
 		JobRetention:       r.duration("PACKSHOT_JOB_RETENTION", 7*24*time.Hour),
+		JobLease:           r.duration("PACKSHOT_JOB_LEASE", 30*time.Second),
 		Storage:            r.oneOf("PACKSHOT_STORAGE", "fs", "fs", "s3"),
 		S3Endpoint:         r.str("S3_ENDPOINT", ""),
 		S3Bucket:           r.str("S3_BUCKET", ""),
