@@ -24,9 +24,10 @@ async function typecheck(project) {
 describe('generated AppRouter types', () => {
   before(async () => {
     await run(serverBin, ['-gen-ts', path.join(root, 'typecheck', 'router.gen.ts'), '-transformer', 'superjson']);
+    await run(serverBin, ['-gen-ts', path.join(root, 'typecheck', 'router-json.gen.ts'), '-transformer', 'json']);
   });
 
-  it('compiles a client that calls every procedure', async () => {
+  it('compiles a client that calls every procedure (superjson) and a plain JSON client', async () => {
     const { code, out } = await typecheck('tsconfig.json');
     assert.equal(code, 0, out);
   });
