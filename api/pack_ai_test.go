@@ -82,6 +82,13 @@ func TestPackWithAIServices(t *testing.T) {
 		t.Errorf("blocked job: %s after %d attempts; want failed at once", failed.Status, failed.Attempts)
 	}
 
+	// The operator sees it among the failed jobs.
+	var failedJobs []pack.Job
+	b.query(t, token(t, "ops", "service_role"), "admin.failedJobs", map[string]any{"limit": 10}).decode(t, &failedJobs)
+	if len(failedJobs) != 1 || failedJobs[0].ID != custom.Jobs[0].ID || failedJobs[0].LastError == nil {
+		t.Errorf("admin.failedJobs: %+v; want the blocked job with its error", failedJobs)
+	}
+
 	// job.retry later succeeds.
 	var retried pack.Job
 	b.mutate(t, tok, "job.retry", map[string]any{"id": custom.Jobs[0].ID}).decode(t, &retried)

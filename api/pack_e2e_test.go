@@ -3,10 +3,13 @@ package api_test
 import (
 	"archive/zip"
 	"bytes"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/packshot/packshot/internal/pack"
 )
@@ -135,10 +138,90 @@ func TestLocalPackEndToEnd(t *testing.T) {
 		t.Fatalf("pack.zip with a token: %d", resp.StatusCode)
 	}
 
+	checkOperatorQueries(t, b, jobs.Jobs)
+
 	// image.list returns the five current images.
 	var imgs []pack.GeneratedImage
 	b.query(t, tok, "image.list", map[string]any{"projectId": s.ID}).decode(t, &imgs)
 	if len(imgs) != 5 {
 		t.Fatalf("image.list: %d images; want 5", len(imgs))
+	}
+}
+
+// checkOperatorQueries runs the operators' monitoring SQL verbatim and the admin
+// procedures after a completed pack: they must show its jobs as they are.
+func checkOperatorQueries(t *testing.T, b *testBundle, packJobs []pack.Job) {
+	t.Helper()
+	ctx := context.Background()
+	ids := map[uuid.UUID]bool{}
+	for _, j := range packJobs {
+		ids[j.ID] = true
+	}
+	count := func(sql string) (n int) {
+		rows, err := b.db.Pool.Query(ctx, sql)
+		if err != nil {
+			t.Fatalf("%s: %v", sql, err)
+		}
+		defer rows.Close()
+		for rows.Next() {
+			vals, err := rows.Values()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if id, ok := vals[0].([16]byte); ok && ids[uuid.UUID(id)] {
+				n++
+			}
+		}
+		return n
+	}
+	if n := count("SELECT * FROM job_queue ORDER BY created_at DESC LIMIT 10;"); n != len(packJobs) {
+		t.Errorf("latest jobs show %d of the pack's %d", n, len(packJobs))
+	}
+	if n := count("SELECT * FROM job_queue WHERE status = 'pending';"); n != 0 {
+		t.Errorf("%d of the finished pack's jobs listed as pending", n)
+	}
+	if n := count("SELECT * FROM job_queue WHERE status = 'failed' ORDER BY created_at DESC LIMIT 10;"); n != 0 {
+		t.Errorf("%d of the pack's jobs listed as failed", n)
+	}
+	rows, err := b.db.Pool.Query(ctx, `SELECT status, COUNT(*) as count,
+       AVG(EXTRACT(EPOCH FROM (completed_at - created_at))) as avg_duration_seconds
+FROM job_queue GROUP BY status;`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	stats := map[string]int64{}
+	for rows.Next() {
+		var status string
+		var n int64
+		var avg *float64
+		if err := rows.Scan(&status, &n, &avg); err != nil {
+			t.Fatal(err)
+		}
+		stats[status] = n
+		if status == "completed" && (avg == nil || *avg <= 0) {
+			t.Errorf("completed jobs' average duration %v; want a positive number", avg)
+		}
+	}
+	rows.Close()
+	if stats["completed"] != int64(len(packJobs)) || len(stats) != 1 {
+		t.Errorf("jobs per status %v; want only %d completed", stats, len(packJobs))
+	}
+	// admin.jobStats says the same through the API.
+	var js struct {
+		Stats []struct {
+			Status             string   `json:"status"`
+			Count              int64    `json:"count"`
+			AvgDurationSeconds *float64 `json:"avgDurationSeconds"`
+		} `json:"stats"`
+	}
+	admin := token(t, "ops", "service_role")
+	b.query(t, admin, "admin.jobStats", nil).decode(t, &js)
+	if len(js.Stats) != 1 || js.Stats[0].Status != "completed" || js.Stats[0].Count != int64(len(packJobs)) || js.Stats[0].AvgDurationSeconds == nil {
+		t.Errorf("admin.jobStats %+v; want %d completed with an average duration", js.Stats, len(packJobs))
+	}
+	var failed []pack.Job
+	b.query(t, admin, "admin.failedJobs", map[string]any{}).decode(t, &failed)
+	if len(failed) != 0 {
+		t.Errorf("admin.failedJobs lists %d jobs; want none", len(failed))
 	}
 }
