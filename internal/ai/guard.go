@@ -1,0 +1,497 @@
+package ai
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"time"
+)
+
+// PauseStore keeps provider pauses where every packshot instance sees them;
+// db.PauseStore keeps them in the provider_pauses table.
+type PauseStore interface {
+	// PausedUntil returns the time until which provider is paused; the zero
+	// time, or a time in the past, when it is not paused.
+	PausedUntil(ctx context.Context, provider string) (time.Time, error)
+	// Pause pauses provider until the given time, or leaves a later pause in
+	// force: a pause only ever extends. reason is for operators.
+	Pause(ctx context.Context, provider string, until time.Time, reason string) error
+}
+
+// Guard defaults.
+const (
+	// DefaultGeneratorConcurrency caps concurrent calls to one image
+	// generator (OpenAI, Gemini) from one instance.
+	DefaultGeneratorConcurrency = 4
+	// DefaultRemoverConcurrency caps concurrent calls to one background
+	// remover (remove.bg) from one instance.
+	DefaultRemoverConcurrency = 8
+	// DefaultBreakerThreshold is how many Transient failures in a row open
+	// the breaker.
+	DefaultBreakerThreshold = 3
+	// DefaultBreakerMinPause is the first breaker pause.
+	DefaultBreakerMinPause = 2 * time.Second
+	// DefaultBreakerMaxPause is the longest breaker pause.
+	DefaultBreakerMaxPause = 60 * time.Second
+	// DefaultMaxPause bounds the pause a provider's retry time can ask for.
+	DefaultMaxPause = 10 * time.Minute
+	// DefaultPauseCacheTTL is how long the guard trusts its last read of the
+	// PauseStore.
+	DefaultPauseCacheTTL = 250 * time.Millisecond
+)
+
+// storeTimeout bounds one PauseStore read or write, so a slow database
+// delays a call by at most this much.
+const storeTimeout = 2 * time.Second
+
+// GuardConfig configures a Guard. The zero value of every field means its
+// default.
+type GuardConfig struct {
+	// Store shares pauses between instances. Nil keeps them in this
+	// instance only.
+	Store PauseStore
+	// Concurrency caps concurrent calls per provider name in this instance.
+	// A provider not in the map gets DefaultGeneratorConcurrency (4) or
+	// DefaultRemoverConcurrency (8).
+	Concurrency map[string]int
+	// BreakerThreshold is how many Transient failures (5xx, timeouts,
+	// resets) in a row pause the provider. Defaults to 3.
+	BreakerThreshold int
+	// BreakerMinPause is the breaker's first pause; each failed probe after
+	// a pause doubles it, up to BreakerMaxPause. Default 2 s and 60 s.
+	BreakerMinPause, BreakerMaxPause time.Duration
+	// MaxPause bounds a pause taken from a 429's retry time. Defaults to
+	// 10 minutes.
+	MaxPause time.Duration
+	// PauseCacheTTL is how long a read of Store is trusted before the next
+	// call reads it again. Defaults to 250 ms.
+	PauseCacheTTL time.Duration
+	// Observer receives metrics events; its nil funcs are skipped.
+	Observer GuardObserver
+	// Logger, when set, gets a line when a provider is paused, when it
+	// recovers, and when Store fails.
+	Logger *slog.Logger
+	// Now returns the current time. Defaults to time.Now; tests set a fake
+	// clock. Pauses are compared with it, never waited out with timers.
+	Now func() time.Time
+}
+
+// GuardObserver receives a Guard's events, for metrics. Each func may be
+// nil and must not block.
+type GuardObserver struct {
+	// CallFunc is called after every call that reached the provider, with
+	// its outcome ("ok"; the error's Class name such as "transient" or
+	// "rate_limited"; or "canceled" when the caller gave up) and how long
+	// the provider took.
+	CallFunc func(provider, outcome string, d time.Duration)
+	// RejectFunc is called for every call refused without reaching the
+	// provider because the provider is paused.
+	RejectFunc func(provider string, retryAfter time.Duration)
+	// PauseFunc is called when this instance pauses a provider: after a 429
+	// (reason "rate_limited") or when the breaker opens ("breaker").
+	PauseFunc func(provider, reason string, d time.Duration)
+}
+
+// Guard protects the AI providers from packshot and packshot from their
+// outages. It wraps generators and background removers so that, per
+// provider:
+//
+//   - at most Concurrency calls run at once in this instance; the rest wait
+//     for a slot (or for their context);
+//   - a 429 pauses the provider until its retry time, in the PauseStore, so
+//     every instance stops calling it;
+//   - BreakerThreshold Transient failures in a row pause it too, for
+//     BreakerMinPause, doubling after every failed probe up to
+//     BreakerMaxPause, and reset by any answer that is not Transient;
+//   - while it is paused, calls fail at once with a RateLimited *Error
+//     (code "provider_paused", RetryAfter until the pause ends) without
+//     reaching it, so the queue snoozes the job without spending an attempt;
+//   - when a pause ends, one call probes the provider while the others wait
+//     for its answer: on success they all go, on failure they get the next
+//     pause. An outage therefore costs one request per instance per pause.
+//
+// A failed probe pauses for at least twice the pause it followed, whoever
+// set that pause, so instances back off together. When Store fails, the
+// guard goes on with what this instance knows.
+type Guard struct {
+	cfg GuardConfig
+
+	mu     sync.Mutex
+	states map[string]*guardState
+}
+
+// NewGuard returns a Guard configured by cfg.
+func NewGuard(cfg GuardConfig) *Guard {
+	cfg.BreakerThreshold = orDefault(cfg.BreakerThreshold, DefaultBreakerThreshold)
+	cfg.BreakerMinPause = orDefault(cfg.BreakerMinPause, DefaultBreakerMinPause)
+	cfg.BreakerMaxPause = max(orDefault(cfg.BreakerMaxPause, DefaultBreakerMaxPause), cfg.BreakerMinPause)
+	cfg.MaxPause = orDefault(cfg.MaxPause, DefaultMaxPause)
+	cfg.PauseCacheTTL = orDefault(cfg.PauseCacheTTL, DefaultPauseCacheTTL)
+	if cfg.Now == nil {
+		cfg.Now = time.Now
+	}
+	return &Guard{cfg: cfg, states: make(map[string]*guardState)}
+}
+
+// Generator returns gen behind the guard, or nil when gen is nil.
+func (g *Guard) Generator(gen ImageGenerator) ImageGenerator {
+	if gen == nil {
+		return nil
+	}
+	return &guardedGenerator{g: g, st: g.state(gen.Name(), DefaultGeneratorConcurrency), gen: gen}
+}
+
+// BackgroundRemover returns rm behind the guard, or nil when rm is nil.
+func (g *Guard) BackgroundRemover(rm BackgroundRemover) BackgroundRemover {
+	if rm == nil {
+		return nil
+	}
+	return &guardedRemover{g: g, st: g.state(rm.Name(), DefaultRemoverConcurrency), rm: rm}
+}
+
+// InFlight returns how many calls to provider run in this instance now.
+func (g *Guard) InFlight(provider string) int {
+	g.mu.Lock()
+	st := g.states[provider]
+	g.mu.Unlock()
+	if st == nil {
+		return 0
+	}
+	return len(st.slots)
+}
+
+// PausedUntil returns until when this instance last knew provider to be
+// paused (by itself or, as of its last read, the PauseStore); a time in the
+// past when it is not paused. It does not read the store.
+func (g *Guard) PausedUntil(provider string) time.Time {
+	g.mu.Lock()
+	st := g.states[provider]
+	g.mu.Unlock()
+	if st == nil {
+		return time.Time{}
+	}
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	return st.until()
+}
+
+type guardedGenerator struct {
+	g   *Guard
+	st  *guardState
+	gen ImageGenerator
+}
+
+func (w *guardedGenerator) Name() string { return w.gen.Name() }
+
+func (w *guardedGenerator) Generate(ctx context.Context, req GenerateRequest) (*Result, error) {
+	var res *Result
+	err := w.g.do(ctx, w.st, func(ctx context.Context) (err error) {
+		res, err = w.gen.Generate(ctx, req)
+		return err
+	})
+	return res, err
+}
+
+type guardedRemover struct {
+	g  *Guard
+	st *guardState
+	rm BackgroundRemover
+}
+
+func (w *guardedRemover) Name() string { return w.rm.Name() }
+
+func (w *guardedRemover) RemoveBackground(ctx context.Context, image []byte) (*Result, error) {
+	var res *Result
+	err := w.g.do(ctx, w.st, func(ctx context.Context) (err error) {
+		res, err = w.rm.RemoveBackground(ctx, image)
+		return err
+	})
+	return res, err
+}
+
+// guardState is what a Guard knows about one provider.
+type guardState struct {
+	name  string
+	slots chan struct{} // one token per running call
+
+	mu          sync.Mutex
+	ownUntil    time.Time     // the latest pause this instance set
+	storeUntil  time.Time     // the store's pause as of fetchedAt
+	fetchedAt   time.Time     // zero: never read
+	fetching    bool          // a read of the store is under way
+	failures    int           // Transient failures in a row
+	nextPause   time.Duration // the breaker's next pause; 0 after a success
+	probeNeeded bool          // a pause was seen; the next call must probe
+	probe       chan struct{} // non-nil while a probe runs; closed when it ends
+	storeFailed bool          // the last store access failed (logged once)
+}
+
+// until returns the pause in force as far as this instance knows. st.mu
+// must be held.
+func (st *guardState) until() time.Time {
+	if st.storeUntil.After(st.ownUntil) {
+		return st.storeUntil
+	}
+	return st.ownUntil
+}
+
+func (g *Guard) state(name string, defaultCap int) *guardState {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if st, ok := g.states[name]; ok {
+		return st
+	}
+	n := g.cfg.Concurrency[name]
+	if n <= 0 {
+		n = defaultCap
+	}
+	st := &guardState{name: name, slots: make(chan struct{}, n)}
+	g.states[name] = st
+	return st
+}
+
+// do runs call under the guard: admission (pause, probe), a concurrency
+// slot, then the call, whose outcome updates the pause and the breaker.
+func (g *Guard) do(ctx context.Context, st *guardState, call func(context.Context) error) error {
+	probe, err := g.admit(ctx, st)
+	if err != nil {
+		return err
+	}
+	select {
+	case st.slots <- struct{}{}:
+	case <-ctx.Done():
+		if probe {
+			g.endProbe(st)
+		}
+		return canceledError(st.name, ctx.Err())
+	}
+	defer func() { <-st.slots }()
+	if !probe {
+		// The provider may have been paused while this call waited for a slot.
+		if err := g.refuseIfPaused(ctx, st); err != nil {
+			return err
+		}
+	}
+
+	started := g.cfg.Now()
+	err = call(ctx)
+	took := g.cfg.Now().Sub(started)
+	if f := g.cfg.Observer.CallFunc; f != nil {
+		outcome := "ok"
+		switch {
+		case err != nil && ctx.Err() != nil:
+			outcome = "canceled"
+		case err != nil:
+			c, _ := ClassOf(err)
+			outcome = c.String()
+		}
+		f(st.name, outcome, took)
+	}
+	g.record(ctx, st, probe, err)
+	return err
+}
+
+// admit lets a call through unless the provider is paused. After a pause the
+// first call through is the probe (probe true); the others wait for its
+// outcome and then try again.
+func (g *Guard) admit(ctx context.Context, st *guardState) (probe bool, err error) {
+	for {
+		if err := g.refuseIfPaused(ctx, st); err != nil {
+			return false, err
+		}
+		st.mu.Lock()
+		if !st.probeNeeded {
+			st.mu.Unlock()
+			return false, nil
+		}
+		if st.probe == nil {
+			st.probe = make(chan struct{})
+			st.mu.Unlock()
+			return true, nil
+		}
+		running := st.probe
+		st.mu.Unlock()
+		select {
+		case <-running:
+		case <-ctx.Done():
+			return false, canceledError(st.name, ctx.Err())
+		}
+	}
+}
+
+// refuseIfPaused returns the RateLimited error of a paused provider, or nil.
+func (g *Guard) refuseIfPaused(ctx context.Context, st *guardState) error {
+	now := g.cfg.Now()
+	until := g.pausedUntil(ctx, st, now)
+	if !until.After(now) {
+		return nil
+	}
+	st.mu.Lock()
+	st.probeNeeded = true
+	st.mu.Unlock()
+	wait := until.Sub(now)
+	if f := g.cfg.Observer.RejectFunc; f != nil {
+		f(st.name, wait)
+	}
+	return &Error{
+		Class:    RateLimited,
+		Provider: st.name,
+		Code:     "provider_paused",
+		Message: fmt.Sprintf("%s is not taking requests right now, so packshot paused calls to it for %s",
+			st.name, wait.Round(time.Second)),
+		RetryAfter: wait,
+	}
+}
+
+// pausedUntil returns the pause in force, reading the store when the last
+// read is older than PauseCacheTTL. While one call reads it, the others use
+// the last value.
+func (g *Guard) pausedUntil(ctx context.Context, st *guardState, now time.Time) time.Time {
+	st.mu.Lock()
+	if g.cfg.Store == nil || st.fetching || (!st.fetchedAt.IsZero() && now.Sub(st.fetchedAt) < g.cfg.PauseCacheTTL) {
+		defer st.mu.Unlock()
+		return st.until()
+	}
+	st.fetching = true
+	st.mu.Unlock()
+
+	readCtx, cancel := context.WithTimeout(ctx, storeTimeout)
+	until, err := g.cfg.Store.PausedUntil(readCtx, st.name)
+	cancel()
+
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	st.fetching = false
+	st.fetchedAt = now
+	switch {
+	case err != nil && ctx.Err() != nil:
+		st.fetchedAt = time.Time{} // the caller gave up; the next call reads again
+	case err != nil:
+		g.storeError(st, "read provider pause", err)
+	default:
+		g.storeOK(st)
+		if until.After(now) && !until.Equal(st.storeUntil) && until.After(st.ownUntil) {
+			// Another instance paused the provider: if this one's probe fails
+			// later, it backs off at least twice as long.
+			st.nextPause = max(st.nextPause, g.clampBreaker(2*until.Sub(now)))
+		}
+		st.storeUntil = until
+	}
+	return st.until()
+}
+
+// record updates the breaker and the pauses from a call's outcome.
+func (g *Guard) record(ctx context.Context, st *guardState, probe bool, err error) {
+	now := g.cfg.Now()
+	var pause time.Duration
+	var reason, detail string
+
+	st.mu.Lock()
+	var e *Error
+	switch {
+	case err == nil:
+		if st.probeNeeded && g.cfg.Logger != nil {
+			g.cfg.Logger.LogAttrs(ctx, slog.LevelInfo, "ai provider answers again", slog.String("provider", st.name))
+		}
+		st.failures, st.nextPause, st.probeNeeded = 0, 0, false
+	case ctx.Err() != nil:
+		// The caller gave up: that says nothing about the provider.
+	case errors.As(err, &e) && e.Class == RateLimited:
+		pause, reason, detail = min(e.RetryAfter, g.cfg.MaxPause), "rate_limited", err.Error()
+	case errors.As(err, &e) && e.Class != Transient:
+		// The provider answered (a safety block, a bad key): it is up.
+		st.failures, st.nextPause, st.probeNeeded = 0, 0, false
+	default:
+		st.failures++
+		if probe || (st.failures >= g.cfg.BreakerThreshold && !st.until().After(now)) {
+			pause = g.clampBreaker(max(st.nextPause, g.cfg.BreakerMinPause))
+			st.nextPause = g.clampBreaker(2 * pause)
+			reason = "breaker"
+			detail = fmt.Sprintf("%d failures in a row, the last: %v", st.failures, err)
+		}
+	}
+	var until time.Time
+	if pause > 0 {
+		until = now.Add(pause)
+		if until.After(st.ownUntil) {
+			st.ownUntil = until
+		}
+		st.probeNeeded = true
+	}
+	if probe {
+		close(st.probe)
+		st.probe = nil
+	}
+	st.mu.Unlock()
+
+	if pause > 0 {
+		g.pause(ctx, st, until, pause, reason, detail)
+	}
+}
+
+// pause shares a pause this instance decided on through the store. It runs
+// even when the caller has given up, so the other instances learn of it.
+func (g *Guard) pause(ctx context.Context, st *guardState, until time.Time, d time.Duration, reason, detail string) {
+	if f := g.cfg.Observer.PauseFunc; f != nil {
+		f(st.name, reason, d)
+	}
+	if g.cfg.Logger != nil {
+		g.cfg.Logger.LogAttrs(ctx, slog.LevelWarn, "ai provider paused", slog.String("provider", st.name),
+			slog.String("reason", reason), slog.Duration("for", d), slog.String("detail", detail))
+	}
+	if g.cfg.Store == nil {
+		return
+	}
+	writeCtx, cancel := context.WithTimeout(context.WithoutCancel(ctx), storeTimeout)
+	defer cancel()
+	err := g.cfg.Store.Pause(writeCtx, st.name, until, reason+": "+detail)
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	if err != nil {
+		g.storeError(st, "record provider pause", err)
+		return
+	}
+	g.storeOK(st)
+}
+
+// endProbe gives up a probe that never reached the provider, so a waiting
+// call probes instead.
+func (g *Guard) endProbe(st *guardState) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	close(st.probe)
+	st.probe = nil
+}
+
+func (g *Guard) clampBreaker(d time.Duration) time.Duration {
+	return min(max(d, g.cfg.BreakerMinPause), g.cfg.BreakerMaxPause)
+}
+
+// storeError logs the first of a run of store failures. st.mu must be held.
+func (g *Guard) storeError(st *guardState, what string, err error) {
+	if st.storeFailed {
+		return
+	}
+	st.storeFailed = true
+	if g.cfg.Logger != nil {
+		g.cfg.Logger.Warn("ai guard: "+what+" failed; going on with this instance's own pauses",
+			slog.String("provider", st.name), slog.String("error", err.Error()))
+	}
+}
+
+// storeOK notes that the store works again. st.mu must be held.
+func (g *Guard) storeOK(st *guardState) {
+	if st.storeFailed && g.cfg.Logger != nil {
+		g.cfg.Logger.Info("ai guard: provider pause store works again", slog.String("provider", st.name))
+	}
+	st.storeFailed = false
+}
+
+// canceledError is the error of a call whose caller gave up while it waited
+// for a slot or a probe.
+func canceledError(provider string, err error) *Error {
+	return &Error{Class: Transient, Provider: provider, Code: "canceled", Err: err,
+		Message: fmt.Sprintf("the call to %s was cancelled while it waited its turn", provider)}
+}
