@@ -85,7 +85,7 @@ func (r *Router) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		r.serveSSE(w, req, pr)
 		return
 	}
-	auth := &authState{base: req.Context(), req: AuthRequest{Header: req.Header, Transport: TransportHTTP}}
+	auth := &authState{req: AuthRequest{Header: req.Header, Transport: TransportHTTP}}
 	if pr.stream {
 		r.serveJSONL(w, req, pr, auth)
 		return

@@ -275,26 +275,9 @@ func (r *Router) paths() []string {
 // authState runs the AuthFunc at most once for one request or connection.
 type authState struct {
 	once sync.Once
-	// base is the request's or connection's context, which the AuthFunc
-	// runs with.
-	base context.Context
 	req  AuthRequest
 	ctx  context.Context
 	err  error
-}
-
-// valuesCtx is a call's context (its cancellation and deadline) carrying
-// the values of the context the AuthFunc returned for the connection.
-type valuesCtx struct {
-	context.Context
-	values context.Context
-}
-
-func (c valuesCtx) Value(key any) any {
-	if v := c.values.Value(key); v != nil {
-		return v
-	}
-	return c.Context.Value(key)
 }
 
 // contextFor returns the context a procedure runs with, or the error that

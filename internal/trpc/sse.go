@@ -104,7 +104,7 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 	}
 
 	start := time.Now()
-	auth := &authState{base: ctx, req: AuthRequest{Header: req.Header, ConnectionParams: pr.connParams, Transport: TransportSSE}}
+	auth := &authState{req: AuthRequest{Header: req.Header, ConnectionParams: pr.connParams, Transport: TransportSSE}}
 	cctx, te := r.contextFor(ctx, auth, c.proc)
 	if te != nil {
 		r.observeCall(c.path, TransportSSE, te, start)

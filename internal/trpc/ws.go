@@ -68,7 +68,7 @@ func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
 	c := &wsConn{
 		r: r, ws: ws, ctx: ctx, cancel: cancel,
 		out:  make(chan []byte, wsQueueSize),
-		auth: &authState{base: ctx, req: AuthRequest{Header: req.Header, Transport: TransportWebSocket}},
+		auth: &authState{req: AuthRequest{Header: req.Header, Transport: TransportWebSocket}},
 		done: make(chan struct{}),
 		subs: map[string]*wsSub{},
 	}
