@@ -45,6 +45,8 @@ type setupOptions struct {
 	providers ai.Providers
 	// noWorker leaves the dispatcher stopped (jobs stay pending) until start is called.
 	noWorker bool
+	// maxUpload caps uploads, in bytes; 0 means the default 25 MiB.
+	maxUpload int64
 }
 
 func setup(t *testing.T, opts setupOptions) *testBundle {
@@ -66,6 +68,7 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 	svc := pack.New(pack.Config{
 		Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour),
 		Providers: pack.ProvidersFrom(opts.providers), Logger: logger, PackURLFunc: links.URL,
+		MaxUploadBytes: opts.maxUpload,
 	})
 	// Short backoff so retries never wait on real time.
 	qc := queue.NewClient(d.Store, queue.Config{
@@ -93,7 +96,7 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 	h := api.NewServer(api.Deps{
 		Logger: logger, Store: d.Store, ReadyFunc: func(context.Context) error { return nil },
 		Metrics: telemetry.New(), Pack: svc, Verifier: verifier, PackLinks: links,
-		Files: storage.NewFileServer(blobs, signer),
+		Files: storage.NewFileServer(blobs, signer), MaxUploadBytes: opts.maxUpload,
 		DevTokenFunc: func(user, role string) (string, error) {
 			return auth.Issue(testSecret, user, role, time.Hour)
 		},

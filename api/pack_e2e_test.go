@@ -27,7 +27,7 @@ func readyProject(t *testing.T, b *testBundle, tok string) pack.Snapshot {
 	t.Helper()
 	s := createProject(t, b, tok, map[string]any{
 		"name": "Blue bottle", "title": "Insulated steel bottle, 750 ml",
-		"features": []string{"Keeps drinks cold 24 h", "Leak-proof lid", "BPA free"},
+		"features":   []string{"Keeps drinks cold 24 h", "Leak-proof lid", "BPA free"},
 		"dimensions": "8 x 26 x 8 cm",
 	})
 	var up pack.Snapshot
