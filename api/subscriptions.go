@@ -55,6 +55,14 @@ func registerSubscriptions(r *trpc.Router, rt *realtime.Broker) {
 	})
 }
 
+// NewSubscriptionRouter returns a tRPC router serving only the realtime subscriptions,
+// for tools that measure them without the rest of the API (packshot bench realtime).
+func NewSubscriptionRouter(cfg trpc.Config, rt *realtime.Broker) *trpc.Router {
+	r := trpc.NewRouter(cfg)
+	registerSubscriptions(r, rt)
+	return r
+}
+
 // watchProject sends a project's states until ctx ends. The first state is skipped when
 // the client already has its version (lastEventID); later ones are new by construction.
 func watchProject(ctx context.Context, rt *realtime.Broker, id uuid.UUID, user auth.User, lastEventID string, send func(trpc.Event[pack.Snapshot]) error) error {

@@ -407,6 +407,8 @@ func (h *Hub) loadProject(ctx context.Context, id uuid.UUID) {
 	}
 	if st.dirty && (st.blind || st.want > st.baseVersion() || st.epoch != h.epoch) {
 		h.requestLoadLocked(st)
+	} else {
+		st.ringAt = time.Time{} // doorbells rung during the load were served by it
 	}
 	h.forgetIfIdleLocked(st)
 }

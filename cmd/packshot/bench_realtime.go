@@ -1,0 +1,603 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"runtime"
+	"runtime/debug"
+	"runtime/pprof"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+
+	"github.com/coder/websocket"
+	"github.com/google/uuid"
+
+	"github.com/packshot/packshot/api"
+	"github.com/packshot/packshot/internal/auth"
+	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/pack"
+	"github.com/packshot/packshot/internal/realtime"
+	"github.com/packshot/packshot/internal/trpc"
+)
+
+// benchRealtimeResult is the JSON line `packshot bench realtime` prints last.
+type benchRealtimeResult struct {
+	Bench                  string  `json:"bench"`
+	Clients                int     `json:"clients"`
+	Projects               int     `json:"projects"`
+	Updates                int     `json:"updates"`
+	Receipts               int64   `json:"receipts"`
+	P50MS                  float64 `json:"p50_ms"`
+	P99MS                  float64 `json:"p99_ms"`
+	MaxMS                  float64 `json:"max_ms"`
+	RSSPerConnKB           float64 `json:"rss_per_conn_kb"`
+	FinalVersionMismatches int     `json:"final_version_mismatches"`
+}
+
+// benchClientSpec is what the parent tells the client process on its stdin.
+type benchClientSpec struct {
+	Addr     string   `json:"addr"`
+	Token    string   `json:"token"`
+	Projects []string `json:"projects"`
+	Clients  int      `json:"clients"`
+}
+
+// cmdBenchRealtime measures realtime end to end: it starts the API's subscriptions, the
+// realtime broker and the pack service on a database in this process, opens N wsLink
+// WebSockets in a child process (so that this process's RSS is the server's, and each
+// process stays within its open-files limit), subscribes each to one of P projects
+// with project.onUpdate, changes projects U times a second through pack.Service.Update
+// (the product's path: commit, then the doorbell), and measures each change from its
+// commit to each client's receipt.
+func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "bench realtime")
+	clients := fs.Int("clients", 1000, "WebSocket connections")
+	projects := fs.Int("projects", 100, "projects; client i watches project i mod P")
+	rate := fs.Int("rate", 100, "project changes per second")
+	duration := fs.Duration("duration", 20*time.Second, "how long to make changes")
+	dbURL := fs.String("database-url", "", "PostgreSQL URL (default: DATABASE_URL, else the embedded cluster)")
+	clientsOnly := fs.Bool("clients-only", false, "internal: run the clients, reading their spec from stdin")
+	cpuProfile := fs.String("cpuprofile", "", "write the server's CPU profile of the measured phase to this file")
+	memProfile := fs.String("memprofile", "", "write the server's heap profile with every client subscribed to this file")
+	inProcess := fs.Bool("in-process", false, "run the clients in this process (RSS then counts both ends)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	raiseOpenFiles()
+	if *clientsOnly {
+		var spec benchClientSpec
+		if err := json.NewDecoder(os.Stdin).Decode(&spec); err != nil {
+			return fmt.Errorf("read client spec: %w", err)
+		}
+		return runBenchClients(ctx, spec, e.stdout)
+	}
+	if *clients < 1 || *projects < 1 || *rate < 1 {
+		return errors.New("-clients, -projects and -rate must be at least 1")
+	}
+
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	if *dbURL != "" {
+		cfg.DatabaseURL = *dbURL
+	}
+	cfg.LogLevel = "warn"
+	logger := newLogger(cfg, e.stderr)
+	d, err := openDatabase(ctx, cfg, logger, true)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+
+	// The server: pack service → broker → subscriptions over /ws.
+	commits := &benchCommits{at: map[benchKey]int64{}}
+	var measuring atomic.Bool // only the changes of the measured phase count
+	var rt *realtime.Broker
+	svc := pack.New(pack.Config{Store: d.Store, Blobs: benchBlobs{}, Logger: logger,
+		ChangedFunc: func(changes []pack.Change) {
+			now := time.Now().UnixNano()
+			for _, c := range changes {
+				if measuring.Load() {
+					commits.put(c.ProjectID, c.Version, now)
+				}
+				rt.Publish(realtime.Doorbell{ProjectID: c.ProjectID, UserID: c.UserID, Version: c.Version})
+			}
+		}})
+	var lagMu sync.Mutex
+	var lags []float64 // doorbell → offered to every subscriber, ms
+	hubCfg := api.RealtimeHubConfig(svc)
+	hubCfg.LoadConcurrency = 8
+	hubCfg.Metrics = &realtime.Metrics{FanoutLagFunc: func(d time.Duration) {
+		if measuring.Load() {
+			lagMu.Lock()
+			lags = append(lags, float64(d)/1e6)
+			lagMu.Unlock()
+		}
+	}}
+	rt = realtime.New(d.Pool, d.URL, realtime.Config{Hub: hubCfg})
+	sctx, stop := context.WithCancel(ctx)
+	defer stop()
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer stop()
+	wg.Go(func() { _ = rt.Run(sctx) })
+
+	secret := uuid.NewString()
+	verifier, err := auth.NewVerifier(secret)
+	if err != nil {
+		return err
+	}
+	router := api.NewSubscriptionRouter(trpc.Config{AuthFunc: func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
+		u, err := verifier.Verify(req.ConnectionParams["token"])
+		if err != nil {
+			return nil, err
+		}
+		return auth.WithUser(ctx, u), nil
+	}}, rt)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return fmt.Errorf("listen: %w", err)
+	}
+	srv := &http.Server{Handler: router.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second}
+	wg.Go(func() { _ = srv.Serve(ln) })
+	defer srv.Close()
+
+	const user = "bench-user"
+	token, err := auth.Issue(secret, user, auth.RoleAuthenticated, time.Hour)
+	if err != nil {
+		return err
+	}
+	ids := make([]string, *projects)
+	for i := range ids {
+		snap, err := svc.Create(ctx, pack.Caller{UserID: user}, pack.CreateInput{Name: fmt.Sprintf("bench %d", i)})
+		if err != nil {
+			return fmt.Errorf("create project: %w", err)
+		}
+		ids[i] = snap.ID.String()
+	}
+	for waited := 0; rt.Healthy() != nil; waited++ {
+		if waited > 500 {
+			return fmt.Errorf("realtime listener: %w", rt.Healthy())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	// The clients.
+	rssBefore := rssKB()
+	spec := benchClientSpec{Addr: ln.Addr().String(), Token: token, Projects: ids, Clients: *clients}
+	receipts, waitClients, err := startBenchClients(sctx, spec, *inProcess, e)
+	if err != nil {
+		return err
+	}
+	defer waitClients()
+	tally := newBenchTally(*clients, ids, commits)
+	ready := make(chan struct{})
+	go tally.consume(receipts, ready)
+	select {
+	case <-ready:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(5 * time.Minute):
+		return errors.New("clients did not all subscribe within 5 minutes")
+	}
+	rssPerConn := float64(rssKB()-rssBefore) / float64(*clients)
+	if f := *memProfile; f != "" {
+		if hf, err := os.Create(f); err == nil {
+			_ = pprof.WriteHeapProfile(hf)
+			hf.Close()
+		}
+	}
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Fprintf(e.stderr, "%d clients subscribed; server RSS +%.1f KB per connection (heap %.1f KB, stacks %.1f KB, %d goroutines); changing %d projects %d times/s for %s\n",
+		*clients, rssPerConn, float64(ms.HeapInuse)/1024/float64(*clients), float64(ms.StackInuse)/1024/float64(*clients),
+		runtime.NumGoroutine(), *projects, *rate, *duration)
+
+	// The changes: a ticker hands them to updaters, one per group of projects, so that
+	// commits (each waits for its WAL flush) overlap as they do under real traffic.
+	if f := *cpuProfile; f != "" {
+		if cf, err := os.Create(f); err == nil {
+			_ = pprof.StartCPUProfile(cf)
+			defer func() { pprof.StopCPUProfile(); cf.Close() }()
+		}
+	}
+	final := make([]int64, *projects)
+	measuring.Store(true)
+	const updaters = 4
+	work := make([]chan int, updaters)
+	var updates atomic.Int64
+	var uwg sync.WaitGroup
+	var updateErr atomic.Value
+	for w := range work {
+		work[w] = make(chan int, 1024)
+		uwg.Go(func() {
+			for n := range work[w] {
+				p := n % *projects
+				name := fmt.Sprintf("bench %d #%d", p, n)
+				snap, err := svc.Update(ctx, pack.Caller{UserID: user}, pack.UpdateInput{ID: ids[p], Name: &name})
+				if err != nil {
+					updateErr.Store(err)
+					continue
+				}
+				final[p] = max(final[p], snap.Version) // p belongs to this updater alone
+				updates.Add(1)
+			}
+		})
+	}
+	tick := time.NewTicker(time.Second / time.Duration(*rate))
+	end := time.After(*duration)
+	n := 0
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-end:
+			break loop
+		case <-tick.C:
+		}
+		select {
+		case work[(n%*projects)%updaters] <- n:
+			n++
+		default: // that updater is behind: skip this tick rather than queue without bound
+		}
+	}
+	tick.Stop()
+	for _, w := range work {
+		close(w)
+	}
+	uwg.Wait()
+	if err, ok := updateErr.Load().(error); ok {
+		return fmt.Errorf("update project: %w", err)
+	}
+	if ctx.Err() != nil {
+		return ctx.Err()
+	}
+
+	// Everyone must reach their project's final version.
+	mismatches := tally.waitFinal(final, 10*time.Second)
+	res := tally.result()
+	res.Bench, res.Clients, res.Projects, res.Updates = "realtime", *clients, *projects, int(updates.Load())
+	res.RSSPerConnKB = float64(int(rssPerConn*10)) / 10
+	res.FinalVersionMismatches = mismatches
+	lagMu.Lock()
+	sort.Float64s(lags)
+	if len(lags) > 0 {
+		fmt.Fprintf(e.stderr, "hub fan-out lag (doorbell to every mailbox): p50 %.2f ms, p99 %.2f ms over %d loads\n",
+			lags[len(lags)/2], lags[min(len(lags)-1, len(lags)*99/100)], len(lags))
+	}
+	lagMu.Unlock()
+	stop()
+	b, _ := json.Marshal(res)
+	fmt.Fprintln(e.stdout, string(b))
+	return nil
+}
+
+// raiseOpenFiles lifts the soft open-files limit to the hard one: each connection is a
+// file on both ends.
+func raiseOpenFiles() {
+	var l syscall.Rlimit
+	if syscall.Getrlimit(syscall.RLIMIT_NOFILE, &l) == nil && l.Cur < l.Max {
+		l.Cur = l.Max
+		_ = syscall.Setrlimit(syscall.RLIMIT_NOFILE, &l)
+	}
+}
+
+// rssKB returns this process's resident set after a full collection, in KiB.
+func rssKB() int64 {
+	runtime.GC()
+	debug.FreeOSMemory()
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for line := range strings.SplitSeq(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "VmRSS:"); ok {
+			n, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
+			return n
+		}
+	}
+	return 0
+}
+
+// benchBlobs stands in for storage: the benchmark's projects have no files.
+type benchBlobs struct{}
+
+func (benchBlobs) Put(context.Context, []byte, string) (string, error) {
+	return "", errors.New("bench: no storage")
+}
+func (benchBlobs) Get(context.Context, string) ([]byte, error) {
+	return nil, errors.New("bench: no storage")
+}
+func (benchBlobs) URL(key string) string { return "/files/" + key }
+
+type benchKey struct {
+	project uuid.UUID
+	version int64
+}
+
+// benchCommits records when each version committed (Unix ns).
+type benchCommits struct {
+	mu sync.RWMutex
+	at map[benchKey]int64
+}
+
+func (c *benchCommits) put(id uuid.UUID, v, at int64) {
+	c.mu.Lock()
+	c.at[benchKey{id, v}] = at
+	c.mu.Unlock()
+}
+
+func (c *benchCommits) get(id uuid.UUID, v int64) (int64, bool) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	at, ok := c.at[benchKey{id, v}]
+	return at, ok
+}
+
+// benchReceipt is one event a client received: which client, which version, when.
+type benchReceipt struct {
+	client  int
+	version int64
+	at      int64
+}
+
+// startBenchClients runs the clients in a child process (or in this one) and returns
+// their receipts.
+func startBenchClients(ctx context.Context, spec benchClientSpec, inProcess bool, e *env) (<-chan benchReceipt, func(), error) {
+	out := make(chan benchReceipt, 65536)
+	if inProcess {
+		pr, pw := io.Pipe()
+		done := make(chan struct{})
+		go func() { _ = runBenchClients(ctx, spec, pw); pw.Close(); close(done) }()
+		go parseReceipts(pr, out)
+		return out, func() { <-done }, nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return nil, nil, fmt.Errorf("find own executable: %w", err)
+	}
+	cmd := exec.CommandContext(ctx, exe, "bench", "realtime", "-clients-only")
+	cmd.Stderr = e.stderr
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		return nil, nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return nil, nil, fmt.Errorf("start clients: %w", err)
+	}
+	if err := json.NewEncoder(stdin).Encode(spec); err != nil {
+		return nil, nil, fmt.Errorf("send client spec: %w", err)
+	}
+	go parseReceipts(stdout, out)
+	return out, func() { _ = stdin.Close(); _ = cmd.Wait() }, nil
+}
+
+// parseReceipts reads "r <client> <version> <unix ns>" lines.
+func parseReceipts(r io.Reader, out chan<- benchReceipt) {
+	defer close(out)
+	sc := bufio.NewScanner(r)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) != 4 || f[0] != "r" {
+			continue
+		}
+		c, _ := strconv.Atoi(f[1])
+		v, _ := strconv.ParseInt(f[2], 10, 64)
+		at, _ := strconv.ParseInt(f[3], 10, 64)
+		out <- benchReceipt{client: c, version: v, at: at}
+	}
+}
+
+// runBenchClients opens spec.Clients wsLink connections, subscribes client i to project
+// i mod P, and writes a receipt line for every tracked event until ctx ends or stdin (the
+// parent) closes.
+func runBenchClients(ctx context.Context, spec benchClientSpec, w io.Writer) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var mu sync.Mutex
+	bw := bufio.NewWriterSize(w, 64<<10)
+	go func() { // flush receipts often; the receipt time is taken before buffering
+		t := time.NewTicker(5 * time.Millisecond)
+		defer t.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-t.C:
+				mu.Lock()
+				_ = bw.Flush()
+				mu.Unlock()
+			}
+		}
+	}()
+	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1}}
+	sem := make(chan struct{}, 64)
+	var wg sync.WaitGroup
+	var failed atomic.Int64
+	for i := range spec.Clients {
+		sem <- struct{}{}
+		wg.Go(func() {
+			c, err := dialBenchClient(ctx, hc, spec, spec.Projects[i%len(spec.Projects)])
+			<-sem
+			if err != nil {
+				if failed.Add(1) <= 3 {
+					fmt.Fprintln(os.Stderr, "bench client:", err)
+				}
+				return
+			}
+			defer c.CloseNow()
+			for {
+				_, data, err := c.Read(ctx)
+				if err != nil {
+					return
+				}
+				v, ok := trackedVersion(data)
+				if !ok {
+					continue
+				}
+				at := time.Now().UnixNano()
+				mu.Lock()
+				fmt.Fprintf(bw, "r %d %d %d\n", i, v, at)
+				mu.Unlock()
+			}
+		})
+	}
+	if f, ok := w.(*os.File); ok && f == os.Stdout {
+		go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }() // parent went away
+	}
+	<-ctx.Done()
+	wg.Wait()
+	return nil
+}
+
+func dialBenchClient(ctx context.Context, hc *http.Client, spec benchClientSpec, project string) (*websocket.Conn, error) {
+	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	c, _, err := websocket.Dial(dctx, "ws://"+spec.Addr+"/ws?connectionParams=1", &websocket.DialOptions{HTTPClient: hc})
+	if err != nil {
+		return nil, fmt.Errorf("dial: %w", err)
+	}
+	c.SetReadLimit(1 << 20)
+	params, _ := json.Marshal(map[string]any{"method": "connectionParams", "data": map[string]string{"token": spec.Token}})
+	sub, _ := json.Marshal(map[string]any{"id": 1, "method": "subscription",
+		"params": map[string]any{"path": "project.onUpdate", "input": map[string]string{"id": project}}})
+	for _, m := range [][]byte{params, sub} {
+		if err := c.Write(dctx, websocket.MessageText, m); err != nil {
+			c.CloseNow()
+			return nil, fmt.Errorf("write: %w", err)
+		}
+	}
+	return c, nil
+}
+
+// trackedVersion finds a tracked data event's id (the version) without decoding the
+// whole frame.
+func trackedVersion(frame []byte) (int64, bool) {
+	const marker = `"type":"data","id":"`
+	s := string(frame)
+	i := strings.Index(s, marker)
+	if i < 0 {
+		return 0, false
+	}
+	s = s[i+len(marker):]
+	j := strings.IndexByte(s, '"')
+	if j < 0 {
+		return 0, false
+	}
+	v, err := strconv.ParseInt(s[:j], 10, 64)
+	return v, err == nil
+}
+
+// benchTally turns receipts into latencies and each client's latest version.
+type benchTally struct {
+	projects []uuid.UUID
+	commits  *benchCommits
+	clients  int
+
+	mu        sync.Mutex
+	latest    []int64
+	ready     int
+	latencies []float64 // ms
+	changed   chan struct{}
+}
+
+func newBenchTally(clients int, ids []string, commits *benchCommits) *benchTally {
+	t := &benchTally{clients: clients, commits: commits, latest: make([]int64, clients),
+		changed: make(chan struct{}, 1)}
+	for _, id := range ids {
+		t.projects = append(t.projects, uuid.MustParse(id))
+	}
+	return t
+}
+
+func (t *benchTally) consume(in <-chan benchReceipt, ready chan<- struct{}) {
+	for r := range in {
+		if r.client < 0 || r.client >= t.clients {
+			continue
+		}
+		t.mu.Lock()
+		if t.latest[r.client] == 0 {
+			t.ready++
+			if t.ready == t.clients {
+				close(ready)
+			}
+		}
+		t.latest[r.client] = max(t.latest[r.client], r.version)
+		t.mu.Unlock()
+		{
+			if at, ok := t.commits.get(t.projects[r.client%len(t.projects)], r.version); ok {
+				t.mu.Lock()
+				t.latencies = append(t.latencies, float64(r.at-at)/1e6)
+				t.mu.Unlock()
+			}
+		}
+		select {
+		case t.changed <- struct{}{}:
+		default:
+		}
+	}
+}
+
+// waitFinal waits until every client has its project's final version, or the timeout;
+// it returns how many have not.
+func (t *benchTally) waitFinal(final []int64, timeout time.Duration) int {
+	deadline := time.After(timeout)
+	for {
+		t.mu.Lock()
+		behind := 0
+		for c, v := range t.latest {
+			if v < final[c%len(final)] {
+				behind++
+			}
+		}
+		t.mu.Unlock()
+		if behind == 0 {
+			return 0
+		}
+		select {
+		case <-deadline:
+			return behind
+		case <-t.changed:
+		case <-time.After(100 * time.Millisecond):
+		}
+	}
+}
+
+func (t *benchTally) result() benchRealtimeResult {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	l := t.latencies
+	sort.Float64s(l)
+	pct := func(p float64) float64 {
+		if len(l) == 0 {
+			return 0
+		}
+		return round2(l[min(len(l)-1, int(p*float64(len(l))))])
+	}
+	r := benchRealtimeResult{Receipts: int64(len(l)), P50MS: pct(0.50), P99MS: pct(0.99)}
+	if len(l) > 0 {
+		r.MaxMS = round2(l[len(l)-1])
+	}
+	return r
+}
+
+func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
