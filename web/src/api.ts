@@ -143,9 +143,11 @@ export function errorMessage(err: unknown): string {
 }
 
 /**
- * eventData returns the payload of a tracked subscription event. At run time
- * the client hands over {id, data}; the type may say either shape.
+ * eventData returns the payload of a subscription event: tracked events
+ * arrive as {id, data}, untracked ones as the value itself.
  */
-export function eventData<T>(ev: readonly [unknown, T, unknown] | { id: string; data: T }): T {
-  return Array.isArray(ev) ? ev[1] : (ev as { data: T }).data;
+export function eventData<T>(ev: readonly [unknown, T, unknown] | { id: string; data: T } | T): T {
+  if (Array.isArray(ev)) return ev[1] as T;
+  if (ev && typeof ev === 'object' && 'data' in ev) return (ev as { data: T }).data;
+  return ev as T;
 }

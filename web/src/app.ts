@@ -117,7 +117,7 @@ export function startApp(routes: Route[], signIn: Screen, notFound: Screen): voi
     replace(
       header,
       h('div', { class: 'header-inner' },
-        h('a', { class: 'brand', href: session ? '/' : '/signin' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), 'packshot'),
+        h('a', { class: 'brand', href: session ? '/' : '/signin', 'aria-label': 'packshot home' }, h('span', { class: 'brand-mark', 'aria-hidden': 'true' }), h('span', { class: 'brand-name' }, 'packshot')),
         nav,
         right,
       ),

@@ -53,11 +53,11 @@ export function signOut(): void {
 }
 
 /** devToken asks a dev-mode server for a token; it throws with the server's message. */
-export async function devToken(user: string): Promise<string> {
+export async function devToken(user: string, role?: string): Promise<string> {
   const res = await fetch('/api/dev/token', {
     method: 'POST',
     headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ user }),
+    body: JSON.stringify(role ? { user, role } : { user }),
   });
   if (res.status === 404 || res.status === 405) {
     throw new DevModeOffError();

@@ -15,6 +15,7 @@ export const signInScreen: Screen = (root, app) => {
 
   const userInput = h('input', { id: 'user', name: 'user', type: 'text', autocomplete: 'username', required: true, maxlength: 64, placeholder: 'alice', 'aria-describedby': 'user-help' });
   const devError = h('p', { class: 'field-error', id: 'user-error', role: 'alert', hidden: true });
+  const operator = h('input', { type: 'checkbox', id: 'operator', name: 'operator' });
   const devButton = h('button', { class: 'btn btn-primary btn-block', type: 'submit' }, 'Continue');
   const devForm = h('form', { class: 'stack', 'aria-labelledby': 'dev-title', novalidate: true },
     h('h2', { id: 'dev-title', class: 'h3' }, 'Dev mode'),
@@ -24,6 +25,7 @@ export const signInScreen: Screen = (root, app) => {
       h('p', { class: 'help', id: 'user-help' }, 'The server issues a short-lived token for this name.'),
       devError,
     ),
+    h('label', { class: 'check', for: 'operator' }, operator, h('span', null, 'Operator (service_role): adds the job monitor')),
     devButton,
   );
 
@@ -56,7 +58,7 @@ export const signInScreen: Screen = (root, app) => {
     devButton.disabled = true;
     devButton.textContent = 'Signing in…';
     try {
-      done(await devToken(user));
+      done(await devToken(user, operator.checked ? 'service_role' : undefined));
     } catch (err) {
       devButton.disabled = false;
       devButton.textContent = 'Continue';

@@ -137,7 +137,7 @@ export class SlotCard {
       if (img) {
         replace(this.media,
           h('a', { href: img.url, target: '_blank', rel: 'noopener', class: 'slot-img-link', 'aria-label': `Open the ${typeInfo[this.type]?.title ?? this.type} full size` },
-            h('img', { src: img.url, alt: `${typeInfo[this.type]?.title ?? this.type} generated for this product`, loading: 'lazy', width: img.width, height: img.height })),
+            h('img', { src: img.url, alt: `${typeInfo[this.type]?.title ?? this.type} generated for this product`, width: img.width, height: img.height })),
         );
       } else {
         replace(this.media, h('div', { class: 'slot-placeholder', 'aria-hidden': 'true' }, svgIcon(icons.sparkle)));

@@ -1,0 +1,254 @@
+// End-to-end checks of the web app in Debian's Chromium against a real
+// packshot server (run.sh starts one on the embedded database and sets
+// BASE_URL). Each check is what a person would notice on the screen.
+
+import assert from 'node:assert/strict';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { chromium } from 'playwright-core';
+import { writeFixtures } from './fixtures.mjs';
+import { zipEntries } from './zip.mjs';
+
+const here = path.dirname(fileURLToPath(import.meta.url));
+const BASE = process.env.BASE_URL;
+const OUT = process.env.TEST_OUTPUT || path.resolve(here, '../../test-output');
+const DOCS_SHOT = process.env.DOCS_SCREENSHOT || '';
+const CHROMIUM = process.env.CHROMIUM || '/usr/bin/chromium';
+const packTypes = ['main', 'lifestyle', 'infographic', 'dimensions', 'detail'];
+const long = { timeout: 120_000 };
+
+if (!BASE) throw new Error('BASE_URL is not set (run tests/e2e/run.sh)');
+
+let browser;
+let fixtures;
+const shared = {};
+
+before(async () => {
+  mkdirSync(OUT, { recursive: true });
+  fixtures = writeFixtures(mkdtempSync(path.join(tmpdir(), 'packshot-e2e-')));
+  // launch() gives every run a fresh temporary profile (user-data-dir).
+  browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run',
+      '--disable-background-networking', '--disable-component-update', '--disable-sync'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+});
+
+async function newPage(opts = {}) {
+  const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, acceptDownloads: true, ...opts });
+  const page = await context.newPage();
+  page.on('pageerror', (err) => console.error(`page error: ${err.message}`));
+  return { context, page };
+}
+
+async function shot(page, name, opts = {}) {
+  await page.screenshot({ path: path.join(OUT, `${name}.png`), ...opts });
+}
+
+async function signIn(page, user, { operator = false, screenshot = false } = {}) {
+  await page.goto(`${BASE}/`);
+  await page.getByLabel('User name').fill(user);
+  if (operator) await page.getByLabel(/Operator/).check();
+  if (screenshot) await shot(page, '01-sign-in');
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
+}
+
+async function createProject(page, name, { screenshot = false } = {}) {
+  await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New project' }).click();
+  await page.getByLabel('Project name').fill(name);
+  await page.getByLabel('Marketplace').selectOption('amazon');
+  await page.getByLabel('Product title').fill('Handmade ceramic coffee mug, 350 ml');
+  await page.getByLabel('Feature 1').fill('Dishwasher safe');
+  await page.getByLabel('Feature 2').fill('Lead-free glaze');
+  await page.getByLabel('Feature 3').fill('Holds 350 ml');
+  await page.getByLabel('Dimensions').fill('12 x 9 x 10 cm');
+  if (screenshot) await shot(page, '03-new-project');
+  await page.getByRole('button', { name: 'Create project' }).click();
+  await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+  await page.getByRole('heading', { name, level: 1 }).waitFor();
+  return new URL(page.url()).pathname.split('/').pop();
+}
+
+async function uploadPhoto(page, file) {
+  await page.locator('#photo').setInputFiles(file);
+}
+
+async function waitForMidProgress(page) {
+  const handle = await page.waitForFunction(() => {
+    const done = document.querySelector('.page[data-status="completed"]');
+    if (done) return { tooLate: true };
+    const bars = [...document.querySelectorAll('#pack-progress, .slot [role="progressbar"]')].filter((b) => b.offsetParent !== null);
+    const values = bars.map((b) => Number(b.getAttribute('aria-valuenow')));
+    const mid = values.filter((v) => v > 0 && v < 100);
+    return mid.length ? { values: mid } : null;
+  }, null, { polling: 25, timeout: 60_000 });
+  return handle.jsonValue();
+}
+
+async function waitForCompletePack(page) {
+  await page.locator('.page[data-status="completed"]').waitFor(long);
+  for (const t of packTypes) {
+    await page.locator(`.slot[data-type="${t}"][data-status="completed"] .slot-media img`).waitFor(long);
+  }
+  await page.waitForFunction((n) => {
+    const imgs = [...document.querySelectorAll('.slot[data-status="completed"] .slot-media img')];
+    return imgs.length >= n && imgs.every((i) => i.complete && i.naturalWidth > 0);
+  }, packTypes.length, long);
+}
+
+describe('packshot in a browser', () => {
+  test('sign in, create, upload, generate a whole pack live, download the ZIP', long, async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'alice', { screenshot: true });
+    await shot(page, '02-projects-empty');
+    const id = await createProject(page, 'Ceramic mug', { screenshot: true });
+    shared.aliceProject = id;
+
+    await uploadPhoto(page, fixtures.photo);
+    const generate = page.getByRole('button', { name: 'Generate complete pack' });
+    await assert.doesNotReject(generate.and(page.locator(':not([disabled])')).waitFor());
+    await page.locator('.preview img').waitFor();
+    await shot(page, '04-project-ready');
+
+    await generate.click();
+    const mid = await waitForMidProgress(page);
+    assert.ok(!mid.tooLate, 'the pack finished before any progress between 0 and 100 % was shown');
+    assert.ok(mid.values.every((v) => v > 0 && v < 100), `progress ${mid.values}`);
+    assert.equal(await generate.isDisabled(), true, 'Generate stays disabled while the pack is generating');
+    await shot(page, '05-project-generating');
+    if (DOCS_SHOT) copyFileSync(path.join(OUT, '05-project-generating.png'), DOCS_SHOT);
+
+    await waitForCompletePack(page);
+    await assert.doesNotReject(page.locator('#connection[data-state="ws"]').waitFor({ timeout: 5000 }), 'live over the WebSocket');
+    await shot(page, '06-project-complete', { fullPage: true });
+    const cost = await page.locator('#cost').textContent();
+    assert.match(cost, /\$\d+\.\d{2}/);
+    for (const t of packTypes) {
+      const slot = page.locator(`.slot[data-type="${t}"]`);
+      await assert.doesNotReject(slot.locator('.compliance-ok, .compliance-bad').waitFor({ timeout: 5000 }), `${t} has a compliance verdict`);
+    }
+
+    const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#download').click()]);
+    const zipPath = await download.path();
+    const entries = zipEntries(readFileSync(zipPath));
+    for (const t of packTypes) {
+      const e = entries.find((x) => x.name.includes(t) && /\.(jpe?g|png|webp)$/i.test(x.name));
+      assert.ok(e, `the ZIP has the ${t} image (entries: ${entries.map((x) => x.name).join(', ')})`);
+      assert.ok(e.size > 1000, `${e.name} is not empty`);
+    }
+
+    await page.getByRole('link', { name: 'Projects', exact: true }).first().click();
+    await page.locator(`.project-row[data-id="${id}"][data-status="completed"]`).waitFor();
+    await shot(page, '07-projects');
+
+    await page.setViewportSize({ width: 390, height: 844 });
+    await page.goto(`${BASE}/projects/${id}`);
+    await page.locator('.page[data-status="completed"]').waitFor();
+    await shot(page, '08-project-phone', { fullPage: true });
+    await context.close();
+  });
+
+  test('cutting the WebSocket mid-generation falls back and still reaches the final state', long, async () => {
+    const { context, page } = await newPage();
+    let cut = false;
+    const sockets = [];
+    await context.routeWebSocket((url) => url.pathname === '/ws', (ws) => {
+      if (cut) {
+        ws.close({ code: 1011, reason: 'cut by the e2e test' });
+        return;
+      }
+      ws.connectToServer();
+      sockets.push(ws);
+    });
+    await signIn(page, 'carol');
+    await createProject(page, 'Mug (network trouble)');
+    await uploadPhoto(page, fixtures.photo);
+    await page.locator('#generate:not([disabled])').waitFor();
+    await page.locator('#connection[data-state="ws"]').waitFor();
+    await page.evaluate(() => { window.__sameDocument = true; });
+
+    await page.locator('#generate').click();
+    const mid = await waitForMidProgress(page);
+    assert.ok(!mid.tooLate, 'the pack finished before the WebSocket could be cut');
+    cut = true;
+    for (const ws of sockets) await ws.close({ code: 1011, reason: 'cut by the e2e test' });
+
+    await page.locator('#connection[data-state="reconnecting"], #connection[data-state="sse"], #connection[data-state="polling"]').waitFor({ timeout: 10_000 });
+    const seen = await page.locator('#connection').getAttribute('data-state');
+    await shot(page, '09-connection-lost');
+    await waitForCompletePack(page);
+    const final = await page.locator('#connection').getAttribute('data-state');
+    assert.notEqual(final, 'ws', `the WebSocket stays cut (indicator went ${seen} → ${final})`);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+    await context.close();
+  });
+
+  test('with neither WebSocket nor SSE the page polls and still completes', long, async () => {
+    const { context, page } = await newPage();
+    await context.routeWebSocket((url) => url.pathname === '/ws', (ws) => ws.close({ code: 1011, reason: 'blocked by the e2e test' }));
+    await context.route((url) => /^\/trpc\/project\.on(List)?Update/.test(url.pathname), (route) => route.abort());
+    await signIn(page, 'dave');
+    await createProject(page, 'Mug (polling)');
+    await page.locator('#connection[data-state="polling"]').waitFor({ timeout: 30_000 });
+    await uploadPhoto(page, fixtures.photo);
+    await page.locator('#generate:not([disabled])').waitFor();
+    await page.locator('#generate').click();
+    await waitForCompletePack(page);
+    assert.equal(await page.locator('#connection').getAttribute('data-state'), 'polling');
+    await context.close();
+  });
+
+  test('a text file named .jpg is refused with the server’s message', long, async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'erin');
+    const id = await createProject(page, 'Not a photo');
+    await uploadPhoto(page, fixtures.text);
+    const error = page.locator('#photo-error');
+    await error.waitFor();
+
+    // The same upload straight to the API: the page must show its message.
+    const token = await page.evaluate(() => localStorage.getItem('packshot.token'));
+    const fd = new FormData();
+    fd.append('projectId', id);
+    fd.append('file', new Blob([readFileSync(fixtures.text)], { type: 'image/jpeg' }), 'not-a-photo.jpg');
+    const res = await fetch(`${BASE}/trpc/image.upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: fd });
+    const body = await res.json();
+    assert.ok(body.error, `the server refuses the file (HTTP ${res.status})`);
+    assert.ok(body.error.message.length > 0);
+    assert.equal((await error.textContent()).trim(), body.error.message);
+    assert.equal(await page.locator('#generate').isDisabled(), true, 'no pack without a photo');
+    await shot(page, '10-upload-refused');
+    await context.close();
+  });
+
+  test('another user opening the project URL sees "not found"', long, async () => {
+    assert.ok(shared.aliceProject, 'needs the first check’s project');
+    const { context, page } = await newPage();
+    await signIn(page, 'bob');
+    await page.goto(`${BASE}/projects/${shared.aliceProject}`);
+    await page.getByRole('heading', { name: 'Project not found' }).waitFor();
+    assert.equal(await page.locator('.slot').count(), 0, 'nothing of the project is shown');
+    await shot(page, '11-not-found');
+    await context.close();
+  });
+
+  test('the operators’ job monitor shows counts per status', long, async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'ops', { operator: true });
+    await page.getByRole('link', { name: 'Job monitor' }).click();
+    await page.getByRole('heading', { name: 'Job monitor' }).waitFor();
+    const completed = page.locator('.stat[data-status="completed"] .stat-value');
+    await completed.waitFor();
+    await page.waitForFunction(() => Number(document.querySelector('.stat[data-status="completed"] .stat-value')?.textContent?.replace(/\D/g, '')) >= 5);
+    await shot(page, '12-job-monitor', { fullPage: true });
+    await context.close();
+  });
+});
