@@ -10,6 +10,7 @@ import (
 // own file (bench_<name>.go) and prints its result as one JSON object on its last line.
 var benchCommands = map[string]command{
 	"queue": {"job queue throughput (-mode throughput) or latency (-mode latency)", cmdBenchQueue},
+	"realtime": {"commit-to-browser latency of project changes over N WebSockets", cmdBenchRealtime},
 }
 
 // cmdBench runs `packshot bench <name> [flags]`.
