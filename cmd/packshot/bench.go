@@ -9,7 +9,7 @@ import (
 // benchCommands are the `packshot bench` subcommands, one line each; each lives in its
 // own file (bench_<name>.go) and prints its result as one JSON object on its last line.
 var benchCommands = map[string]command{
-	"queue": {"job queue throughput (-mode throughput) or latency (-mode latency)", cmdBenchQueue},
+	"queue":    {"job queue throughput (-mode throughput) or latency (-mode latency)", cmdBenchQueue},
 	"realtime": {"commit-to-browser latency of project changes over N WebSockets", cmdBenchRealtime},
 }
 
