@@ -244,8 +244,8 @@ SET status = 'completed',
     locked_by = NULL,
     locked_until = NULL,
     updated_at = now()
-FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS attempt) AS d
-WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
+WHERE q.id = ANY ($1::uuid[]) AND q.status = 'processing'
+  AND q.attempts = ($2::int[])[array_position($1::uuid[], q.id)]
 RETURNING q.id, q.kind, q.queue, q.user_id, q.project_id, q.payload, q.status, q.priority, q.attempts, q.max_attempts, q.run_at, q.locked_by, q.locked_until, q.progress, q.progress_stage, q.last_error, q.errors, q.unique_key, q.created_at, q.started_at, q.completed_at, q.updated_at
 `
 
@@ -257,6 +257,11 @@ type JobCompleteManyParams struct {
 // JobCompleteMany marks runs completed, compare-and-set on (id, attempts) and
 // status = 'processing': a run that was cancelled, rescued or released meanwhile is left
 // alone. It returns the rows it changed.
+//
+// The batched write-backs find their rows through the primary key (id = ANY) and each
+// row's attempt by its position in the arrays, rather than joining unnest(): in the
+// middle of a burst the statistics still say "nothing is processing", and the join plan
+// the planner then picks is quadratic in the batch size.
 func (q *Queries) JobCompleteMany(ctx context.Context, arg JobCompleteManyParams) ([]JobQueue, error) {
 	rows, err := q.db.Query(ctx, jobCompleteMany, arg.Ids, arg.Attempts)
 	if err != nil {
@@ -308,8 +313,8 @@ SET status = 'completed',
     locked_by = NULL,
     locked_until = NULL,
     updated_at = now()
-FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS attempt) AS d
-WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
+WHERE q.id = ANY ($1::uuid[]) AND q.status = 'processing'
+  AND q.attempts = ($2::int[])[array_position($1::uuid[], q.id)]
 `
 
 type JobCompleteManyFastParams struct {
@@ -383,19 +388,24 @@ SET status = CASE WHEN d.outcome = 'fail' THEN 'failed' ELSE 'pending' END,
     locked_by = NULL,
     locked_until = NULL,
     updated_at = now()
-FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS attempt,
-             unnest($3::text[]) AS outcome, unnest($4::timestamptz[]) AS run_at,
-             unnest($5::text[]) AS error) AS d
+FROM (SELECT j.id,
+             ($1::int[])[i.n] AS attempt,
+             ($2::text[])[i.n] AS outcome,
+             ($3::timestamptz[])[i.n] AS run_at,
+             ($4::text[])[i.n] AS error
+      FROM job_queue j
+      CROSS JOIN LATERAL (SELECT array_position($5::uuid[], j.id) AS n) AS i
+      WHERE j.id = ANY ($5::uuid[])) AS d
 WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
 RETURNING q.id, q.kind, q.queue, q.user_id, q.project_id, q.payload, q.status, q.priority, q.attempts, q.max_attempts, q.run_at, q.locked_by, q.locked_until, q.progress, q.progress_stage, q.last_error, q.errors, q.unique_key, q.created_at, q.started_at, q.completed_at, q.updated_at
 `
 
 type JobFinishManyParams struct {
-	Ids      []uuid.UUID `json:"ids"`
 	Attempts []int32     `json:"attempts"`
 	Outcomes []string    `json:"outcomes"`
 	RunAts   []time.Time `json:"runAts"`
 	Errors   []string    `json:"errors"`
+	Ids      []uuid.UUID `json:"ids"`
 }
 
 // JobFinishMany writes back runs that did not complete, one outcome per row, with the
@@ -407,11 +417,11 @@ type JobFinishManyParams struct {
 //	fail    failed for good, the error recorded
 func (q *Queries) JobFinishMany(ctx context.Context, arg JobFinishManyParams) ([]JobQueue, error) {
 	rows, err := q.db.Query(ctx, jobFinishMany,
-		arg.Ids,
 		arg.Attempts,
 		arg.Outcomes,
 		arg.RunAts,
 		arg.Errors,
+		arg.Ids,
 	)
 	if err != nil {
 		return nil, err
@@ -528,17 +538,17 @@ func (q *Queries) JobGetByUniqueKey(ctx context.Context, uniqueKey pgtype.Text) 
 const jobHeartbeat = `-- name: JobHeartbeat :many
 UPDATE job_queue q
 SET locked_until = now() + make_interval(secs => $1::float8)
-FROM (SELECT unnest($3::uuid[]) AS id, unnest($4::int[]) AS attempt) AS d
-WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
-  AND q.locked_by = $2::text
+WHERE q.id = ANY ($2::uuid[]) AND q.status = 'processing'
+  AND q.attempts = ($3::int[])[array_position($2::uuid[], q.id)]
+  AND q.locked_by = $4::text
 RETURNING q.id
 `
 
 type JobHeartbeatParams struct {
 	LeaseSeconds float64     `json:"leaseSeconds"`
-	Worker       string      `json:"worker"`
 	Ids          []uuid.UUID `json:"ids"`
 	Attempts     []int32     `json:"attempts"`
+	Worker       string      `json:"worker"`
 }
 
 // JobHeartbeat extends the leases of one worker's runs and returns the ids it extended;
@@ -546,9 +556,9 @@ type JobHeartbeatParams struct {
 func (q *Queries) JobHeartbeat(ctx context.Context, arg JobHeartbeatParams) ([]uuid.UUID, error) {
 	rows, err := q.db.Query(ctx, jobHeartbeat,
 		arg.LeaseSeconds,
-		arg.Worker,
 		arg.Ids,
 		arg.Attempts,
+		arg.Worker,
 	)
 	if err != nil {
 		return nil, err
@@ -718,7 +728,7 @@ func (q *Queries) JobList(ctx context.Context, arg JobListParams) ([]JobQueue, e
 
 const jobListExpired = `-- name: JobListExpired :many
 SELECT id, attempts FROM job_queue
-WHERE status = 'processing' AND locked_until < now()
+WHERE locked_until < now() AND status = 'processing'
 ORDER BY locked_until
 LIMIT $1
 `
@@ -793,8 +803,8 @@ SET status = CASE WHEN q.attempts >= q.max_attempts THEN 'failed' ELSE 'pending'
     locked_by = NULL,
     locked_until = NULL,
     updated_at = now()
-FROM (SELECT unnest($1::uuid[]) AS id, unnest($2::int[]) AS attempt) AS d
-WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
+WHERE q.id = ANY ($1::uuid[]) AND q.status = 'processing'
+  AND q.attempts = ($2::int[])[array_position($1::uuid[], q.id)]
   AND q.locked_until < now()
 RETURNING q.id, q.kind, q.queue, q.user_id, q.project_id, q.payload, q.status, q.priority, q.attempts, q.max_attempts, q.run_at, q.locked_by, q.locked_until, q.progress, q.progress_stage, q.last_error, q.errors, q.unique_key, q.created_at, q.started_at, q.completed_at, q.updated_at
 `

@@ -48,9 +48,13 @@ CREATE INDEX job_queue_pending_idx ON job_queue (queue, priority, run_at)
 -- jobs in a few probes even with a million pending rows).
 CREATE INDEX job_queue_pending_user_idx ON job_queue (queue, user_id, priority, run_at)
     WHERE status = 'pending';
--- The rescuer: running jobs by lease expiry.
-CREATE INDEX job_queue_processing_idx ON job_queue (locked_until)
-    WHERE status = 'processing';
+-- The rescuer: running jobs by lease expiry. locked_until is set exactly while a job is
+-- processing; the predicate deliberately avoids status = 'processing', so that the
+-- planner never mistakes this index for a cheap way into the batched write-backs (which
+-- filter on that status, and must be driven by their id lists through the primary key
+-- however stale the statistics are in the middle of a burst).
+CREATE INDEX job_queue_locked_until_idx ON job_queue (locked_until)
+    WHERE locked_until IS NOT NULL;
 -- Idempotent enqueue: one unfinished job per unique_key.
 CREATE UNIQUE INDEX job_queue_unique_key_idx ON job_queue (unique_key)
     WHERE status IN ('pending', 'processing');

@@ -133,6 +133,11 @@ RETURNING q.*;
 -- JobCompleteMany marks runs completed, compare-and-set on (id, attempts) and
 -- status = 'processing': a run that was cancelled, rescued or released meanwhile is left
 -- alone. It returns the rows it changed.
+--
+-- The batched write-backs find their rows through the primary key (id = ANY) and each
+-- row's attempt by its position in the arrays, rather than joining unnest(): in the
+-- middle of a burst the statistics still say "nothing is processing", and the join plan
+-- the planner then picks is quadratic in the batch size.
 -- name: JobCompleteMany :many
 UPDATE job_queue q
 SET status = 'completed',
@@ -141,8 +146,8 @@ SET status = 'completed',
     locked_by = NULL,
     locked_until = NULL,
     updated_at = now()
-FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@attempts::int[]) AS attempt) AS d
-WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
+WHERE q.id = ANY (@ids::uuid[]) AND q.status = 'processing'
+  AND q.attempts = (@attempts::int[])[array_position(@ids::uuid[], q.id)]
 RETURNING q.*;
 
 -- JobCompleteManyFast is JobCompleteMany returning only the ids, for batches in which no
@@ -155,8 +160,8 @@ SET status = 'completed',
     locked_by = NULL,
     locked_until = NULL,
     updated_at = now()
-FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@attempts::int[]) AS attempt) AS d
-WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing';
+WHERE q.id = ANY (@ids::uuid[]) AND q.status = 'processing'
+  AND q.attempts = (@attempts::int[])[array_position(@ids::uuid[], q.id)];
 
 -- JobFinishMany writes back runs that did not complete, one outcome per row, with the
 -- same compare-and-set as JobCompleteMany:
@@ -178,9 +183,14 @@ SET status = CASE WHEN d.outcome = 'fail' THEN 'failed' ELSE 'pending' END,
     locked_by = NULL,
     locked_until = NULL,
     updated_at = now()
-FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@attempts::int[]) AS attempt,
-             unnest(@outcomes::text[]) AS outcome, unnest(@run_ats::timestamptz[]) AS run_at,
-             unnest(@errors::text[]) AS error) AS d
+FROM (SELECT j.id,
+             (@attempts::int[])[i.n] AS attempt,
+             (@outcomes::text[])[i.n] AS outcome,
+             (@run_ats::timestamptz[])[i.n] AS run_at,
+             (@errors::text[])[i.n] AS error
+      FROM job_queue j
+      CROSS JOIN LATERAL (SELECT array_position(@ids::uuid[], j.id) AS n) AS i
+      WHERE j.id = ANY (@ids::uuid[])) AS d
 WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
 RETURNING q.*;
 
@@ -189,8 +199,8 @@ RETURNING q.*;
 -- name: JobHeartbeat :many
 UPDATE job_queue q
 SET locked_until = now() + make_interval(secs => @lease_seconds::float8)
-FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@attempts::int[]) AS attempt) AS d
-WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
+WHERE q.id = ANY (@ids::uuid[]) AND q.status = 'processing'
+  AND q.attempts = (@attempts::int[])[array_position(@ids::uuid[], q.id)]
   AND q.locked_by = @worker::text
 RETURNING q.id;
 
@@ -204,7 +214,7 @@ RETURNING *;
 -- JobListExpired returns runs whose lease has expired, oldest first.
 -- name: JobListExpired :many
 SELECT id, attempts FROM job_queue
-WHERE status = 'processing' AND locked_until < now()
+WHERE locked_until < now() AND status = 'processing'
 ORDER BY locked_until
 LIMIT @row_limit;
 
@@ -222,8 +232,8 @@ SET status = CASE WHEN q.attempts >= q.max_attempts THEN 'failed' ELSE 'pending'
     locked_by = NULL,
     locked_until = NULL,
     updated_at = now()
-FROM (SELECT unnest(@ids::uuid[]) AS id, unnest(@attempts::int[]) AS attempt) AS d
-WHERE q.id = d.id AND q.attempts = d.attempt AND q.status = 'processing'
+WHERE q.id = ANY (@ids::uuid[]) AND q.status = 'processing'
+  AND q.attempts = (@attempts::int[])[array_position(@ids::uuid[], q.id)]
   AND q.locked_until < now()
 RETURNING q.*;
 
