@@ -60,7 +60,7 @@ func projectIDs(jobs []*queue.Job) []uuid.UUID {
 // latest jobs, and bumps its version. A project deleted meanwhile is skipped (zero
 // project, nil error).
 func (s *Service) recomputeTx(ctx context.Context, q db.Querier, id uuid.UUID) (db.Project, error) {
-	p, err := q.ProjectLock(ctx, id)
+	_, err := q.ProjectLock(ctx, id)
 	if db.IsNotFound(err) {
 		return db.Project{}, nil
 	}
@@ -78,7 +78,7 @@ func (s *Service) recomputeTx(ctx context.Context, q db.Querier, id uuid.UUID) (
 		return db.Project{}, fmt.Errorf("load jobs: %w", err)
 	}
 	status, progress := aggregate(hasSource, latest)
-	p, err = q.ProjectSetState(ctx, db.ProjectSetStateParams{ID: id, Status: status, Progress: int32(progress)})
+	p, err := q.ProjectSetState(ctx, db.ProjectSetStateParams{ID: id, Status: status, Progress: int32(progress)})
 	if err != nil {
 		return db.Project{}, fmt.Errorf("set project state: %w", err)
 	}

@@ -2,7 +2,6 @@ package pack
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -199,10 +198,4 @@ func (s *Service) readTx(ctx context.Context, fn func(q db.Querier) error) error
 	}
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	return fn(db.New(tx))
-}
-
-// errIsApp reports whether err already is an application error.
-func errIsApp(err error) bool {
-	var ae *apperr.Error
-	return errors.As(err, &ae)
 }
