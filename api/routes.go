@@ -2,6 +2,8 @@ package api
 
 import (
 	"github.com/labstack/echo/v4"
+
+	"github.com/packshot/packshot/web"
 )
 
 // addRoutes is the one place every route is registered.
@@ -13,6 +15,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 		e.GET("/files/*", echo.WrapHandler(deps.Files))
 		e.HEAD("/files/*", echo.WrapHandler(deps.Files))
 	}
+	e.Match([]string{"GET", "HEAD"}, "/*", echo.WrapHandler(web.Handler())) // the web app; every other route wins
 	if deps.Pack == nil {
 		return
 	}
