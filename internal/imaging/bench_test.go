@@ -45,3 +45,23 @@ func BenchmarkLocalPack12MP(b *testing.B) {
 		}
 	}
 }
+
+// BenchmarkRenderMain12MP measures the main image alone (resample, composite, encode,
+// verify, check) from a 12 MP photo's cut-out.
+func BenchmarkRenderMain12MP(b *testing.B) {
+	data := benchPhoto(b)
+	prof, _ := ProfileFor("amazon")
+	img, _, err := DecodeBytes(data, prof.SourceLimits())
+	if err != nil {
+		b.Fatal(err)
+	}
+	cut, err := RemoveBackground(img)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		RenderMain(cut, prof)
+	}
+}

@@ -190,6 +190,10 @@ func toNRGBA(src image.Image) *image.NRGBA {
 		}
 		return dst
 	case *image.RGBA:
+		if b.Min == (image.Point{}) && opaque(s) {
+			// Opaque premultiplied and non-premultiplied pixels are the same bytes.
+			return &image.NRGBA{Pix: s.Pix, Stride: s.Stride, Rect: s.Rect}
+		}
 		dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 		for y := 0; y < b.Dy(); y++ {
 			in := s.Pix[(y)*s.Stride : y*s.Stride+4*b.Dx()]
@@ -204,6 +208,20 @@ func toNRGBA(src image.Image) *image.NRGBA {
 	dst := image.NewNRGBA(image.Rect(0, 0, b.Dx(), b.Dy()))
 	draw.Draw(dst, dst.Rect, src, b.Min, draw.Src)
 	return dst
+}
+
+// opaque reports whether every pixel of img has alpha 255.
+func opaque(img *image.RGBA) bool {
+	w := img.Rect.Dx()
+	for y := 0; y < img.Rect.Dy(); y++ {
+		row := img.Pix[y*img.Stride : y*img.Stride+4*w]
+		for i := 3; i < len(row); i += 4 {
+			if row[i] != 255 {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 func unpremultiply(r, g, b, a uint32) [4]uint8 {

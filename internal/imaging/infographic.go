@@ -63,7 +63,7 @@ func RenderInfographic(cut *Cutout, p Product, prof Profile) (*Rendered, error) 
 	textW := col.Max.X - pad - textX
 	textH := cardH - int(2.4*u)
 	// One font size for every callout: the largest at which each fits its card.
-	size := 4.6 * u
+	size := 4.0 * u
 	for _, f := range features {
 		tb, err := fitText(f, false, textW, textH, size, 2.2*u)
 		if err != nil {

@@ -31,7 +31,7 @@ func testProduct(t testing.TB) Product {
 
 func TestPackImagesForEveryMarketplace(t *testing.T) {
 	t.Parallel()
-	sc := scene{w: 1600, h: 1200, shape: "mug", background: color.NRGBA{246, 246, 243, 255},
+	sc := scene{w: 1000, h: 750, shape: "mug", background: color.NRGBA{246, 246, 243, 255},
 		colour: color.NRGBA{40, 90, 170, 255}, noise: 3, shadow: 0.25, quality: 85, seed: 11}
 	img, _ := sc.render(t)
 	cut, err := RemoveBackground(img)
@@ -122,5 +122,82 @@ func TestRenderNeedsProductData(t *testing.T) {
 		if _, err := Render(typ, cut, Product{Title: "x"}, prof); err == nil {
 			t.Errorf("Render(%s) without data succeeded", typ)
 		}
+	}
+}
+
+func TestDetailNeverUpscalesMoreThanTwice(t *testing.T) {
+	t.Parallel()
+	// A small product photo: the whole product is 300 px across.
+	img := image.NewNRGBA(image.Rect(0, 0, 300, 300))
+	for y := 0; y < 300; y++ {
+		for x := 0; x < 300; x++ {
+			img.SetNRGBA(x, y, color.NRGBA{uint8(x), uint8(y), uint8(x ^ y), 255})
+		}
+	}
+	cut := &Cutout{Image: img, Bounds: img.Rect}
+	prof, _ := ProfileFor("amazon")
+	r := RenderDetail(cut, prof)
+	if got := r.ProductRect.Size(); got.X > 600 || got.Y > 600 {
+		t.Errorf("detail shows a 300 px product at %v: more than 2×", got)
+	}
+	if r.Image.Rect.Dx() != 2000 || r.Provider != ProviderLocal {
+		t.Errorf("detail canvas %v, provider %q", r.Image.Rect, r.Provider)
+	}
+}
+
+func TestLifestyleIsLabelledLocal(t *testing.T) {
+	t.Parallel()
+	img := image.NewNRGBA(image.Rect(0, 0, 400, 600))
+	for i := range img.Pix {
+		img.Pix[i] = 200
+	}
+	cut := &Cutout{Image: img, Bounds: img.Rect}
+	prof, _ := ProfileFor("etsy")
+	out, err := Make(TypeLifestyle, cut, Product{}, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Provider != "local" || !out.Compliance.Passed {
+		t.Errorf("lifestyle provider %q, compliance %+v", out.Provider, out.Compliance)
+	}
+}
+
+func TestRemoveBackgroundKeepsExistingTransparency(t *testing.T) {
+	t.Parallel()
+	// A PNG that is already a cut-out: an opaque disc on transparency.
+	img := image.NewNRGBA(image.Rect(0, 0, 800, 600))
+	for y := 0; y < 600; y++ {
+		for x := 0; x < 800; x++ {
+			if (x-400)*(x-400)+(y-300)*(y-300) <= 200*200 {
+				img.SetNRGBA(x, y, color.NRGBA{10, 200, 90, 255})
+			}
+		}
+	}
+	cut, err := RemoveBackground(img)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cut.Bounds != image.Rect(200, 100, 601, 501) {
+		t.Errorf("bounds = %v, want the disc's", cut.Bounds)
+	}
+}
+
+func TestFromGeneratedFitsTheCanvas(t *testing.T) {
+	t.Parallel()
+	gen := encodeTest(t, "png", testImage(1536, 1024)) // an OpenAI landscape answer
+	prof, _ := ProfileFor("shopify")
+	r, err := FromGenerated(TypeLifestyle, gen, "openai", prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out, err := Finish(r, prof)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out.Width != 2048 || out.Height != 2048 || out.Provider != "openai" || !out.Compliance.Passed {
+		t.Errorf("generated lifestyle = %d×%d by %q, compliance %+v", out.Width, out.Height, out.Provider, out.Compliance)
+	}
+	if _, err := FromGenerated(TypeMain, gen, "openai", prof); err == nil {
+		t.Error("FromGenerated accepted an AI main image")
 	}
 }

@@ -81,20 +81,23 @@ func resample(pix []uint8, stride int, r image.Rectangle, w, h int, premultiplie
 		out := tmp[4*w*(y-rowLo) : 4*w*(y-rowLo+1)]
 		for x, t := range xt {
 			var cr, cg, cb, ca float32
-			p := row[4*t.start:]
+			p := row[4*t.start : 4*(t.start+len(t.weights))]
+			ws := t.weights[:len(p)/4]
 			if premultiplied {
-				for j, wt := range t.weights {
-					cr += wt * float32(p[4*j])
-					cg += wt * float32(p[4*j+1])
-					cb += wt * float32(p[4*j+2])
-					ca += wt * float32(p[4*j+3])
+				for j, wt := range ws {
+					q := p[4*j : 4*j+4 : 4*j+4]
+					cr += wt * float32(q[0])
+					cg += wt * float32(q[1])
+					cb += wt * float32(q[2])
+					ca += wt * float32(q[3])
 				}
 			} else {
-				for j, wt := range t.weights {
-					a := wt * float32(p[4*j+3])
-					cr += a * float32(p[4*j])
-					cg += a * float32(p[4*j+1])
-					cb += a * float32(p[4*j+2])
+				for j, wt := range ws {
+					q := p[4*j : 4*j+4 : 4*j+4]
+					a := wt * float32(q[3])
+					cr += a * float32(q[0])
+					cg += a * float32(q[1])
+					cb += a * float32(q[2])
 					ca += a
 				}
 				cr, cg, cb = cr/255, cg/255, cb/255
@@ -108,6 +111,7 @@ func resample(pix []uint8, stride int, r image.Rectangle, w, h int, premultiplie
 		clear(acc)
 		for j, wt := range t.weights {
 			src := tmp[4*w*(t.start+j-rowLo) : 4*w*(t.start+j-rowLo+1)]
+			src = src[:len(acc)]
 			for i, v := range src {
 				acc[i] += wt * v
 			}
