@@ -52,7 +52,7 @@ func registerSubscriptions(r *trpc.Router, rt *realtime.Broker) {
 			return trpc.Errorf(trpc.CodeUnauthorized, "Unauthorized")
 		}
 		return watchList(ctx, rt, user.ID, send)
-	})
+	}, trpc.Untracked())
 }
 
 // NewSubscriptionRouter returns a tRPC router serving only the realtime subscriptions,

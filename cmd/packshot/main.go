@@ -48,6 +48,7 @@ var commands = map[string]command{
 	"pack":    {"render a whole image pack from one photo, offline: pack -in PHOTO -out DIR [flags]", cmdPack},
 	"worker":  {"run the job dispatcher without the HTTP API", cmdWorker},
 	"bench":   {"benchmarks: bench queue|realtime|api [flags]; the last line is JSON", cmdBench},
+	"gen":     {"generate code: gen ts writes the TypeScript AppRouter type of the tRPC API", cmdGen},
 }
 
 // run is the whole program: main only adds the process's signals, arguments, environment

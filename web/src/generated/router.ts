@@ -1,5 +1,4 @@
-// Stand-in for the generated AppRouter (packshot gen ts), written from the
-// lead's contract until the Go router exists. Replaced by the real output.
+// Code generated from the Go tRPC router (transformer: json). DO NOT EDIT.
 
 import type {
   TRPCBuiltRouter,
@@ -7,8 +6,13 @@ import type {
   TRPCMutationProcedure,
   TRPCQueryProcedure,
   TRPCSubscriptionProcedure,
-  TrackedEnvelope,
 } from '@trpc/server';
+
+/** A tracked subscription event as onData receives it; id is sent back as lastEventId on resubscribe. */
+export interface TrackedData<T> {
+  id: string;
+  data: T;
+}
 
 /** The error shape: tRPC's default plus the field messages of a failed validation. */
 export interface ErrorShape extends TRPCDefaultErrorShape {
@@ -20,79 +24,114 @@ export type AppRouter = TRPCBuiltRouter<
   { ctx: object; meta: object; errorShape: ErrorShape; transformer: false },
   {
     admin: {
-      failedJobs: TRPCQueryProcedure<{ input: { limit?: number }; output: Job[]; meta: object }>;
+      failedJobs: TRPCQueryProcedure<{ input: failedJobsInput; output: Job[]; meta: object }>;
       jobStats: TRPCQueryProcedure<{ input: void; output: JobStats; meta: object }>;
     };
     image: {
-      generate: TRPCMutationProcedure<{ input: ImageGenerateInput; output: JobsOutput; meta: object }>;
-      generateCompletePack: TRPCMutationProcedure<{ input: PackInput; output: JobsOutput; meta: object }>;
-      list: TRPCQueryProcedure<{ input: { projectId: string }; output: GeneratedImage[]; meta: object }>;
-      upload: TRPCMutationProcedure<{ input: FormData; output: ProjectSnapshot; meta: object }>;
+      generate: TRPCMutationProcedure<{ input: GenerateInput; output: Jobs; meta: object }>;
+      generateCompletePack: TRPCMutationProcedure<{ input: PackInput; output: Jobs; meta: object }>;
+      list: TRPCQueryProcedure<{ input: projectIDInput; output: GeneratedImage[]; meta: object }>;
+      upload: TRPCMutationProcedure<{ input: FormData; output: Snapshot; meta: object }>;
     };
     job: {
-      cancel: TRPCMutationProcedure<{ input: { id: string }; output: Job; meta: object }>;
-      get: TRPCQueryProcedure<{ input: { id: string }; output: Job; meta: object }>;
-      list: TRPCQueryProcedure<{ input: { projectId?: string; status?: string }; output: Job[]; meta: object }>;
-      retry: TRPCMutationProcedure<{ input: { id: string }; output: Job; meta: object }>;
+      cancel: TRPCMutationProcedure<{ input: idInput; output: Job; meta: object }>;
+      get: TRPCQueryProcedure<{ input: idInput; output: Job; meta: object }>;
+      list: TRPCQueryProcedure<{ input: JobListInput; output: Job[]; meta: object }>;
+      retry: TRPCMutationProcedure<{ input: idInput; output: Job; meta: object }>;
     };
     project: {
-      create: TRPCMutationProcedure<{ input: ProjectCreateInput; output: ProjectSnapshot; meta: object }>;
-      delete: TRPCMutationProcedure<{ input: { id: string }; output: { ok: boolean }; meta: object }>;
-      get: TRPCQueryProcedure<{ input: { id: string }; output: ProjectSnapshot; meta: object }>;
-      list: TRPCQueryProcedure<{ input: { cursor?: string; limit?: number }; output: ProjectPage; meta: object }>;
-      onListUpdate: TRPCSubscriptionProcedure<{ input: void; output: AsyncIterable<TrackedEnvelope<ProjectSummary>, void, any>; meta: object }>;
-      onUpdate: TRPCSubscriptionProcedure<{ input: { id: string }; output: AsyncIterable<TrackedEnvelope<ProjectSnapshot>, void, any>; meta: object }>;
-      update: TRPCMutationProcedure<{ input: ProjectUpdateInput; output: ProjectSnapshot; meta: object }>;
+      create: TRPCMutationProcedure<{ input: CreateInput; output: Snapshot; meta: object }>;
+      delete: TRPCMutationProcedure<{ input: idInput; output: okOutput; meta: object }>;
+      get: TRPCQueryProcedure<{ input: idInput; output: Snapshot; meta: object }>;
+      list: TRPCQueryProcedure<{ input: projectListInput; output: Page; meta: object }>;
+      onListUpdate: TRPCSubscriptionProcedure<{ input: void; output: AsyncIterable<Summary, void, any>; meta: object }>;
+      onUpdate: TRPCSubscriptionProcedure<{ input: onUpdateInput; output: AsyncIterable<TrackedData<Snapshot>, void, any>; meta: object }>;
+      update: TRPCMutationProcedure<{ input: UpdateInput; output: Snapshot; meta: object }>;
     };
   }
 >;
 
-export interface ProjectCreateInput {
-  name: string;
-  marketplace?: string;
-  title?: string;
-  features?: string[];
-  dimensions?: string;
+export interface failedJobsInput {
+  limit?: number | null;
 }
 
-export interface ProjectUpdateInput {
+export interface Job {
   id: string;
-  name?: string;
-  title?: string;
-  features?: string[];
-  dimensions?: string;
+  kind: string;
+  type: string;
+  projectId: string | null;
+  status: string;
+  attempts: number;
+  maxAttempts: number;
+  progress: number;
+  stage: string;
+  lastError: string | null;
+  runAt: string;
+  createdAt: string;
+  startedAt: string | null;
+  completedAt: string | null;
 }
 
-export interface ImageGenerateInput {
+export interface JobStats {
+  stats: StatusStat[];
+}
+
+export interface StatusStat {
+  status: string;
+  count: number;
+  avgDurationSeconds: number | null;
+}
+
+export interface GenerateInput {
   projectId: string;
   type: string;
-  prompt?: string;
-  idempotencyKey?: string;
+  prompt?: string | null;
+  idempotencyKey?: string | null;
+}
+
+export interface Jobs {
+  jobs: Job[];
 }
 
 export interface PackInput {
   projectId: string;
-  idempotencyKey?: string;
+  idempotencyKey?: string | null;
 }
 
-export interface JobsOutput {
-  jobs: Job[];
+export interface projectIDInput {
+  projectId: string;
 }
 
-export interface JobStats {
-  stats: { status: string; count: number; avgDurationSeconds: number | null }[];
+export interface GeneratedImage {
+  id: string;
+  type: string;
+  url: string;
+  width: number;
+  height: number;
+  bytes: number;
+  provider: string;
+  prompt: string;
+  compliance: Compliance;
+  costUsd: number;
+  createdAt: string;
 }
 
-export interface ProjectPage {
-  items: ProjectSummary[];
-  nextCursor: string | null;
+export interface Compliance {
+  ok: boolean;
+  violations: Violation[];
 }
 
-export interface ProjectSnapshot {
+export interface Violation {
+  code: string;
+  message: string;
+  severity?: string;
+}
+
+export interface Snapshot {
   id: string;
   name: string;
   marketplace: string;
-  status: 'draft' | 'ready' | 'generating' | 'completed' | 'partial' | 'failed';
+  status: string;
   version: number;
   title: string;
   features: string[];
@@ -116,7 +155,7 @@ export interface SourceImage {
 
 export interface ImageSlot {
   type: string;
-  status: 'pending' | 'processing' | 'completed' | 'failed' | 'cancelled' | 'none';
+  status: string;
   progress: number;
   stage: string;
   jobId: string | null;
@@ -124,21 +163,38 @@ export interface ImageSlot {
   image: GeneratedImage | null;
 }
 
-export interface GeneratedImage {
+export interface idInput {
   id: string;
-  type: string;
-  url: string;
-  width: number;
-  height: number;
-  bytes: number;
-  provider: string;
-  prompt: string;
-  compliance: { ok: boolean; violations: { code: string; message: string }[] };
-  costUsd: number;
-  createdAt: string;
 }
 
-export interface ProjectSummary {
+export interface JobListInput {
+  projectId?: string | null;
+  status?: string | null;
+}
+
+export interface CreateInput {
+  name: string;
+  marketplace?: string | null;
+  title?: string | null;
+  features?: string[];
+  dimensions?: string | null;
+}
+
+export interface okOutput {
+  ok: boolean;
+}
+
+export interface projectListInput {
+  cursor?: string | null;
+  limit?: number | null;
+}
+
+export interface Page {
+  items: Summary[];
+  nextCursor: string | null;
+}
+
+export interface Summary {
   id: string;
   name: string;
   marketplace: string;
@@ -150,19 +206,14 @@ export interface ProjectSummary {
   updatedAt: string;
 }
 
-export interface Job {
+export interface onUpdateInput {
   id: string;
-  kind: string;
-  type: string;
-  projectId: string | null;
-  status: string;
-  attempts: number;
-  maxAttempts: number;
-  progress: number;
-  stage: string;
-  lastError: string | null;
-  runAt: string;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
+}
+
+export interface UpdateInput {
+  id: string;
+  name?: string | null;
+  title?: string | null;
+  features?: string[];
+  dimensions?: string | null;
 }

@@ -1,0 +1,40 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+
+	"github.com/packshot/packshot/api"
+)
+
+// cmdGen generates source code from the Go definitions. `gen ts` writes the TypeScript
+// AppRouter type of the tRPC API (run by `make generate` for the web app).
+func cmdGen(ctx context.Context, e *env, args []string) error {
+	if len(args) == 0 || args[0] != "ts" {
+		return errors.New("usage: packshot gen ts [-transformer json|superjson] [-o FILE]")
+	}
+	fs := newFlagSet(e, "gen ts")
+	transformer := fs.String("transformer", "json", "the transformer the server runs with: json or superjson (PACKSHOT_TRPC_TRANSFORMER)")
+	out := fs.String("o", "", "write to FILE instead of standard output")
+	if err := fs.Parse(args[1:]); err != nil {
+		return err
+	}
+	if *transformer != "json" && *transformer != "superjson" {
+		return fmt.Errorf("-transformer %q: want json or superjson", *transformer)
+	}
+	var buf bytes.Buffer
+	if err := api.WriteTypeScript(&buf, *transformer); err != nil {
+		return fmt.Errorf("generate TypeScript: %w", err)
+	}
+	if *out == "" {
+		_, err := e.stdout.Write(buf.Bytes())
+		return err
+	}
+	if err := os.WriteFile(*out, buf.Bytes(), 0o644); err != nil {
+		return fmt.Errorf("write %s: %w", *out, err)
+	}
+	return nil
+}
