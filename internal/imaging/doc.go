@@ -1,20 +1,26 @@
 // Package imaging is packshot's local image engine: it turns one product photo into the
 // images of a marketplace pack without any outside service.
 //
-// The steps are separate functions so a job handler can run exactly the part it needs and
-// store what it made:
+// The steps are separate functions, so a job handler runs exactly the part it needs:
 //
-//	img, format, err := imaging.Decode(r, imaging.DefaultLimits)   // guards: bytes, pixels, truncation, EXIF orientation
-//	cut, err := imaging.RemoveBackground(img)                       // plain backgrounds only; ErrNeedsAIBackgroundRemoval otherwise
-//	out, err := imaging.Render(imaging.TypeMain, cut, product, profile)
-//	data, err := imaging.Encode(out, profile)                       // main: verifies the encoded border is exactly 255
-//	result := imaging.Check(out.Type, data, profile)                // compliance result stored with the image
+//	prof, err := imaging.ProfileFor("amazon")               // ErrUnknownMarketplace lists the valid names
+//	img, _, err := imaging.DecodeBytes(data, prof.SourceLimits()) // bytes and header pixels checked first
+//	cut, err := imaging.RemoveBackground(img)               // ErrNeedsAIBackgroundRemoval on a busy backdrop
+//	out, err := imaging.Make(imaging.TypeMain, cut, product, prof)
+//	// out.Data is the JPEG; out.Compliance (JSON) is stored with the image.
 //
-// Everything is pure Go (the standard library and golang.org/x/image). Hot loops work on
-// Pix slices directly; the background mask is estimated on a downscaled copy and refined at
-// full resolution only along the product's edge.
+// Make is Render (one renderer per ImageType) then Finish (Encode, which verifies the main
+// image's encoded border is exactly white, then Check). An image made by an AI provider
+// goes through FromGenerated and Finish instead. CheckHeader lets an API refuse an upload
+// from its header alone, and ParseDimensions reads "30 x 20 x 10 cm".
 //
-// Errors a user can fix (not an image, truncated, too large, too small, busy background)
-// are typed; test them with errors.Is against ErrNotImage, ErrTruncated, ErrTooLarge,
-// ErrTooSmall, ErrUnsupported and ErrNeedsAIBackgroundRemoval.
+// Everything is pure Go (the standard library and golang.org/x/image; text in the
+// embedded Go fonts). Hot loops work on Pix slices; the background mask is estimated on a
+// copy at most 1024 px across and refined at full resolution only along the product's
+// edge.
+//
+// Errors a user can fix are typed; test them with errors.Is: ErrNotImage, ErrTruncated,
+// ErrCorrupt, ErrTooLarge, ErrTooSmall, ErrNeedsAIBackgroundRemoval, ErrNoProduct,
+// ErrUnknownMarketplace, ErrUnknownImageType, ErrInvalidDimensions and
+// ErrMissingProductData. Their messages are safe to show to the user.
 package imaging
