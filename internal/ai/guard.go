@@ -268,11 +268,17 @@ func (g *Guard) do(ctx context.Context, st *guardState, call func(context.Contex
 		return canceledError(st.name, ctx.Err())
 	}
 	defer func() { <-st.slots }()
-	if !probe {
-		// The provider may have been paused while this call waited for a slot.
-		if err := g.refuseIfPaused(ctx, st); err != nil {
-			return err
-		}
+	recorded := false
+	if probe {
+		// record ends the probe; this ends it for a call that panics.
+		defer func() {
+			if !recorded {
+				g.endProbe(st)
+			}
+		}()
+	} else if err := g.refuseIfPaused(ctx, st); err != nil {
+		// The provider was paused while this call waited for a slot.
+		return err
 	}
 
 	started := g.cfg.Now()
@@ -290,6 +296,7 @@ func (g *Guard) do(ctx context.Context, st *guardState, call func(context.Contex
 		f(st.name, outcome, took)
 	}
 	g.record(ctx, st, probe, err)
+	recorded = true
 	return err
 }
 
@@ -340,7 +347,7 @@ func (g *Guard) refuseIfPaused(ctx context.Context, st *guardState) error {
 		Provider: st.name,
 		Code:     "provider_paused",
 		Message: fmt.Sprintf("%s is not taking requests right now, so packshot paused calls to it for %s",
-			st.name, wait.Round(time.Second)),
+			st.name, roundWait(wait)),
 		RetryAfter: wait,
 	}
 }
@@ -494,4 +501,13 @@ func (g *Guard) storeOK(st *guardState) {
 func canceledError(provider string, err error) *Error {
 	return &Error{Class: Transient, Provider: provider, Code: "canceled", Err: err,
 		Message: fmt.Sprintf("the call to %s was cancelled while it waited its turn", provider)}
+}
+
+// roundWait rounds a pause for a message: to the second, or to 10 ms below
+// a second.
+func roundWait(d time.Duration) time.Duration {
+	if d >= time.Second {
+		return d.Round(time.Second)
+	}
+	return max(d.Round(10*time.Millisecond), 10*time.Millisecond)
 }
