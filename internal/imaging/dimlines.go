@@ -19,7 +19,7 @@ func RenderDimensions(cut *Cutout, p Product, prof Profile) (*Rendered, error) {
 	d := *p.Dimensions
 	W, H := prof.Width, prof.Height
 	u := float64(min(W, H)) / 100
-	canvas := newCanvas(W, H, background)
+	canvas := newCanvas(W, H, white)
 	r := &Rendered{Type: TypeDimensions, Image: canvas, Provider: ProviderLocal}
 	margin := int(5 * u)
 

@@ -10,11 +10,10 @@ import (
 
 // Infographic colours.
 var (
-	inkDark    = color.RGBA{28, 33, 43, 255}
-	inkMuted   = color.RGBA{88, 96, 110, 255}
-	accent     = color.RGBA{0, 113, 133, 255}
-	cardFill   = color.RGBA{242, 245, 247, 255}
-	background = [3]uint8{255, 255, 255}
+	inkDark  = color.RGBA{28, 33, 43, 255}
+	inkMuted = color.RGBA{88, 96, 110, 255}
+	accent   = color.RGBA{0, 113, 133, 255}
+	cardFill = color.RGBA{242, 245, 247, 255}
 )
 
 // RenderInfographic shows the product on the left and up to MaxFeatures feature
@@ -28,7 +27,7 @@ func RenderInfographic(cut *Cutout, p Product, prof Profile) (*Rendered, error) 
 	}
 	W, H := prof.Width, prof.Height
 	u := float64(min(W, H)) / 100 // layout unit: 1 % of the short side
-	canvas := newCanvas(W, H, background)
+	canvas := newCanvas(W, H, white)
 	r := &Rendered{Type: TypeInfographic, Image: canvas, Provider: ProviderLocal}
 
 	margin := int(5 * u)
