@@ -20,5 +20,11 @@
 // Error messages are written for the user who will read them next to a failed
 // image, and never contain an API key.
 //
+// A Guard wraps the clients to protect the providers and packshot from each
+// other: it caps concurrent calls per provider, pauses a provider after a 429
+// or repeated 5xx failures (sharing the pause with every instance through a
+// PauseStore such as db.PauseStore), and answers calls to a paused provider
+// with a RateLimited *Error without calling it, so the job snoozes.
+//
 // The aitest subpackage has httptest fakes of all three services for tests.
 package ai
