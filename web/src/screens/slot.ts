@@ -125,7 +125,7 @@ export class SlotCard {
     const working = slot.status === 'pending' || slot.status === 'processing';
     this.progressWrap.hidden = !working;
     setProgress(this.bar, slot.progress);
-    this.stage.textContent = slot.stage || (slot.status === 'pending' ? 'Waiting for a worker…' : 'Working…');
+    this.stage.textContent = slot.stage ? slot.stage.charAt(0).toUpperCase() + slot.stage.slice(1) : slot.status === 'pending' ? 'Waiting for a worker…' : 'Working…';
     this.pct.textContent = `${Math.round(slot.progress)}%`;
 
     this.errorEl.hidden = !(slot.status === 'failed' && slot.error);
@@ -147,13 +147,20 @@ export class SlotCard {
 
     if (img) {
       const c = img.compliance;
-      const rules = `${marketplaceLabel(this.marketplace)} rules`;
-      replace(this.compliance, c.ok
-        ? h('p', { class: 'compliance-ok' }, svgIcon(icons.check), `Meets ${rules}`)
-        : h('div', { class: 'compliance-bad' },
-          h('p', null, svgIcon(icons.warn), this.type === 'main' ? `${marketplaceLabel(this.marketplace)} would reject this main image:` : `Does not meet ${rules}:`),
-          h('ul', null, c.violations.map((v) => h('li', { 'data-code': v.code }, v.message))),
-        ));
+      const market = marketplaceLabel(this.marketplace);
+      const blocking = c.violations.filter((v) => v.severity !== 'warning');
+      const notes = c.violations.filter((v) => v.severity === 'warning');
+      const list = (vs: typeof c.violations) => h('ul', null, vs.map((v) => h('li', { 'data-code': v.code, 'data-severity': v.severity ?? 'error' }, v.message)));
+      replace(this.compliance,
+        c.ok
+          ? h('p', { class: 'compliance-ok' }, svgIcon(icons.check), `Meets ${market} rules`)
+          : h('div', { class: 'compliance-bad' },
+            h('p', null, svgIcon(icons.warn), this.type === 'main' ? `${market} would reject this main image:` : `Does not meet ${market} rules:`),
+            list(blocking.length ? blocking : c.violations),
+          ),
+        c.ok && notes.length ? h('div', { class: 'compliance-notes' }, h('p', null, 'Worth a look:'), list(notes)) : null,
+        !c.ok && blocking.length && notes.length ? h('div', { class: 'compliance-notes' }, h('p', null, 'Also:'), list(notes)) : null,
+      );
       this.meta.textContent = `${img.width}×${img.height} px · ${formatBytes(img.bytes)} · ${formatUsd(img.costUsd)} · ${img.provider}`;
     } else {
       this.compliance.textContent = '';
