@@ -2,7 +2,7 @@ package imaging
 
 // shadowOpenMin is the share of a shadow region's outline, in percent, that must fade
 // into the backdrop for the region to be taken as shadow.
-const shadowOpenMin = 35
+const shadowOpenMin = 40
 
 // Mask states on the work grid.
 const (
@@ -21,7 +21,7 @@ func floodBackground(wi *workImage, m *bgModel) (mask []uint8, dist []float32, t
 	w, h := wi.w, wi.h
 	n := w * h
 	thi = clampF(7+3*m.noise, 8, 20)
-	chromaMax := 6 + 2*m.noise
+	chromaMax := 4 + 2*m.noise
 	gradMax := clampF(2.5+3*m.noise, 3, 8)
 
 	dist = make([]float32, n)
@@ -185,8 +185,16 @@ func cleanMask(mask []uint8, dist []float32, thi float32, w, h int) int {
 	// Enclosed holes: unreached regions that look like backdrop.
 	holeMin := max(16, productArea/50)
 	labels, areas := components(w, h, func(i int) bool { return mask[i] == maskProduct && dist[i] < thi })
+	// A real hole shows the backdrop itself, so it matches the model closely all over; a
+	// band of product shading that merely passes through the backdrop's colour does not.
+	distSum := make([]float32, len(areas))
 	for i, l := range labels {
-		if l > 0 && areas[l] >= holeMin {
+		if l > 0 {
+			distSum[l] += dist[i]
+		}
+	}
+	for i, l := range labels {
+		if l > 0 && areas[l] >= holeMin && distSum[l] < float32(areas[l])*thi/3 {
 			mask[i] = maskBackground
 		}
 	}
