@@ -29,8 +29,9 @@ func (in onUpdateInput) Validate() error {
 //     a version, only if it is newer), then every newer one and progress overlays in
 //     between. Event ids are versions; an overlay repeats its version's id. Someone
 //     else's project (or an unknown one) fails with NOT_FOUND.
-//   - project.onListUpdate {}: the caller's recent projects as list items, then every
-//     change of any of their projects.
+//   - project.onListUpdate {}: the caller's first page of projects as list items, then
+//     every change of any of their projects (untracked events: a resubscribing client
+//     gets the first page again).
 //
 // Both need an authenticated caller (auth.UserFrom); the service role may watch any
 // project.
@@ -141,6 +142,19 @@ func RealtimeHubConfig(svc *pack.Service) realtime.HubConfig {
 		},
 		SummaryFunc: func(ctx context.Context, id uuid.UUID) (any, error) {
 			return svc.Summary(ctx, id)
+		},
+		// A list subscriber gets the first page of its projects when it subscribes and
+		// after a listener reconnect, so changes it missed while away reach it.
+		LoadUserFunc: func(ctx context.Context, userID string) ([]realtime.Snapshot, error) {
+			page, err := svc.List(ctx, pack.Caller{UserID: userID}, "", pack.DefaultPageSize)
+			if err != nil {
+				return nil, err
+			}
+			out := make([]realtime.Snapshot, len(page.Items))
+			for i, item := range page.Items {
+				out[i] = realtime.Snapshot{ProjectID: item.ID, UserID: item.UserID, Version: item.Version, Summary: item}
+			}
+			return out, nil
 		},
 		ApplyProgressFunc: applyProgress,
 	}

@@ -444,3 +444,38 @@ func TestSSEResumesFromLastEventID(t *testing.T) {
 		t.Fatalf("resumed at %d: first event id %q name %q; want only the newer %d", v2, id, s.Name, v3)
 	}
 }
+
+func TestOnListUpdateSendsChangedProjects(t *testing.T) {
+	t.Parallel()
+	c := setupRealtime(t, 2, -1)
+	a, other := c.instances[0], c.instances[1]
+	tok := token(t, "alice", auth.RoleAuthenticated)
+	p := createProject(t, a, tok, map[string]any{"name": "Bottle"})
+	createProject(t, a, token(t, "bob", auth.RoleAuthenticated), map[string]any{"name": "Not alice's"})
+
+	ws := dialWS(t, a, tok, nil)
+	ws.send(map[string]any{"id": 7, "method": "subscription", "params": map[string]any{"path": "project.onListUpdate", "input": nil}})
+	v := rename(t, other, tok, p.ID.String(), "Renamed elsewhere")
+	for {
+		f := ws.read()
+		if f.Error != nil {
+			t.Fatalf("onListUpdate failed: %s", f.Error.Data.Code)
+		}
+		if f.Result == nil || f.Result.Type != "data" {
+			continue
+		}
+		var item pack.Summary
+		if err := json.Unmarshal(f.Result.Data, &item); err != nil {
+			t.Fatalf("list event %s: %v", f.Result.Data, err)
+		}
+		if item.ID != p.ID {
+			t.Fatalf("alice's list got project %s %q", item.ID, item.Name)
+		}
+		if item.Version == v {
+			if item.Name != "Renamed elsewhere" {
+				t.Fatalf("list item at version %d named %q", v, item.Name)
+			}
+			return
+		}
+	}
+}
