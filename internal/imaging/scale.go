@@ -69,16 +69,29 @@ func cubicTaps(n, m int) []taps {
 
 // resample scales a 4-channel image (pix/stride, r at 0,0) to w×h. premultiplied says
 // whether pix is already premultiplied RGBA; otherwise it is NRGBA and is premultiplied
-// on the way in.
+// on the way in. Source rows are filtered horizontally once each into a small ring of
+// rows, so memory stays a few rows wide whatever the image size.
 func resample(pix []uint8, stride int, r image.Rectangle, w, h int, premultiplied bool) *image.RGBA {
 	sw, sh := r.Dx(), r.Dy()
 	xt, yt := cubicTaps(sw, w), cubicTaps(sh, h)
-	// Only the source rows some output row reads.
-	rowLo, rowHi := yt[0].start, yt[h-1].start+len(yt[h-1].weights)
-	tmp := make([]float32, 4*w*(rowHi-rowLo))
-	for y := rowLo; y < rowHi; y++ {
+	ring := 1
+	for _, t := range yt {
+		ring = max(ring, len(t.weights))
+	}
+	ring++
+	rows := make([]float32, 4*w*ring)
+	have := make([]int, ring) // source row held in each ring slot, -1 for none
+	for i := range have {
+		have[i] = -1
+	}
+	filtered := func(y int) []float32 {
+		slot := y % ring
+		out := rows[4*w*slot : 4*w*(slot+1)]
+		if have[slot] == y {
+			return out
+		}
+		have[slot] = y
 		row := pix[y*stride : y*stride+4*sw]
-		out := tmp[4*w*(y-rowLo) : 4*w*(y-rowLo+1)]
 		for x, t := range xt {
 			var cr, cg, cb, ca float32
 			p := row[4*t.start : 4*(t.start+len(t.weights))]
@@ -102,16 +115,17 @@ func resample(pix []uint8, stride int, r image.Rectangle, w, h int, premultiplie
 				}
 				cr, cg, cb = cr/255, cg/255, cb/255
 			}
-			out[4*x], out[4*x+1], out[4*x+2], out[4*x+3] = cr, cg, cb, ca
+			o := out[4*x : 4*x+4 : 4*x+4]
+			o[0], o[1], o[2], o[3] = cr, cg, cb, ca
 		}
+		return out
 	}
 	dst := image.NewRGBA(image.Rect(0, 0, w, h))
 	acc := make([]float32, 4*w)
 	for y, t := range yt {
 		clear(acc)
 		for j, wt := range t.weights {
-			src := tmp[4*w*(t.start+j-rowLo) : 4*w*(t.start+j-rowLo+1)]
-			src = src[:len(acc)]
+			src := filtered(t.start + j)[:len(acc)]
 			for i, v := range src {
 				acc[i] += wt * v
 			}
