@@ -17,7 +17,7 @@ func TestKillWorker(t *testing.T) {
 	const jobs, concurrency = 2000, 16
 	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
 	defer cancel()
-	s := newScenario(t, map[string]string{"PACKSHOT_WORKERS": strconv.Itoa(concurrency)})
+	s := newScenario(t, map[string]string{"PACKSHOT_WORKERS": strconv.Itoa(concurrency), "PACKSHOT_JOB_LEASE": "3s"})
 	victim := s.worker(ctx, "worker-a", nil)
 	s.worker(ctx, "worker-b", nil)
 

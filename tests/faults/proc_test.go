@@ -44,7 +44,7 @@ func newScenario(t *testing.T, extraEnv map[string]string) *scenario {
 		"AUTH_JWT_SECRET":                jwtSecret,
 		"PACKSHOT_DATA_DIR":              s.dataDir,
 		"PACKSHOT_LOG_LEVEL":             "info",
-		"PACKSHOT_JOB_LEASE":             "3s",
+		"PACKSHOT_JOB_LEASE":             "15s",
 		"PACKSHOT_POLL_INTERVAL":         "250ms",
 		"PACKSHOT_SHUTDOWN_GRACE":        "15s",
 		"PACKSHOT_RATE_LIMIT_PER_MINUTE": "0",
