@@ -1,0 +1,125 @@
+package realtime_test
+
+import (
+	"io"
+	"net"
+	"net/url"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/packshot/packshot/internal/realtime"
+)
+
+// freezingProxy forwards TCP connections to a server until freeze, after which the
+// connections it had stop carrying bytes without closing: a half-open connection, as a
+// dead network path or a frozen server looks to a client.
+type freezingProxy struct {
+	ln     net.Listener
+	target string
+
+	mu     sync.Mutex
+	frozen []chan struct{}
+	live   chan struct{}
+}
+
+func newFreezingProxy(t *testing.T, target string) *freezingProxy {
+	t.Helper()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &freezingProxy{ln: ln, target: target, live: make(chan struct{})}
+	t.Cleanup(func() { ln.Close() })
+	go p.serve()
+	return p
+}
+
+func (p *freezingProxy) serve() {
+	for {
+		c, err := p.ln.Accept()
+		if err != nil {
+			return
+		}
+		s, err := net.Dial("tcp", p.target)
+		if err != nil {
+			c.Close()
+			continue
+		}
+		p.mu.Lock()
+		stop := p.live
+		p.mu.Unlock()
+		pipe := func(dst, src net.Conn) {
+			buf := make([]byte, 32<<10)
+			for {
+				n, err := src.Read(buf)
+				select {
+				case <-stop:
+					<-make(chan struct{}) // frozen: hold the connection open, forward nothing
+				default:
+				}
+				if n > 0 {
+					if _, werr := dst.Write(buf[:n]); werr != nil {
+						return
+					}
+				}
+				if err != nil {
+					if err != io.EOF {
+						dst.Close()
+					}
+					return
+				}
+			}
+		}
+		go pipe(s, c)
+		go pipe(c, s)
+	}
+}
+
+// freeze stops every connection made so far; later ones work.
+func (p *freezingProxy) freeze() {
+	p.mu.Lock()
+	close(p.live)
+	p.live = make(chan struct{})
+	p.mu.Unlock()
+}
+
+func TestWatchdogReplacesSilentConnection(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	u, err := url.Parse(b.url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	proxy := newFreezingProxy(t, u.Host)
+	u.Host = proxy.ln.Addr().String()
+	viaProxy := &testBundle{ctx: b.ctx, url: u.String(), pool: b.pool}
+
+	downs := make(chan struct{}, 4)
+	a := viaProxy.broker(t, realtime.Config{Listener: realtime.ListenerConfig{
+		HeartbeatInterval: 50 * time.Millisecond,
+		ReconnectMin:      10 * time.Millisecond,
+		Metrics: &realtime.Metrics{ListenerUpFunc: func(up bool) {
+			if !up {
+				downs <- struct{}{}
+			}
+		}},
+	}})
+	other := b.broker(t, realtime.Config{})
+	id := b.create(t, "alice")
+	sub := a.SubscribeProject(id)
+	defer sub.Close()
+	next(t, b.ctx, sub)
+
+	// The listener's connection goes silent; a change made meanwhile is never delivered
+	// on it. The missed heartbeat gets the connection replaced, and the resync brings
+	// the change.
+	proxy.freeze()
+	v := b.change(t, other, id, "alice")
+	select {
+	case <-downs:
+	case <-b.ctx.Done():
+		t.Fatal("the watchdog never noticed the silent connection")
+	}
+	waitVersion(t, b.ctx, sub, v)
+}
