@@ -383,6 +383,7 @@ func (h *Hub) loadProject(ctx context.Context, id uuid.UUID) {
 	st.loading = false
 	switch {
 	case errors.Is(err, ErrNotFound) || (err != nil && apperr.Code(err) == apperr.ENOTFOUND):
+		st.base, st.last = nil, nil // a later subscriber must not get the old state
 		for sub := range st.subs {
 			sub.offerGone()
 		}
