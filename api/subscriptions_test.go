@@ -479,3 +479,23 @@ func TestOnListUpdateSendsChangedProjects(t *testing.T) {
 		}
 	}
 }
+
+func TestOnUpdateEndsWithNotFoundWhenProjectIsDeleted(t *testing.T) {
+	t.Parallel()
+	b := setupRealtime(t, 1, -1).instances[0]
+	tok := token(t, "alice", auth.RoleAuthenticated)
+	p := createProject(t, b, tok, map[string]any{"name": "Bottle"})
+	c := dialWS(t, b, tok, nil)
+	c.subscribe(p.ID.String(), "")
+	c.until(p.Version)
+	b.mutate(t, tok, "project.delete", map[string]any{"id": p.ID}).decode(t, new(map[string]any))
+	for {
+		f := c.read()
+		if f.Error != nil {
+			if f.Error.Data.Code != "NOT_FOUND" {
+				t.Fatalf("after delete: %s; want NOT_FOUND", f.Error.Data.Code)
+			}
+			return
+		}
+	}
+}
