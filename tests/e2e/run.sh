@@ -2,6 +2,9 @@
 # Runs the browser checks: builds packshot, starts `packshot serve` on its
 # embedded database in a temporary data dir on a free port (dev mode), runs
 # tests/e2e/e2e.test.mjs in Debian's Chromium, and stops the server.
+# Two workers (PACKSHOT_WORKERS) make a pack's images finish one after
+# another, as on a busy server, so there is a "some done, some on their way"
+# moment to watch.
 #
 #   tests/e2e/run.sh                      # screenshots go to test-output/
 #   UPDATE_SCREENSHOT=1 tests/e2e/run.sh  # also refresh docs/screenshot-project.png
@@ -36,6 +39,7 @@ if [ -z "${BASE_URL:-}" ]; then
   port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
   env -u DATABASE_URL -u AUTH_JWT_SECRET -u SUPABASE_JWT_SECRET -u OPENAI_API_KEY -u GEMINI_API_KEY -u REMOVEBG_API_KEY \
     PACKSHOT_DATA_DIR="$work/data" PACKSHOT_ADDR="127.0.0.1:$port" PACKSHOT_LOG_LEVEL=warn \
+    PACKSHOT_WORKERS="${PACKSHOT_WORKERS:-2}" \
     ${PACKSHOT_E2E_ENV:-} \
     "$work/packshot" serve >"$work/server.log" 2>&1 &
   server_pid=$!
