@@ -61,6 +61,9 @@ type Deps struct {
 	// TRPCRouterFunc, if set, receives the tRPC router once built, so the caller can
 	// drain its WebSockets and SSE streams at shutdown (trpc.Router.Shutdown).
 	TRPCRouterFunc func(r *trpc.Router)
+	// TRPCObserver, if set, is told about WebSocket/SSE connections and finished calls
+	// (metrics).
+	TRPCObserver trpc.Observer
 }
 
 // NewServer returns packshot's HTTP handler with every route of routes.go.

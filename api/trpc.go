@@ -29,6 +29,7 @@ func newRouter(deps Deps) *trpc.Router {
 		AuthFunc:       authFunc(deps.Verifier),
 		MapErrorFunc:   mapError,
 		Logger:         deps.Logger,
+		Observer:       deps.TRPCObserver,
 	})
 	registerProjectProcedures(r, deps.Pack)
 	registerImageProcedures(r, deps.Pack, deps.MaxUploadBytes)

@@ -2,15 +2,14 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
-	"path/filepath"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/packshot/packshot/api"
+	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/ai"
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/config"
@@ -38,9 +37,9 @@ type packDomain struct {
 	progress atomic.Pointer[func(realtime.Progress)]
 }
 
-// newPackDomain builds the pack service from cfg. Storage is the filesystem under
-// DataDir/blobs; an S3 store is not implemented yet.
-func newPackDomain(cfg config.Config, d *database, logger *slog.Logger) (*packDomain, error) {
+// newPackDomain builds the pack service from cfg: blob storage (the filesystem under
+// DataDir/blobs, or S3), token verification, and the AI providers behind one guard.
+func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, providerObserver ai.GuardObserver) (*packDomain, error) {
 	secret, err := auth.Secret(cfg)
 	if err != nil {
 		return nil, err
@@ -49,12 +48,13 @@ func newPackDomain(cfg config.Config, d *database, logger *slog.Logger) (*packDo
 	if err != nil {
 		return nil, err
 	}
-	if cfg.Storage != "fs" {
-		return nil, errors.New("PACKSHOT_STORAGE=s3 is not implemented yet: use fs (the default)")
-	}
-	blobs, err := storage.NewFS(filepath.Join(cfg.DataDir, "blobs"))
+	blobs, err := storage.Open(cfg)
 	if err != nil {
 		return nil, fmt.Errorf("open blob storage: %w", err)
+	}
+	// A misconfigured bucket must fail the start, not look like missing files later.
+	if err := storage.Check(ctx, blobs); err != nil {
+		return nil, fmt.Errorf("check blob storage (PACKSHOT_STORAGE=%s): %w", cfg.Storage, err)
 	}
 	signer, err := storage.NewSigner(secret)
 	if err != nil {
@@ -75,10 +75,20 @@ func newPackDomain(cfg config.Config, d *database, logger *slog.Logger) (*packDo
 		RemoveBGAPIKey: cfg.RemoveBGKey, RemoveBGBaseURL: cfg.RemoveBGBaseURL,
 		Timeout: cfg.AITimeout, Logger: logger.With("component", "ai"),
 	})
+	// One guard per process: it caps concurrent calls per provider and pauses a provider
+	// for every instance (through the provider_pauses table) on a 429 or an outage.
+	guard := ai.NewGuard(ai.GuardConfig{
+		Store:    db.NewPauseStore(d.Store),
+		Observer: providerObserver,
+		Logger:   logger.With("component", "ai"),
+	})
+	chosen := pack.ProvidersFrom(providers)
+	chosen.Generator = guard.Generator(chosen.Generator)
+	chosen.BackgroundRemover = guard.BackgroundRemover(chosen.BackgroundRemover)
 	p.svc = pack.New(pack.Config{
 		Store:          d.Store,
 		Blobs:          pack.StorageBlobs(blobs, signer, cfg.FileURLTTL),
-		Providers:      pack.ProvidersFrom(providers),
+		Providers:      chosen,
 		Logger:         logger.With("component", "pack"),
 		PackURLFunc:    p.links.URL,
 		ChangedFunc:    p.changed,
@@ -144,7 +154,7 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 // publisher of its own so API instances' subscribers see them.
 func init() {
 	newJobDomain = func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger) (jobDomain, error) {
-		p, err := newPackDomain(cfg, d, logger)
+		p, err := newPackDomain(ctx, cfg, d, logger, ai.GuardObserver{})
 		if err != nil {
 			return jobDomain{}, err
 		}

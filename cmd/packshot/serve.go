@@ -53,18 +53,26 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// service; realtime (the broker serves subscriptions and long-polls and rings every
 	// instance's doorbell); the job queue created with the pack's hooks and handlers, its
 	// dispatcher started unless -no-worker; and the HTTP server's pack dependencies.
-	dom, err := newPackDomain(cfg, d, logger)
+	dom, err := newPackDomain(ctx, cfg, d, logger, metrics.Providers())
 	if err != nil {
 		return err
 	}
-	broker := realtime.New(d.Pool, d.URL, realtime.Config{Hub: api.RealtimeHubConfig(dom.svc)})
+	rtMetrics := metrics.Realtime()
+	hubCfg := api.RealtimeHubConfig(dom.svc)
+	hubCfg.Metrics = rtMetrics
+	broker := realtime.New(d.Pool, d.URL, realtime.Config{
+		Hub:       hubCfg,
+		Publisher: realtime.PublisherConfig{Metrics: rtMetrics},
+		Listener:  realtime.ListenerConfig{Metrics: rtMetrics},
+	})
 	dom.setRealtime(broker.Publish, broker.PublishProgress)
 	rtCtx, stopRealtime := context.WithCancel(context.WithoutCancel(ctx))
 	var rtDone sync.WaitGroup
 	rtDone.Go(func() { _ = broker.Run(rtCtx) })
 	defer func() { stopRealtime(); rtDone.Wait() }()
 	jd := dom.jobDomain()
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, jd.Hooks))
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, jd.Hooks, metrics.Queue()))
+	metrics.QueueDepth(jobs.Depth)
 	jd.Attach(jobs)
 	if !*noWorker {
 		stopJobs, err := startQueue(ctx, jobs, cfg, logger)
@@ -77,9 +85,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	deps := dom.apiDeps(api.Deps{
 		Logger:    logger,
 		Store:     d.Store,
-		ReadyFunc: readiness(d),
+		ReadyFunc: readiness(d, broker.Healthy),
 		Metrics:   metrics,
 	}, cfg)
+	deps.TRPCObserver = metrics.TRPC()
 	deps.Realtime = broker
 	deps.TRPCRouterFunc = func(r *trpc.Router) { router = r }
 	handler := api.NewServer(deps)
@@ -112,12 +121,17 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
-// readiness reports the instance ready when the database answers and no embedded
-// migration is pending.
-func readiness(d *database) func(ctx context.Context) error {
+// readiness reports the instance ready when the database answers, no embedded migration
+// is pending, and every extra check (the realtime LISTEN connection) passes.
+func readiness(d *database, checks ...func() error) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
 		if err := d.Pool.Ping(ctx); err != nil {
 			return fmt.Errorf("database unreachable: %w", err)
+		}
+		for _, check := range checks {
+			if err := check(); err != nil {
+				return err
+			}
 		}
 		m, err := db.NewMigrator(d.Pool)
 		if err != nil {

@@ -26,8 +26,9 @@ var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logge
 
 // queueConfig maps packshot's configuration onto the queue's; every other queue option
 // keeps its default (internal/queue/SEMANTICS.md).
-func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks) queue.Config {
+func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks, metrics queue.Metrics) queue.Config {
 	return queue.Config{
+		Metrics:       metrics,
 		Workers:       cfg.Workers,
 		PollInterval:  cfg.PollInterval,
 		Retention:     cfg.JobRetention,
@@ -97,7 +98,7 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 	} else {
 		logger.Warn("no job handlers are wired into this binary; the worker will claim nothing")
 	}
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom.Hooks))
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom.Hooks, queue.Metrics{}))
 	if dom.Attach != nil {
 		dom.Attach(jobs)
 	}
