@@ -67,7 +67,18 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtCluster {
 				}
 			},
 		})
-		broker = realtime.New(d.Pool, d.URL, realtime.Config{Hub: api.RealtimeHubConfig(svc)})
+		up := make(chan struct{}, 1)
+		broker = realtime.New(d.Pool, d.URL, realtime.Config{
+			Hub: api.RealtimeHubConfig(svc),
+			Listener: realtime.ListenerConfig{Metrics: &realtime.Metrics{ListenerUpFunc: func(ok bool) {
+				if ok {
+					select {
+					case up <- struct{}{}:
+					default:
+					}
+				}
+			}}},
+		})
 		ctx, cancel := context.WithCancel(context.Background())
 		done := make(chan struct{})
 		go func() { _ = broker.Run(ctx); close(done) }()
@@ -101,9 +112,7 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtCluster {
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)
-		for broker.Healthy() != nil { // the listener connects within milliseconds
-			time.Sleep(5 * time.Millisecond)
-		}
+		<-up // the listener is up: changes from now on are heard
 		c.instances = append(c.instances, &testBundle{url: srv.URL, db: d, svc: svc, queue: qc, client: srv.Client()})
 	}
 	return c

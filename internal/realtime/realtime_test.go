@@ -215,15 +215,18 @@ func TestOtherInstanceSeesChange(t *testing.T) {
 func TestListenerKilledMidRunLeavesNobodyBehind(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	downs := make(chan struct{}, 16)
+	ups, downs := make(chan struct{}, 16), make(chan struct{}, 16)
 	a := b.broker(t, realtime.Config{Listener: realtime.ListenerConfig{
 		ReconnectMin: 50 * time.Millisecond,
 		Metrics: &realtime.Metrics{ListenerUpFunc: func(up bool) {
-			if !up {
+			if up {
+				ups <- struct{}{}
+			} else {
 				downs <- struct{}{}
 			}
 		}},
 	}})
+	<-ups // the first connection
 	other := b.broker(t, realtime.Config{})
 	ids := []uuid.UUID{b.create(t, "alice"), b.create(t, "bob"), b.create(t, "carol")}
 	var subs []*realtime.Subscription
@@ -255,17 +258,15 @@ func TestListenerKilledMidRunLeavesNobodyBehind(t *testing.T) {
 			other.Publish(realtime.Doorbell{ProjectID: id, UserID: user, Version: v})
 		}
 	})
-	for range 2 {
-		pid := a.Listener().PID()
-		for pid == 0 { // reconnecting
-			select {
+	for i := range 2 {
+		if i > 0 {
+			select { // the listener is back
+			case <-ups:
 			case <-b.ctx.Done():
 				t.Fatal("listener did not come back")
-			case <-time.After(10 * time.Millisecond):
 			}
-			pid = a.Listener().PID()
 		}
-		if _, err := b.pool.Exec(b.ctx, `SELECT pg_terminate_backend($1)`, int64(pid)); err != nil {
+		if _, err := b.pool.Exec(b.ctx, `SELECT pg_terminate_backend($1)`, int64(a.Listener().PID())); err != nil {
 			t.Fatal(err)
 		}
 		<-downs
