@@ -185,10 +185,12 @@ func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 	}
 	defer waitClients()
 	tally := newBenchTally(*clients, ids, commits)
-	ready := make(chan struct{})
-	go tally.consume(receipts, ready)
+	ready, ended := make(chan struct{}), make(chan struct{})
+	go func() { tally.consume(receipts, ready); close(ended) }()
 	select {
 	case <-ready:
+	case <-ended:
+		return errors.New("the clients stopped before all of them subscribed (see their errors above)")
 	case <-ctx.Done():
 		return ctx.Err()
 	case <-time.After(5 * time.Minute):
@@ -442,6 +444,7 @@ func runBenchClients(ctx context.Context, spec benchClientSpec, w io.Writer) err
 				if failed.Add(1) <= 3 {
 					fmt.Fprintln(os.Stderr, "bench client:", err)
 				}
+				cancel() // a benchmark with missing clients measures nothing
 				return
 			}
 			defer c.CloseNow()
