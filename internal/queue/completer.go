@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -25,6 +26,9 @@ type completer struct {
 	d    *dispatcher
 	ch   chan result
 	done chan struct{}
+
+	mu     sync.RWMutex // held shared while sending, exclusively to close ch
+	closed bool
 }
 
 func newCompleter(d *dispatcher) *completer {
@@ -35,11 +39,23 @@ func newCompleter(d *dispatcher) *completer {
 
 // add queues a result; it blocks only when the completer is far behind, which holds the
 // handler's slot and so slows claiming down.
-func (c *completer) add(r result) { c.ch <- r }
+//
+// After close it drops r: only a handler that ignored its context past the shutdown
+// deadline gets there, and its job has been released already.
+func (c *completer) add(r result) {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	if !c.closed {
+		c.ch <- r
+	}
+}
 
 // close writes everything queued and stops.
 func (c *completer) close() {
+	c.mu.Lock()
+	c.closed = true
 	close(c.ch)
+	c.mu.Unlock()
 	<-c.done
 }
 
