@@ -38,27 +38,27 @@ func (s Status) Finished() bool {
 // reports progress; a Job returned by Get or List is a plain snapshot.
 type Job struct {
 	ID            uuid.UUID       `json:"id"`
-	Kind          string          `json:"kind"`
-	Queue         string          `json:"queue"`
-	UserID        string          `json:"userId"`
-	ProjectID     uuid.NullUUID   `json:"projectId"`
+	Kind          string          `json:"kind"`      // selects the handler, e.g. "image.main"
+	Queue         string          `json:"queue"`     // "default" unless set at enqueue
+	UserID        string          `json:"userId"`    // the owner; claims are fair across owners
+	ProjectID     uuid.NullUUID   `json:"projectId"` // links the job to a project (hooks, cascade)
 	Payload       json.RawMessage `json:"payload"`
 	Status        Status          `json:"status"`
-	Priority      int             `json:"priority"`
-	Attempts      int             `json:"attempts"`
-	MaxAttempts   int             `json:"maxAttempts"`
-	RunAt         time.Time       `json:"runAt"`
+	Priority      int             `json:"priority"`    // lower runs first
+	Attempts      int             `json:"attempts"`    // runs that spent an attempt
+	MaxAttempts   int             `json:"maxAttempts"` // failed after this many
+	RunAt         time.Time       `json:"runAt"`       // not claimed before
 	LockedBy      string          `json:"lockedBy,omitempty"`
-	LockedUntil   *time.Time      `json:"lockedUntil,omitempty"`
-	Percent       int             `json:"progress"` // progress, 0-100
+	LockedUntil   *time.Time      `json:"lockedUntil,omitempty"` // lease end while processing
+	Percent       int             `json:"progress"`              // progress, 0-100
 	ProgressStage string          `json:"stage"`
 	LastError     string          `json:"lastError,omitempty"`
 	// Errors is the history of failed attempts: [{"attempt":n,"at":time,"error":msg}].
 	Errors      json.RawMessage `json:"errors"`
 	UniqueKey   string          `json:"uniqueKey,omitempty"`
 	CreatedAt   time.Time       `json:"createdAt"`
-	StartedAt   *time.Time      `json:"startedAt"`
-	CompletedAt *time.Time      `json:"completedAt"`
+	StartedAt   *time.Time      `json:"startedAt"`   // last claim
+	CompletedAt *time.Time      `json:"completedAt"` // set when completed, failed or cancelled
 	UpdatedAt   time.Time       `json:"updatedAt"`
 
 	// Existing is set by Enqueue when UniqueKey matched an unfinished job, which is
