@@ -46,7 +46,7 @@ func mapError(err error) *trpc.Error {
 	if ae == nil || ae.Code == apperr.EINTERNAL {
 		return nil
 	}
-	te := &trpc.Error{Code: trpcCode(ae.Code), Message: ae.Message, Err: err}
+	te := &trpc.Error{Code: trpcCode(ae.Code), Message: ae.Message, RetryAfter: ae.RetryAfter, Err: err}
 	if len(ae.Fields) > 0 {
 		te.FieldErrors = ae.Fields
 	}

@@ -17,7 +17,7 @@ type projectIDInput struct {
 
 // registerImageProcedures registers image.upload, image.generate,
 // image.generateCompletePack and image.list.
-func registerImageProcedures(r *trpc.Router, svc *pack.Service, maxUpload int64) {
+func registerImageProcedures(r *trpc.Router, svc *pack.Service, maxUpload int64, lim *limits) {
 	trpc.Mutation(r, "image.upload", func(ctx context.Context, in trpc.FormData) (pack.Snapshot, error) {
 		fh := in.File("file")
 		if fh == nil {
@@ -39,9 +39,15 @@ func registerImageProcedures(r *trpc.Router, svc *pack.Service, maxUpload int64)
 		return svc.Upload(ctx, callerFrom(ctx), in.Value("projectId"), data)
 	})
 	trpc.Mutation(r, "image.generate", func(ctx context.Context, in pack.GenerateInput) (pack.Jobs, error) {
+		if err := lim.enqueue(callerFrom(ctx)); err != nil {
+			return pack.Jobs{}, err
+		}
 		return svc.Generate(ctx, callerFrom(ctx), in)
 	})
 	trpc.Mutation(r, "image.generateCompletePack", func(ctx context.Context, in pack.PackInput) (pack.Jobs, error) {
+		if err := lim.pack(ctx, callerFrom(ctx), in); err != nil {
+			return pack.Jobs{}, err
+		}
 		return svc.GeneratePack(ctx, callerFrom(ctx), in)
 	})
 	trpc.Query(r, "image.list", func(ctx context.Context, in projectIDInput) ([]pack.GeneratedImage, error) {

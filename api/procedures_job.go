@@ -8,7 +8,7 @@ import (
 )
 
 // registerJobProcedures registers job.get, job.list, job.retry and job.cancel.
-func registerJobProcedures(r *trpc.Router, svc *pack.Service) {
+func registerJobProcedures(r *trpc.Router, svc *pack.Service, lim *limits) {
 	trpc.Query(r, "job.get", func(ctx context.Context, in idInput) (pack.Job, error) {
 		return svc.JobGet(ctx, callerFrom(ctx), in.ID)
 	})
@@ -16,6 +16,9 @@ func registerJobProcedures(r *trpc.Router, svc *pack.Service) {
 		return svc.JobList(ctx, callerFrom(ctx), in)
 	})
 	trpc.Mutation(r, "job.retry", func(ctx context.Context, in idInput) (pack.Job, error) {
+		if err := lim.enqueue(callerFrom(ctx)); err != nil {
+			return pack.Job{}, err
+		}
 		return svc.JobRetry(ctx, callerFrom(ctx), in.ID)
 	})
 	trpc.Mutation(r, "job.cancel", func(ctx context.Context, in idInput) (pack.Job, error) {

@@ -111,11 +111,14 @@ func handleProjectSource(svc *pack.Service, maxUpload int64) echo.HandlerFunc {
 
 // handleProjectPack is POST /api/projects/:id/pack: generate the complete pack, honouring
 // the Idempotency-Key header; 202 with the jobs.
-func handleProjectPack(svc *pack.Service) echo.HandlerFunc {
+func handleProjectPack(svc *pack.Service, lim *limits) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		in := pack.PackInput{ProjectID: c.Param("id")}
 		if k := c.Request().Header.Get("Idempotency-Key"); k != "" {
 			in.IdempotencyKey = &k
+		}
+		if err := lim.pack(c.Request().Context(), callerOf(c), in); err != nil {
+			return err
 		}
 		jobs, err := svc.GeneratePack(c.Request().Context(), callerOf(c), in)
 		if err != nil {

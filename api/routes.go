@@ -20,6 +20,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 		return
 	}
 	deps = withDefaults(deps)
+	deps.lim = newLimits(deps.Store, deps.EnqueuePerMinute, deps.MaxPacksInFlight)
 
 	// tRPC on /trpc/* (HTTP, batch, JSONL, SSE) and /ws (wsLink).
 	r := newRouter(deps)
@@ -39,7 +40,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	api.POST("/projects", handleProjectCreate(deps.Pack, deps.MaxBodyBytes), authn)
 	api.GET("/projects/:id", handleProjectGet(deps.Pack, wait), authn)
 	api.POST("/projects/:id/source", handleProjectSource(deps.Pack, deps.MaxUploadBytes), authn)
-	api.POST("/projects/:id/pack", handleProjectPack(deps.Pack), authn)
+	api.POST("/projects/:id/pack", handleProjectPack(deps.Pack, deps.lim), authn)
 	api.GET("/projects/:id/pack.zip", handlePackZip(deps.Pack), packZipAuth(deps.Verifier, deps.PackLinks))
 	if deps.DevTokenFunc != nil {
 		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes))

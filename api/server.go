@@ -64,6 +64,16 @@ type Deps struct {
 	// TRPCObserver, if set, is told about WebSocket/SSE connections and finished calls
 	// (metrics).
 	TRPCObserver trpc.Observer
+	// EnqueuePerMinute caps the enqueueing calls (image.generate, image.generateCompletePack,
+	// job.retry, POST /api/projects/:id/pack) one user may make per minute on this instance;
+	// 0 disables. Over it: TOO_MANY_REQUESTS with Retry-After.
+	EnqueuePerMinute int
+	// MaxPacksInFlight caps the packs one user may have generating at once, across all
+	// instances; 0 disables.
+	MaxPacksInFlight int
+
+	// lim enforces the two limits above; set by addRoutes.
+	lim *limits
 }
 
 // NewServer returns packshot's HTTP handler with every route of routes.go.

@@ -32,8 +32,8 @@ func newRouter(deps Deps) *trpc.Router {
 		Observer:       deps.TRPCObserver,
 	})
 	registerProjectProcedures(r, deps.Pack)
-	registerImageProcedures(r, deps.Pack, deps.MaxUploadBytes)
-	registerJobProcedures(r, deps.Pack)
+	registerImageProcedures(r, deps.Pack, deps.MaxUploadBytes, deps.lim)
+	registerJobProcedures(r, deps.Pack, deps.lim)
 	registerAdminProcedures(r, deps.Pack)
 	return r
 }

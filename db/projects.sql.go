@@ -51,6 +51,26 @@ func (q *Queries) ProjectAddCost(ctx context.Context, arg ProjectAddCostParams) 
 	return i, err
 }
 
+const projectCountGenerating = `-- name: ProjectCountGenerating :one
+SELECT count(*) FROM projects
+WHERE user_id = $1 AND status = 'generating' AND id <> $2
+`
+
+type ProjectCountGeneratingParams struct {
+	UserID   string    `json:"userId"`
+	ExceptID uuid.UUID `json:"exceptId"`
+}
+
+// ProjectCountGenerating counts a user's projects with a pack in progress, other than
+// the one named, for the packs-in-flight limit (PACKSHOT_MAX_PACKS_IN_FLIGHT). Shared by
+// every instance.
+func (q *Queries) ProjectCountGenerating(ctx context.Context, arg ProjectCountGeneratingParams) (int64, error) {
+	row := q.db.QueryRow(ctx, projectCountGenerating, arg.UserID, arg.ExceptID)
+	var count int64
+	err := row.Scan(&count)
+	return count, err
+}
+
 const projectCreate = `-- name: ProjectCreate :one
 INSERT INTO projects (user_id, name, marketplace)
 VALUES ($1, $2, $3)

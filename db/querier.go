@@ -55,6 +55,11 @@ type Querier interface {
 	// JobCompleteMany marks runs completed, compare-and-set on (id, attempts) and
 	// status = 'processing': a run that was cancelled, rescued or released meanwhile is left
 	// alone. It returns the rows it changed.
+	//
+	// The batched write-backs find their rows through the primary key (id = ANY) and each
+	// row's attempt by its position in the arrays, rather than joining unnest(): in the
+	// middle of a burst the statistics still say "nothing is processing", and the join plan
+	// the planner then picks is quadratic in the batch size.
 	JobCompleteMany(ctx context.Context, arg JobCompleteManyParams) ([]JobQueue, error)
 	// JobCompleteManyFast is JobCompleteMany returning only the ids, for batches in which no
 	// job has a project (nothing needs the rows back).
@@ -108,6 +113,10 @@ type Querier interface {
 	// ProjectAddCost adds what a provider call cost to the project's total and bumps the
 	// version.
 	ProjectAddCost(ctx context.Context, arg ProjectAddCostParams) (Project, error)
+	// ProjectCountGenerating counts a user's projects with a pack in progress, other than
+	// the one named, for the packs-in-flight limit (PACKSHOT_MAX_PACKS_IN_FLIGHT). Shared by
+	// every instance.
+	ProjectCountGenerating(ctx context.Context, arg ProjectCountGeneratingParams) (int64, error)
 	// ProjectCreate inserts a project for its owner; status starts at 'draft' (no photo yet).
 	ProjectCreate(ctx context.Context, arg ProjectCreateParams) (Project, error)
 	// ProjectDelete removes a project of the user; it returns the number of rows removed.

@@ -111,3 +111,10 @@ SELECT p.id::uuid AS project_id,
                 s.storage_key, '')::text AS storage_key
 FROM unnest(@ids::uuid[]) AS p(id)
 LEFT JOIN source_images s ON s.project_id = p.id;
+
+-- ProjectCountGenerating counts a user's projects with a pack in progress, other than
+-- the one named, for the packs-in-flight limit (PACKSHOT_MAX_PACKS_IN_FLIGHT). Shared by
+-- every instance.
+-- name: ProjectCountGenerating :one
+SELECT count(*) FROM projects
+WHERE user_id = @user_id AND status = 'generating' AND id <> @except_id;

@@ -147,6 +147,8 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 	deps.AllowedOrigins = cfg.AllowedOrigins
 	deps.MaxBodyBytes = cfg.MaxBodyBytes
 	deps.MaxUploadBytes = cfg.MaxUploadBytes
+	deps.EnqueuePerMinute = cfg.RateLimitPerMinute
+	deps.MaxPacksInFlight = cfg.MaxPacksInFlight
 	return deps
 }
 

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"sort"
 	"strings"
+	"time"
 )
 
 // Code is a tRPC error code key, such as "NOT_FOUND". The client reads it
@@ -97,6 +98,10 @@ type Error struct {
 	// FieldErrors, if set, holds a message per input field; it is sent as
 	// data.fieldErrors.
 	FieldErrors map[string]string
+	// RetryAfter, when positive, tells the client when to try again (TOO_MANY_REQUESTS,
+	// SERVICE_UNAVAILABLE): sent as data.retryAfterSeconds and, over HTTP, as the
+	// Retry-After header.
+	RetryAfter time.Duration
 	// Err is the cause. It is logged, never sent.
 	Err error
 }
@@ -163,6 +168,8 @@ type errorData struct {
 	HTTPStatus  int               `json:"httpStatus"`
 	Path        string            `json:"path,omitempty"`
 	FieldErrors map[string]string `json:"fieldErrors,omitempty"`
+	// RetryAfterSeconds is set when the server knows when a retry can succeed.
+	RetryAfterSeconds int `json:"retryAfterSeconds,omitempty"`
 }
 
 func (e *Error) shape(path string) errorShape {
@@ -170,8 +177,18 @@ func (e *Error) shape(path string) errorShape {
 	return errorShape{
 		Message: e.message(),
 		Code:    c.JSONRPC(),
-		Data:    errorData{Code: c, HTTPStatus: c.HTTPStatus(), Path: path, FieldErrors: e.FieldErrors},
+		Data: errorData{Code: c, HTTPStatus: c.HTTPStatus(), Path: path, FieldErrors: e.FieldErrors,
+			RetryAfterSeconds: retryAfterSeconds(e.RetryAfter)},
 	}
+}
+
+// retryAfterSeconds rounds a positive wait up to whole seconds (the Retry-After unit);
+// zero means none.
+func retryAfterSeconds(d time.Duration) int {
+	if d <= 0 {
+		return 0
+	}
+	return int((d + time.Second - 1) / time.Second)
 }
 
 // toError turns any error a procedure or hook returned into the *Error the

@@ -10,6 +10,7 @@ import (
 	"mime"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -379,11 +380,12 @@ func (r *Router) writeResults(w http.ResponseWriter, batch bool, results []*resu
 	if batch {
 		buf.WriteByte(']')
 	}
-	status := 0
+	status, retryAfter := 0, 0
 	for _, res := range results {
 		s := http.StatusOK
 		if res.err != nil {
 			s = res.err.code().HTTPStatus()
+			retryAfter = max(retryAfter, retryAfterSeconds(res.err.RetryAfter))
 		}
 		if status != 0 && s != status {
 			status = http.StatusMultiStatus
@@ -392,6 +394,9 @@ func (r *Router) writeResults(w http.ResponseWriter, batch bool, results []*resu
 		status = s
 	}
 	w.Header().Set("Content-Type", "application/json")
+	if retryAfter > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(retryAfter))
+	}
 	w.WriteHeader(status)
 	_, _ = w.Write(buf.Bytes())
 }
