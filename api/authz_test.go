@@ -69,7 +69,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 	owner := ids[0].tok
 	p := readyProject(t, b, owner)
 	pid := p.ID.String()
-	photo := productPhoto(t, 1200, 1200)
+	photo := productPhoto(t, 800, 800)
 
 	// One pending job to read, cancel and retry (the dispatcher is not running yet).
 	var gen pack.Jobs

@@ -15,7 +15,7 @@ func TestBadInputIsExplained(t *testing.T) {
 	tok := token(t, "vera", "authenticated")
 	p := createProject(t, b, tok, map[string]any{"name": "Vase"})
 	pid := p.ID.String()
-	photo := productPhoto(t, 1200, 1200)
+	photo := productPhoto(t, 800, 800)
 
 	expect := func(what string, r trpcResult, code string, contains ...string) {
 		t.Helper()

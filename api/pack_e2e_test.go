@@ -31,7 +31,7 @@ func readyProject(t *testing.T, b *testBundle, tok string) pack.Snapshot {
 		"dimensions": "8 x 26 x 8 cm",
 	})
 	var up pack.Snapshot
-	b.upload(t, tok, s.ID.String(), productPhoto(t, 1200, 1200)).decode(t, &up)
+	b.upload(t, tok, s.ID.String(), productPhoto(t, 800, 800)).decode(t, &up)
 	if up.Status != pack.StatusReady || up.Source == nil {
 		t.Fatalf("after upload: status %q, source %v; want ready with a source", up.Status, up.Source)
 	}
@@ -79,8 +79,8 @@ func TestLocalPackEndToEnd(t *testing.T) {
 		if !img.Compliance.OK {
 			t.Errorf("%s image fails its checks: %+v", slot.Type, img.Compliance.Violations)
 		}
-		if img.Provider != "local" || img.Width != 2000 || img.Height != 2000 {
-			t.Errorf("%s image: provider %s %dx%d; want local 2000x2000", slot.Type, img.Provider, img.Width, img.Height)
+		if img.Provider != "local" || img.Width != testCanvas || img.Height != testCanvas {
+			t.Errorf("%s image: provider %s %dx%d; want local %[5]dx%[5]d", slot.Type, img.Provider, img.Width, img.Height, testCanvas)
 		}
 		// The signed URL serves the image without a token.
 		resp, body := b.rest(t, "", http.MethodGet, img.URL, nil, nil)

@@ -62,7 +62,7 @@ func canMake(p db.Project, t string) bool {
 
 // makeImage makes one image of type t for the project from its photo.
 func (s *Service) makeImage(ctx context.Context, p db.Project, src db.SourceImage, t, customPrompt string, progress progressFunc) (*made, error) {
-	prof, err := imaging.ProfileFor(p.Marketplace)
+	prof, err := s.cfg.ProfileFunc(p.Marketplace)
 	if err != nil {
 		return nil, permanent("%v", err)
 	}
@@ -185,6 +185,13 @@ func (s *Service) loadCutout(ctx context.Context, key string) (*imaging.Cutout, 
 }
 
 func (s *Service) makeCutout(ctx context.Context, p db.Project, src db.SourceImage) (*imaging.Cutout, error) {
+	// A job that read the photo's row before another job recorded its cut-out finds it
+	// here, instead of paying for it again.
+	if cur, err := s.store.SourceImageGet(ctx, p.ID); err == nil && cur.StorageKey == src.StorageKey && cur.CutoutKey != "" {
+		if cut, err := s.loadCutout(ctx, cur.CutoutKey); err == nil {
+			return cut, nil
+		}
+	}
 	photo, err := s.cfg.Blobs.Get(ctx, src.StorageKey)
 	if err != nil {
 		return nil, fmt.Errorf("load photo: %w", err)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/apperr"
+	"github.com/packshot/packshot/internal/imaging"
 	"github.com/packshot/packshot/internal/queue"
 )
 
@@ -50,6 +51,9 @@ type Config struct {
 	ChangedFunc func(changes []Change)
 	// MaxUploadBytes caps an uploaded photo, in bytes. Defaults to 25 MiB.
 	MaxUploadBytes int64
+	// ProfileFunc returns a marketplace's canvas and rules. Defaults to
+	// imaging.ProfileFor; tests render on a smaller canvas to stay fast.
+	ProfileFunc func(marketplace string) (imaging.Profile, error)
 }
 
 // Service is the pack domain: projects, uploads, generation requests, snapshots and the
@@ -76,6 +80,9 @@ func New(cfg Config) *Service {
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
+	}
+	if cfg.ProfileFunc == nil {
+		cfg.ProfileFunc = imaging.ProfileFor
 	}
 	return &Service{
 		cfg: cfg, store: cfg.Store, log: cfg.Logger,

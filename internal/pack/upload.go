@@ -32,7 +32,7 @@ func (s *Service) Upload(ctx context.Context, c Caller, projectID string, data [
 	if err != nil {
 		return Snapshot{}, err
 	}
-	prof, err := imaging.ProfileFor(p.Marketplace)
+	prof, err := s.cfg.ProfileFunc(p.Marketplace)
 	if err != nil {
 		return Snapshot{}, fmt.Errorf("project marketplace: %w", err)
 	}
