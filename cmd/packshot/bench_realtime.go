@@ -120,7 +120,6 @@ func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 	var lagMu sync.Mutex
 	var lags []float64 // doorbell → offered to every subscriber, ms
 	hubCfg := api.RealtimeHubConfig(svc)
-	hubCfg.LoadConcurrency = 8
 	hubCfg.Metrics = &realtime.Metrics{FanoutLagFunc: func(d time.Duration) {
 		if measuring.Load() {
 			lagMu.Lock()

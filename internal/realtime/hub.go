@@ -53,7 +53,8 @@ type HubConfig struct {
 	// ProgressInterval is the least time between two progress overlays of one project.
 	// Defaults to 100 ms (10 per second).
 	ProgressInterval time.Duration
-	// LoadConcurrency is how many snapshots load at once. Defaults to 4.
+	// LoadConcurrency is how many snapshots load at once, each on a pool connection for
+	// the length of a short read-only transaction. Defaults to 8.
 	LoadConcurrency int
 	// LoadTimeout bounds one load. Defaults to 10 s.
 	LoadTimeout time.Duration
@@ -112,7 +113,7 @@ func NewHub(cfg HubConfig) *Hub {
 		cfg.ProgressInterval = 100 * time.Millisecond
 	}
 	if cfg.LoadConcurrency <= 0 {
-		cfg.LoadConcurrency = 4
+		cfg.LoadConcurrency = 8
 	}
 	if cfg.LoadTimeout <= 0 {
 		cfg.LoadTimeout = 10 * time.Second
