@@ -60,11 +60,14 @@ func RenderDimensions(cut *Cutout, p Product, prof Profile) (*Rendered, error) {
 	fillRect(canvas, image.Rect(pr.Min.X, pr.Max.Y+int(u), pr.Min.X+thick/2+1, ly+int(1.5*u)), ext)
 	fillRect(canvas, image.Rect(pr.Max.X-thick/2-1, pr.Max.Y+int(u), pr.Max.X, ly+int(1.5*u)), ext)
 	hLine(canvas, pr.Min.X, pr.Max.X, ly, thick, head)
-	wl, err := fitText(d.Label(d.Width), true, pr.Dx(), labelRoom, labelSize, 2.4*u)
+	// The label is centred under the line, and may be wider than a narrow product.
+	lw := min(max(pr.Dx(), int(30*u)), W-2*margin)
+	lx0 := min(max((pr.Min.X+pr.Max.X)/2-lw/2, margin), W-margin-lw)
+	wl, err := fitText(d.Label(d.Width), true, lw, labelRoom, labelSize, 2.4*u)
 	if err != nil {
 		return nil, err
 	}
-	r.TextRects = append(r.TextRects, wl.draw(canvas, pr.Min.X, ly+int(1.5*u), inkDark, true, pr.Dx()))
+	r.TextRects = append(r.TextRects, wl.draw(canvas, lx0, ly+int(1.5*u), inkDark, true, lw))
 
 	// Height: a vertical line right of the product, the label to its right.
 	lx := pr.Max.X + gapLine

@@ -115,7 +115,7 @@ func castShadow(dst *image.RGBA, scaled *image.RGBA, rect image.Rectangle) {
 	}
 	// Shadow grid in quarter-resolution canvas coordinates.
 	gh := max(2, sh/5)
-	pad := max(4, sw/8)
+	pad := max(8, max(sw, sh)/6)
 	gw := sw + gh + 2*pad
 	grid := make([]float32, gw*(gh+2*pad))
 	gstride := gw
@@ -130,7 +130,15 @@ func castShadow(dst *image.RGBA, scaled *image.RGBA, rect image.Rectangle) {
 		}
 	}
 	gH := gh + 2*pad
-	rad := max(2, sw/40)
+	// Fade with distance from the base: a shadow is darkest where the product stands.
+	for y := pad; y < pad+gh; y++ {
+		k := 0.35 + 0.65*float32(y-pad)/float32(max(1, gh-1))
+		row := grid[y*gstride : (y+1)*gstride]
+		for i := range row {
+			row[i] *= k
+		}
+	}
+	rad := max(3, max(sw, sh)/24)
 	for pass := 0; pass < 3; pass++ {
 		grid = boxSum(grid, gw, gH, 1, rad)
 		n := float32((2*rad + 1) * (2*rad + 1))
@@ -157,7 +165,7 @@ func castShadow(dst *image.RGBA, scaled *image.RGBA, rect image.Rectangle) {
 			if s <= 0.01 {
 				continue
 			}
-			k := 1 - 0.28*s
+			k := 1 - 0.3*s
 			o := 4 * cx
 			row[o] = uint8(float32(row[o]) * k)
 			row[o+1] = uint8(float32(row[o+1]) * k)
