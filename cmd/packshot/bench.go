@@ -11,6 +11,7 @@ import (
 var benchCommands = map[string]command{
 	"queue":    {"job queue throughput (-mode throughput) or latency (-mode latency)", cmdBenchQueue},
 	"realtime": {"commit-to-browser latency of project changes over N WebSockets", cmdBenchRealtime},
+	"api":      {"image.generate enqueues per second over HTTP (-c connections, -duration)", cmdBenchAPI},
 }
 
 // cmdBench runs `packshot bench <name> [flags]`.

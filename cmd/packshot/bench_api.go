@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"sort"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/packshot/packshot/api"
+	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/ai"
+	"github.com/packshot/packshot/internal/auth"
+	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/queue"
+	"github.com/packshot/packshot/internal/storage"
+	"github.com/packshot/packshot/internal/telemetry"
+)
+
+// benchTypes are the image types a bench project can always have enqueued: every bench
+// project has features and dimensions, so none is refused for missing data.
+var benchTypes = []string{"main", "lifestyle", "infographic", "dimensions", "detail"}
+
+// cmdBenchAPI loads image.generate over HTTP: C connections, each request with a new
+// idempotency key, for D. It measures the real enqueue path (authentication, validation,
+// one transaction that locks the project, records the key, inserts the job and bumps the
+// version) against a server started in this process on a scratch database, with no
+// dispatcher running, so that every request enqueues a new job rather than rendering
+// images. Each request names a (project, type) pair not used before, so no request is
+// answered from an unfinished job of the same image.
+func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
+	fs := newFlagSet(e, "bench api")
+	conns := fs.Int("c", 64, "concurrent HTTP connections")
+	duration := fs.Duration("duration", 10*time.Second, "how long to send requests")
+	projects := fs.Int("projects", 20000, "bench projects (each takes 5 enqueues; raise it for long runs)")
+	dbURL := fs.String("database-url", "", "PostgreSQL server to use (default: DATABASE_URL, else the embedded cluster)")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if *conns < 1 || *duration <= 0 || *projects < 1 {
+		return errors.New("bench api: -c, -duration and -projects must be positive")
+	}
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return err
+	}
+	if *dbURL != "" {
+		cfg.DatabaseURL = *dbURL
+	}
+	cfg.LogLevel = "warn"
+	logger := newLogger(cfg, e.stderr)
+	d, err := openDatabase(ctx, cfg, logger, false)
+	if err != nil {
+		return err
+	}
+	defer d.Close()
+	scratch, drop, err := scratchDatabase(ctx, d)
+	if err != nil {
+		return err
+	}
+	defer drop()
+	dataDir, err := os.MkdirTemp("", "packshot-bench-api-")
+	if err != nil {
+		return err
+	}
+	defer os.RemoveAll(dataDir)
+
+	// The server as `serve -no-worker` builds it, minus realtime and the limits (a load
+	// test would only measure the rate limiter).
+	cfg.DataDir, cfg.Storage = dataDir, "fs"
+	cfg.JWTSecret = uuid.NewString()
+	cfg.RateLimitPerMinute, cfg.MaxPacksInFlight = 0, 0
+	sd := &database{URL: d.URL, Pool: scratch.Pool(), Store: scratch, logger: logger}
+	dom, err := newPackDomain(ctx, cfg, sd, logger, ai.GuardObserver{})
+	if err != nil {
+		return err
+	}
+	jd := dom.jobDomain()
+	jd.Attach(queue.NewClient(scratch, queueConfig(cfg, logger, jd.Hooks, queue.Metrics{})))
+	handler := api.NewServer(dom.apiDeps(api.Deps{
+		Logger: logger, Store: scratch, Metrics: telemetry.New(),
+		ReadyFunc: func(context.Context) error { return nil },
+	}, cfg))
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	defer srv.Close()
+	base := "http://" + ln.Addr().String()
+
+	fmt.Fprintf(e.stdout, "bench api: creating %d projects\n", *projects)
+	targets, tokens, err := benchAPIProjects(ctx, scratch, cfg.JWTSecret, *projects, *conns)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(e.stdout, "bench api: %d connections for %s against %s\n", *conns, *duration, base)
+
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns}}
+	var next atomic.Int64
+	var errCount atomic.Int64
+	var firstErr atomic.Value
+	lat := make([][]float64, *conns)
+	runCtx, cancel := context.WithTimeout(ctx, *duration)
+	defer cancel()
+	start := time.Now()
+	var wg sync.WaitGroup
+	for w := range *conns {
+		wg.Go(func() {
+			for runCtx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= int64(len(targets)) {
+					return
+				}
+				t := targets[i]
+				body, _ := json.Marshal(map[string]string{"projectId": t.project, "type": t.kind, "idempotencyKey": uuid.NewString()})
+				req, _ := http.NewRequest(http.MethodPost, base+"/trpc/image.generate", bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("Authorization", "Bearer "+tokens[t.user])
+				t0 := time.Now()
+				resp, err := client.Do(req)
+				if err == nil {
+					var buf bytes.Buffer
+					_, _ = buf.ReadFrom(resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode != http.StatusOK {
+						err = fmt.Errorf("status %d: %s", resp.StatusCode, buf.Bytes())
+					}
+				}
+				if err != nil {
+					errCount.Add(1)
+					firstErr.CompareAndSwap(nil, err.Error())
+					continue
+				}
+				lat[w] = append(lat[w], float64(time.Since(t0))/1e6)
+			}
+		})
+	}
+	wg.Wait()
+	elapsed := time.Since(start)
+	var all []float64
+	for _, l := range lat {
+		all = append(all, l...)
+	}
+	sort.Float64s(all)
+	if int(next.Load()) >= len(targets) && elapsed < *duration {
+		fmt.Fprintf(e.stdout, "bench api: ran out of projects after %s; raise -projects\n", elapsed.Round(time.Millisecond))
+	}
+	if msg := firstErr.Load(); msg != nil {
+		fmt.Fprintf(e.stdout, "bench api: first error: %s\n", msg)
+	}
+	n := len(all) + int(errCount.Load())
+	res := map[string]any{
+		"bench": "api", "connections": *conns, "requests": n,
+		"rps":    round3(float64(len(all)) / elapsed.Seconds()),
+		"p50_ms": round3(percentile(all, 0.50)), "p90_ms": round3(percentile(all, 0.90)),
+		"p99_ms": round3(percentile(all, 0.99)), "max_ms": round3(percentile(all, 1)),
+		"errors": errCount.Load(),
+	}
+	out, _ := json.Marshal(res)
+	fmt.Fprintln(e.stdout, string(out))
+	return nil
+}
+
+type benchTarget struct {
+	project, kind string
+	user          int
+}
+
+// benchAPIProjects creates n projects with a photo on record (one stored blob key shared
+// by all: the enqueue path only checks that a photo exists), spread over one user per
+// connection, and returns every (project, type) pair in a shuffled-by-construction order
+// (types interleaved so concurrent requests rarely hit one project) and each user's token.
+func benchAPIProjects(ctx context.Context, store *db.PoolStore, secret string, n, users int) ([]benchTarget, []string, error) {
+	tokens := make([]string, users)
+	for u := range users {
+		tok, err := auth.Issue(secret, fmt.Sprintf("bench-user-%d", u), auth.RoleAuthenticated, time.Hour)
+		if err != nil {
+			return nil, nil, err
+		}
+		tokens[u] = tok
+	}
+	ids := make([]string, n)
+	err := store.InTx(ctx, func(q db.Querier) error {
+		for i := range n {
+			user := fmt.Sprintf("bench-user-%d", i%users)
+			p, err := q.ProjectInsert(ctx, db.ProjectInsertParams{
+				UserID: user, Name: fmt.Sprintf("bench %d", i), Marketplace: "amazon", Title: "Bench mug",
+				Features: []string{"Dishwasher safe"}, Dimensions: "10 x 8 x 12 cm",
+				DimWidth: 10, DimHeight: 8, DimDepth: 12, DimUnit: "cm",
+			})
+			if err != nil {
+				return fmt.Errorf("create bench project: %w", err)
+			}
+			if _, err := q.SourceImageUpsert(ctx, db.SourceImageUpsertParams{
+				ProjectID: p.ID, UserID: user, StorageKey: storage.KeyFor([]byte("bench photo"), "image/jpeg"),
+				Width: 2000, Height: 2000, Bytes: 1, Mime: "image/jpeg",
+			}); err != nil {
+				return fmt.Errorf("record bench photo: %w", err)
+			}
+			ids[i] = p.ID.String()
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	targets := make([]benchTarget, 0, n*len(benchTypes))
+	for _, kind := range benchTypes {
+		for i, id := range ids {
+			targets = append(targets, benchTarget{project: id, kind: kind, user: i % users})
+		}
+	}
+	return targets, tokens, nil
+}
+
+// percentile returns the p-quantile (0..1) of sorted values, 0 when there are none.
+func percentile(sorted []float64, p float64) float64 {
+	if len(sorted) == 0 {
+		return 0
+	}
+	i := int(p*float64(len(sorted)-1) + 0.5)
+	return sorted[min(i, len(sorted)-1)]
+}
