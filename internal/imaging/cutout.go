@@ -42,6 +42,10 @@ func RemoveBackground(img *image.NRGBA) (*Cutout, error) {
 	if area*500 < wi.w*wi.h { // under 0.2 % of the photo
 		return nil, fmt.Errorf("remove background: %w", ErrNoProduct)
 	}
+	if s := softOutline(wi, mask); s > softOutlineMax {
+		return nil, fmt.Errorf("remove background: %w: %.0f%% of the product's outline is too faint against the backdrop",
+			ErrNeedsAIBackgroundRemoval, 100*s)
+	}
 	bgRGB, bgOK := localColours(wi, mask, maskBackground, 4)
 	fgRGB, fgOK := localColours(wi, mask, maskProduct, 4)
 	out, bounds := matte(img, wi, mask, bgRGB, bgOK, fgRGB, fgOK, model.median)

@@ -84,6 +84,19 @@ func TestRemoveBackgroundRefusesTwoSurfaces(t *testing.T) {
 	}
 }
 
+func TestRemoveBackgroundRefusesFaintOutline(t *testing.T) {
+	t.Parallel()
+	// A white bottle, shaded grey at its sides, on a grey-blue sweep: its shading passes
+	// through the backdrop's colour, so a colour cut would follow the shading.
+	sc := scene{w: 900, h: 700, shape: "bottle", background: color.NRGBA{200, 205, 215, 255},
+		colour: color.NRGBA{240, 240, 240, 255}, noise: 4, shadow: 0.3, gradient: 40, quality: 70, seed: 8}
+	img, _ := sc.render(t)
+	_, err := RemoveBackground(img)
+	if !errors.Is(err, ErrNeedsAIBackgroundRemoval) {
+		t.Fatalf("RemoveBackground(faint outline) = %v, want ErrNeedsAIBackgroundRemoval", err)
+	}
+}
+
 func TestRemoveBackgroundEmptyBackdrop(t *testing.T) {
 	t.Parallel()
 	img := image.NewNRGBA(image.Rect(0, 0, 600, 600))

@@ -341,3 +341,34 @@ func boxSum(src []float32, w, h, ch, r int) []float32 {
 func clampF(v, lo, hi float32) float32 {
 	return max(lo, min(hi, v))
 }
+
+// softOutlineMax is the largest share of the product's outline that may run through
+// smooth colour (no edge) before the cut-out is refused: past it, the mask follows the
+// product's own shading rather than its outline (a grey product on a grey backdrop).
+const softOutlineMax = 0.6
+
+// softOutline returns the share of the product's outline pixels where the blurred
+// image has almost no gradient (under 1.5 ΔE per pixel).
+func softOutline(wi *workImage, mask []uint8) float64 {
+	w, h := wi.w, wi.h
+	soft, total := 0, 0
+	for y := 1; y < h-1; y++ {
+		for x := 1; x < w-1; x++ {
+			i := y*w + x
+			if mask[i] != maskProduct || (mask[i-1] != maskBackground && mask[i+1] != maskBackground &&
+				mask[i-w] != maskBackground && mask[i+w] != maskBackground) {
+				continue
+			}
+			total++
+			gx := deltaE(wi.lab[i-1], wi.lab[i+1]) / 2
+			gy := deltaE(wi.lab[i-w], wi.lab[i+w]) / 2
+			if max(gx, gy) < 1.5 {
+				soft++
+			}
+		}
+	}
+	if total == 0 {
+		return 0
+	}
+	return float64(soft) / float64(total)
+}
