@@ -1,8 +1,6 @@
 package api
 
 import (
-	"errors"
-
 	"github.com/packshot/packshot/internal/apperr"
 	"github.com/packshot/packshot/internal/trpc"
 )
@@ -51,11 +49,4 @@ func mapError(err error) *trpc.Error {
 		te.FieldErrors = ae.Fields
 	}
 	return te
-}
-
-// asAppErr is errors.As for *apperr.Error, for handlers that branch on a code.
-func asAppErr(err error) (*apperr.Error, bool) {
-	var ae *apperr.Error
-	ok := errors.As(err, &ae)
-	return ae, ok
 }
