@@ -29,16 +29,16 @@ import (
 	"github.com/packshot/packshot/internal/telemetry"
 )
 
-// rtCluster is several packshot instances on one database, each with its own realtime
+// rtInstances is several packshot instances on one database, each with its own realtime
 // broker, pack service and queue, as in a deployment behind a load balancer.
-type rtCluster struct {
+type rtInstances struct {
 	db        *pgtest.DB
 	instances []*testBundle
 }
 
 // setupRealtime starts n instances on one fresh database; only the first runs a
 // dispatcher when worker is set.
-func setupRealtime(t *testing.T, n int, workerOn int) *rtCluster {
+func setupRealtime(t *testing.T, n int, workerOn int) *rtInstances {
 	t.Helper()
 	d := pgtest.New(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -54,7 +54,7 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtCluster {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &rtCluster{db: d}
+	c := &rtInstances{db: d}
 	for i := range n {
 		links := api.NewPackLinks(signer, time.Hour)
 		var broker *realtime.Broker
@@ -118,15 +118,15 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtCluster {
 	return c
 }
 
-// wsClient is a wsLink client speaking the protocol frame by frame.
-type wsClient struct {
+// rtWSClient is a wsLink client speaking the protocol frame by frame.
+type rtWSClient struct {
 	t    *testing.T
 	conn *websocket.Conn
 	ctx  context.Context
 }
 
-// wsFrame is one server message.
-type wsFrame struct {
+// rtWSFrame is one server message.
+type rtWSFrame struct {
 	ID     json.RawMessage `json:"id"`
 	Method string          `json:"method"`
 	Result *struct {
@@ -141,7 +141,7 @@ type wsFrame struct {
 	} `json:"error"`
 }
 
-func dialWS(t *testing.T, b *testBundle, tok string, opts *websocket.DialOptions) *wsClient {
+func rtDialWS(t *testing.T, b *testBundle, tok string, opts *websocket.DialOptions) *rtWSClient {
 	t.Helper()
 	// A bound, not a measurement: a whole pack under the race detector is slow.
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
@@ -152,12 +152,12 @@ func dialWS(t *testing.T, b *testBundle, tok string, opts *websocket.DialOptions
 		t.Fatalf("dial: %v", err)
 	}
 	t.Cleanup(func() { conn.CloseNow() })
-	c := &wsClient{t: t, conn: conn, ctx: ctx}
+	c := &rtWSClient{t: t, conn: conn, ctx: ctx}
 	c.send(map[string]any{"method": "connectionParams", "data": map[string]string{"token": tok}})
 	return c
 }
 
-func (c *wsClient) send(v any) {
+func (c *rtWSClient) send(v any) {
 	c.t.Helper()
 	raw, _ := json.Marshal(v)
 	if err := c.conn.Write(c.ctx, websocket.MessageText, raw); err != nil {
@@ -166,7 +166,7 @@ func (c *wsClient) send(v any) {
 }
 
 // subscribe starts project.onUpdate for id as call 1, resuming after lastEventID if set.
-func (c *wsClient) subscribe(id, lastEventID string) {
+func (c *rtWSClient) subscribe(id, lastEventID string) {
 	params := map[string]any{"path": "project.onUpdate", "input": map[string]string{"id": id}}
 	if lastEventID != "" {
 		params["lastEventId"] = lastEventID
@@ -174,13 +174,13 @@ func (c *wsClient) subscribe(id, lastEventID string) {
 	c.send(map[string]any{"id": 1, "method": "subscription", "params": params})
 }
 
-func (c *wsClient) read() wsFrame {
+func (c *rtWSClient) read() rtWSFrame {
 	c.t.Helper()
 	_, raw, err := c.conn.Read(c.ctx)
 	if err != nil {
 		c.t.Fatalf("read: %v", err)
 	}
-	var f wsFrame
+	var f rtWSFrame
 	if err := json.Unmarshal(raw, &f); err != nil {
 		c.t.Fatalf("frame %s: %v", raw, err)
 	}
@@ -188,7 +188,7 @@ func (c *wsClient) read() wsFrame {
 }
 
 // next returns the next snapshot event, with its event id.
-func (c *wsClient) next() (string, pack.Snapshot) {
+func (c *rtWSClient) next() (string, pack.Snapshot) {
 	c.t.Helper()
 	for {
 		f := c.read()
@@ -213,7 +213,7 @@ func (c *wsClient) next() (string, pack.Snapshot) {
 }
 
 // until returns the first snapshot event at version v or later.
-func (c *wsClient) until(v int64) pack.Snapshot {
+func (c *rtWSClient) until(v int64) pack.Snapshot {
 	c.t.Helper()
 	for {
 		if _, s := c.next(); s.Version >= v {
@@ -223,7 +223,7 @@ func (c *wsClient) until(v int64) pack.Snapshot {
 }
 
 // rename changes a project through project.update and returns its new version.
-func rename(t *testing.T, b *testBundle, tok, id, name string) int64 {
+func rtRename(t *testing.T, b *testBundle, tok, id, name string) int64 {
 	t.Helper()
 	var s pack.Snapshot
 	b.mutate(t, tok, "project.update", map[string]any{"id": id, "name": name}).decode(t, &s)
@@ -236,7 +236,7 @@ func TestOnUpdateSendsStartedSnapshotThenEachChange(t *testing.T) {
 	tok := token(t, "alice", auth.RoleAuthenticated)
 	p := createProject(t, b, tok, map[string]any{"name": "Bottle"})
 
-	c := dialWS(t, b, tok, nil)
+	c := rtDialWS(t, b, tok, nil)
 	c.subscribe(p.ID.String(), "")
 	if f := c.read(); f.Result == nil || f.Result.Type != "started" {
 		t.Fatalf("first frame %+v; want started", f)
@@ -247,7 +247,7 @@ func TestOnUpdateSendsStartedSnapshotThenEachChange(t *testing.T) {
 	}
 	for i := range 3 {
 		name := fmt.Sprintf("Bottle %d", i)
-		v := rename(t, b, tok, p.ID.String(), name)
+		v := rtRename(t, b, tok, p.ID.String(), name)
 		id, s := c.next()
 		if s.Version != v || s.Name != name || id != strconv.FormatInt(v, 10) {
 			t.Fatalf("after rename to %q: event id %q version %d name %q; want version %d", name, id, s.Version, s.Name, v)
@@ -260,18 +260,18 @@ func TestOnUpdateResumesAfterLastEventID(t *testing.T) {
 	b := setupRealtime(t, 1, -1).instances[0]
 	tok := token(t, "alice", auth.RoleAuthenticated)
 	p := createProject(t, b, tok, map[string]any{"name": "Bottle"})
-	seen := rename(t, b, tok, p.ID.String(), "seen")
+	seen := rtRename(t, b, tok, p.ID.String(), "seen")
 
 	// A client that has the current version gets nothing until the next change.
-	c := dialWS(t, b, tok, nil)
+	c := rtDialWS(t, b, tok, nil)
 	c.subscribe(p.ID.String(), strconv.FormatInt(seen, 10))
-	v := rename(t, b, tok, p.ID.String(), "new")
+	v := rtRename(t, b, tok, p.ID.String(), "new")
 	if _, s := c.next(); s.Version != v || s.Name != "new" {
 		t.Fatalf("resumed at %d: first event version %d %q; want only the newer %d", seen, s.Version, s.Name, v)
 	}
 
 	// A client that is behind gets the current snapshot at once.
-	old := dialWS(t, b, tok, nil)
+	old := rtDialWS(t, b, tok, nil)
 	old.subscribe(p.ID.String(), strconv.FormatInt(p.Version, 10))
 	if _, s := old.next(); s.Version != v {
 		t.Fatalf("resumed at %d: got version %d; want the current %d", p.Version, s.Version, v)
@@ -283,7 +283,7 @@ func TestOnUpdateOfSomeoneElsesProjectIsNotFound(t *testing.T) {
 	b := setupRealtime(t, 1, -1).instances[0]
 	p := createProject(t, b, token(t, "alice", auth.RoleAuthenticated), map[string]any{"name": "Bottle"})
 	for _, id := range []string{p.ID.String(), "6f1c1c53-0a4e-4a0e-9a51-2c1f0c8e1a11"} {
-		c := dialWS(t, b, token(t, "bob", auth.RoleAuthenticated), nil)
+		c := rtDialWS(t, b, token(t, "bob", auth.RoleAuthenticated), nil)
 		c.subscribe(id, "")
 		for {
 			f := c.read()
@@ -308,13 +308,13 @@ func TestClientThatNeverReadsDoesNotDelayOthers(t *testing.T) {
 
 	// The stuck client's receive buffer is tiny and it never reads, so the server's
 	// writes to it soon block.
-	stuck := dialWS(t, b, tok, &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{
+	stuck := rtDialWS(t, b, tok, &websocket.DialOptions{HTTPClient: &http.Client{Transport: &http.Transport{
 		DialContext: (&net.Dialer{Control: func(_, _ string, rc syscall.RawConn) error {
 			return rc.Control(func(fd uintptr) { _ = syscall.SetsockoptInt(int(fd), syscall.SOL_SOCKET, syscall.SO_RCVBUF, 1024) })
 		}}).DialContext,
 	}}})
 	stuck.subscribe(p.ID.String(), "")
-	fast := dialWS(t, b, tok, nil)
+	fast := rtDialWS(t, b, tok, nil)
 	fast.subscribe(p.ID.String(), "")
 	fast.until(p.Version)
 
@@ -337,7 +337,7 @@ func TestSubscriberOnOneInstanceSeesImageMadeOnAnother(t *testing.T) {
 	tok := token(t, "alice", auth.RoleAuthenticated)
 	p := readyProject(t, worker, tok)
 
-	ws := dialWS(t, a, tok, nil)
+	ws := rtDialWS(t, a, tok, nil)
 	ws.subscribe(p.ID.String(), strconv.FormatInt(p.Version, 10))
 	// One image keeps the test quick; a whole pack travels the same way.
 	worker.mutate(t, tok, "image.generate", map[string]any{"projectId": p.ID, "type": "main"}).decode(t, new(pack.Jobs))
@@ -364,11 +364,11 @@ func TestSubscriberOnOneInstanceSeesImageMadeOnAnother(t *testing.T) {
 	}
 }
 
-// sseEvent is one server-sent event.
-type sseEvent struct{ event, id, data string }
+// rtSSEEvent is one server-sent event.
+type rtSSEEvent struct{ event, id, data string }
 
 // sseStream opens project.onUpdate over SSE (httpSubscriptionLink) with Last-Event-ID.
-func sseStream(t *testing.T, b *testBundle, tok, id, lastEventID string) <-chan sseEvent {
+func rtSSEStream(t *testing.T, b *testBundle, tok, id, lastEventID string) <-chan rtSSEEvent {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
@@ -386,12 +386,12 @@ func sseStream(t *testing.T, b *testBundle, tok, id, lastEventID string) <-chan 
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("SSE: status %d", resp.StatusCode)
 	}
-	out := make(chan sseEvent, 16)
+	out := make(chan rtSSEEvent, 16)
 	go func() {
 		defer resp.Body.Close()
 		defer close(out)
 		sc := bufio.NewScanner(resp.Body)
-		var ev sseEvent
+		var ev rtSSEEvent
 		for sc.Scan() {
 			line := sc.Text()
 			switch {
@@ -399,7 +399,7 @@ func sseStream(t *testing.T, b *testBundle, tok, id, lastEventID string) <-chan 
 				if ev.data != "" || ev.event != "" {
 					out <- ev
 				}
-				ev = sseEvent{}
+				ev = rtSSEEvent{}
 			case strings.HasPrefix(line, "event: "):
 				ev.event = strings.TrimPrefix(line, "event: ")
 			case strings.HasPrefix(line, "id: "):
@@ -413,7 +413,7 @@ func sseStream(t *testing.T, b *testBundle, tok, id, lastEventID string) <-chan 
 }
 
 // nextSSE returns the next data event's id and snapshot.
-func nextSSE(t *testing.T, events <-chan sseEvent) (string, pack.Snapshot) {
+func rtNextSSE(t *testing.T, events <-chan rtSSEEvent) (string, pack.Snapshot) {
 	t.Helper()
 	timeout := time.After(30 * time.Second)
 	for {
@@ -441,15 +441,15 @@ func TestSSEResumesFromLastEventID(t *testing.T) {
 	b := setupRealtime(t, 1, -1).instances[0]
 	tok := token(t, "alice", auth.RoleAuthenticated)
 	p := createProject(t, b, tok, map[string]any{"name": "Bottle"})
-	v2 := rename(t, b, tok, p.ID.String(), "two")
+	v2 := rtRename(t, b, tok, p.ID.String(), "two")
 
-	fresh := sseStream(t, b, tok, p.ID.String(), "")
-	if id, s := nextSSE(t, fresh); id != strconv.FormatInt(v2, 10) || s.Name != "two" {
+	fresh := rtSSEStream(t, b, tok, p.ID.String(), "")
+	if id, s := rtNextSSE(t, fresh); id != strconv.FormatInt(v2, 10) || s.Name != "two" {
 		t.Fatalf("new SSE stream: first event id %q name %q; want the current version %d", id, s.Name, v2)
 	}
-	resumed := sseStream(t, b, tok, p.ID.String(), strconv.FormatInt(v2, 10))
-	v3 := rename(t, b, tok, p.ID.String(), "three")
-	if id, s := nextSSE(t, resumed); id != strconv.FormatInt(v3, 10) || s.Name != "three" {
+	resumed := rtSSEStream(t, b, tok, p.ID.String(), strconv.FormatInt(v2, 10))
+	v3 := rtRename(t, b, tok, p.ID.String(), "three")
+	if id, s := rtNextSSE(t, resumed); id != strconv.FormatInt(v3, 10) || s.Name != "three" {
 		t.Fatalf("resumed at %d: first event id %q name %q; want only the newer %d", v2, id, s.Name, v3)
 	}
 }
@@ -462,9 +462,9 @@ func TestOnListUpdateSendsChangedProjects(t *testing.T) {
 	p := createProject(t, a, tok, map[string]any{"name": "Bottle"})
 	createProject(t, a, token(t, "bob", auth.RoleAuthenticated), map[string]any{"name": "Not alice's"})
 
-	ws := dialWS(t, a, tok, nil)
+	ws := rtDialWS(t, a, tok, nil)
 	ws.send(map[string]any{"id": 7, "method": "subscription", "params": map[string]any{"path": "project.onListUpdate", "input": nil}})
-	v := rename(t, other, tok, p.ID.String(), "Renamed elsewhere")
+	v := rtRename(t, other, tok, p.ID.String(), "Renamed elsewhere")
 	for {
 		f := ws.read()
 		if f.Error != nil {
@@ -494,7 +494,7 @@ func TestOnUpdateEndsWithNotFoundWhenProjectIsDeleted(t *testing.T) {
 	b := setupRealtime(t, 1, -1).instances[0]
 	tok := token(t, "alice", auth.RoleAuthenticated)
 	p := createProject(t, b, tok, map[string]any{"name": "Bottle"})
-	c := dialWS(t, b, tok, nil)
+	c := rtDialWS(t, b, tok, nil)
 	c.subscribe(p.ID.String(), "")
 	c.until(p.Version)
 	b.mutate(t, tok, "project.delete", map[string]any{"id": p.ID}).decode(t, new(map[string]any))
