@@ -145,7 +145,11 @@ SET status = 'processing',
     updated_at = now()
 FROM locked
 WHERE q.id = locked.id
-RETURNING q.id, q.kind, q.queue, q.user_id, q.project_id, q.payload, q.status, q.priority, q.attempts, q.max_attempts, q.run_at, q.locked_by, q.locked_until, q.progress, q.progress_stage, q.last_error, q.errors, q.unique_key, q.created_at, q.started_at, q.completed_at, q.updated_at
+RETURNING q.id, q.kind, q.queue, q.user_id, q.project_id, q.payload, q.status, q.priority,
+          q.attempts, q.max_attempts, q.run_at, q.locked_by, q.locked_until, q.progress,
+          q.progress_stage, q.last_error, q.errors, q.unique_key, q.created_at,
+          q.started_at, q.completed_at, q.updated_at,
+          (SELECT count(*) FROM picked)::int AS candidates
 `
 
 type JobClaimParams struct {
@@ -160,6 +164,32 @@ type JobClaimParams struct {
 	ServedSeqs   []int64  `json:"servedSeqs"`
 	KindLimits   []int32  `json:"kindLimits"`
 	MaxJobs      int32    `json:"maxJobs"`
+}
+
+type JobClaimRow struct {
+	ID            uuid.UUID     `json:"id"`
+	Kind          string        `json:"kind"`
+	Queue         string        `json:"queue"`
+	UserID        string        `json:"userId"`
+	ProjectID     uuid.NullUUID `json:"projectId"`
+	Payload       []byte        `json:"payload"`
+	Status        string        `json:"status"`
+	Priority      int32         `json:"priority"`
+	Attempts      int32         `json:"attempts"`
+	MaxAttempts   int32         `json:"maxAttempts"`
+	RunAt         time.Time     `json:"runAt"`
+	LockedBy      pgtype.Text   `json:"lockedBy"`
+	LockedUntil   *time.Time    `json:"lockedUntil"`
+	Progress      int32         `json:"progress"`
+	ProgressStage string        `json:"progressStage"`
+	LastError     pgtype.Text   `json:"lastError"`
+	Errors        []byte        `json:"errors"`
+	UniqueKey     pgtype.Text   `json:"uniqueKey"`
+	CreatedAt     time.Time     `json:"createdAt"`
+	StartedAt     *time.Time    `json:"startedAt"`
+	CompletedAt   *time.Time    `json:"completedAt"`
+	UpdatedAt     time.Time     `json:"updatedAt"`
+	Candidates    int32         `json:"candidates"`
 }
 
 // JobClaim moves up to max_jobs runnable jobs of the given kinds to processing for one
@@ -181,7 +211,11 @@ type JobClaimParams struct {
 // each other or take the same job; the status re-check after locking drops rows another
 // claimer took between our snapshot and our lock. attempts is incremented here, so
 // (id, attempts) names this run for every later write-back.
-func (q *Queries) JobClaim(ctx context.Context, arg JobClaimParams) ([]JobQueue, error) {
+//
+// candidates (the same on every row) is how many jobs the claim picked before locking:
+// more than it returned means other claimers hold some, so more work may be waiting;
+// no more than it returned, with fewer rows than max_jobs, means the queue is drained.
+func (q *Queries) JobClaim(ctx context.Context, arg JobClaimParams) ([]JobClaimRow, error) {
 	rows, err := q.db.Query(ctx, jobClaim,
 		arg.Worker,
 		arg.LeaseSeconds,
@@ -199,9 +233,9 @@ func (q *Queries) JobClaim(ctx context.Context, arg JobClaimParams) ([]JobQueue,
 		return nil, err
 	}
 	defer rows.Close()
-	items := []JobQueue{}
+	items := []JobClaimRow{}
 	for rows.Next() {
-		var i JobQueue
+		var i JobClaimRow
 		if err := rows.Scan(
 			&i.ID,
 			&i.Kind,
@@ -225,6 +259,7 @@ func (q *Queries) JobClaim(ctx context.Context, arg JobClaimParams) ([]JobQueue,
 			&i.StartedAt,
 			&i.CompletedAt,
 			&i.UpdatedAt,
+			&i.Candidates,
 		); err != nil {
 			return nil, err
 		}

@@ -48,6 +48,10 @@ LIMIT @row_limit;
 -- each other or take the same job; the status re-check after locking drops rows another
 -- claimer took between our snapshot and our lock. attempts is incremented here, so
 -- (id, attempts) names this run for every later write-back.
+--
+-- candidates (the same on every row) is how many jobs the claim picked before locking:
+-- more than it returned means other claimers hold some, so more work may be waiting;
+-- no more than it returned, with fewer rows than max_jobs, means the queue is drained.
 -- name: JobClaim :many
 WITH RECURSIVE users AS (
     (SELECT j.user_id, 1 AS n
@@ -128,7 +132,11 @@ SET status = 'processing',
     updated_at = now()
 FROM locked
 WHERE q.id = locked.id
-RETURNING q.*;
+RETURNING q.id, q.kind, q.queue, q.user_id, q.project_id, q.payload, q.status, q.priority,
+          q.attempts, q.max_attempts, q.run_at, q.locked_by, q.locked_until, q.progress,
+          q.progress_stage, q.last_error, q.errors, q.unique_key, q.created_at,
+          q.started_at, q.completed_at, q.updated_at,
+          (SELECT count(*) FROM picked)::int AS candidates;
 
 -- JobCompleteMany marks runs completed, compare-and-set on (id, attempts) and
 -- status = 'processing': a run that was cancelled, rescued or released meanwhile is left

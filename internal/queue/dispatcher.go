@@ -175,16 +175,16 @@ func (d *dispatcher) claimLoop() {
 		if more && backoff == 0 {
 			free, kinds, limits := d.freeSlots()
 			if free > 0 {
-				n, err := d.claim(free, kinds, limits)
+				n, candidates, err := d.claim(free, kinds, limits)
 				if err != nil {
 					d.c.cfg.Logger.Error("queue claim failed", "err", err)
 					backoff = 100 * time.Millisecond
 					more = false
 				} else {
-					// Fewer than asked may mean the queue is drained, or that another
-					// instance locked some of our candidates: only an empty claim says
-					// "nothing to do" (until a wake-up, the poll, or a freed kind slot).
-					more = n > 0
+					// A full claim may have left more; so may one that found some of
+					// its candidates locked by another instance. Otherwise the queue
+					// is drained until a wake-up, the poll, or a freed kind slot.
+					more = n == free || candidates > n
 					blocked = len(kinds) < len(d.kinds) || anyBelow(limits, free)
 				}
 				continue
@@ -250,8 +250,9 @@ func (d *dispatcher) freeSlots() (int, []string, []int32) {
 	return free, kinds, limits
 }
 
-// claim claims up to free jobs and starts them; it returns how many it got.
-func (d *dispatcher) claim(free int, kinds []string, limits []int32) (int, error) {
+// claim claims up to free jobs and starts them; it returns how many it got and how many
+// candidates the claim picked before locking.
+func (d *dispatcher) claim(free int, kinds []string, limits []int32) (n, candidates int, err error) {
 	ctx, cancel := context.WithTimeout(d.bgCtx, 30*time.Second)
 	defer cancel()
 	users, seqs := d.servedArrays()
@@ -269,10 +270,16 @@ func (d *dispatcher) claim(free int, kinds []string, limits []int32) (int, error
 		MaxJobs:      int32(free),
 	}
 	jobs, err := d.c.change(ctx, true, func(q db.Querier) ([]db.JobQueue, error) {
-		return q.JobClaim(ctx, arg)
+		rows, err := q.JobClaim(ctx, arg)
+		out := make([]db.JobQueue, len(rows))
+		for i, r := range rows {
+			out[i] = claimedRow(r)
+			candidates = int(r.Candidates)
+		}
+		return out, err
 	})
 	if err != nil {
-		return 0, fmt.Errorf("claim jobs: %w", err)
+		return 0, 0, fmt.Errorf("claim jobs: %w", err)
 	}
 	now := time.Now()
 	for _, j := range jobs {
@@ -280,7 +287,20 @@ func (d *dispatcher) claim(free int, kinds []string, limits []int32) (int, error
 		d.served[j.UserID] = d.servedSeq
 		d.start(j, now)
 	}
-	return len(jobs), nil
+	return len(jobs), candidates, nil
+}
+
+// claimedRow drops the claim's extra column.
+func claimedRow(r db.JobClaimRow) db.JobQueue {
+	return db.JobQueue{
+		ID: r.ID, Kind: r.Kind, Queue: r.Queue, UserID: r.UserID, ProjectID: r.ProjectID,
+		Payload: r.Payload, Status: r.Status, Priority: r.Priority, Attempts: r.Attempts,
+		MaxAttempts: r.MaxAttempts, RunAt: r.RunAt, LockedBy: r.LockedBy,
+		LockedUntil: r.LockedUntil, Progress: r.Progress, ProgressStage: r.ProgressStage,
+		LastError: r.LastError, Errors: r.Errors, UniqueKey: r.UniqueKey,
+		CreatedAt: r.CreatedAt, StartedAt: r.StartedAt, CompletedAt: r.CompletedAt,
+		UpdatedAt: r.UpdatedAt,
+	}
 }
 
 // maxServed bounds the served memory; the least recently served users are forgotten

@@ -158,7 +158,7 @@ func TestTimeoutCountsAsFailedAttempt(t *testing.T) {
 
 // claimAsDeadWorker claims jobs for a worker that then vanishes: its lease is already
 // expired.
-func claimAsDeadWorker(t *testing.T, q db.Querier, kind string) []db.JobQueue {
+func claimAsDeadWorker(t *testing.T, q db.Querier, kind string) []db.JobClaimRow {
 	t.Helper()
 	rows, err := q.JobClaim(context.Background(), db.JobClaimParams{
 		Worker: "dead-worker", LeaseSeconds: 0, Queue: "default", MaxUsers: 10,
