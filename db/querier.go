@@ -51,7 +51,11 @@ type Querier interface {
 	// each other or take the same job; the status re-check after locking drops rows another
 	// claimer took between our snapshot and our lock. attempts is incremented here, so
 	// (id, attempts) names this run for every later write-back.
-	JobClaim(ctx context.Context, arg JobClaimParams) ([]JobQueue, error)
+	//
+	// candidates (the same on every row) is how many jobs the claim picked before locking:
+	// more than it returned means other claimers hold some, so more work may be waiting;
+	// no more than it returned, with fewer rows than max_jobs, means the queue is drained.
+	JobClaim(ctx context.Context, arg JobClaimParams) ([]JobClaimRow, error)
 	// JobCompleteMany marks runs completed, compare-and-set on (id, attempts) and
 	// status = 'processing': a run that was cancelled, rescued or released meanwhile is left
 	// alone. It returns the rows it changed.
