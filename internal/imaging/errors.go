@@ -26,4 +26,7 @@ var (
 	ErrUnknownImageType = errors.New("unknown image type")
 	// ErrInvalidDimensions means a dimensions string could not be parsed.
 	ErrInvalidDimensions = errors.New("invalid dimensions")
+	// ErrMissingProductData means an image type needs project data that was not given
+	// (features for the infographic, dimensions for the dimensions image).
+	ErrMissingProductData = errors.New("missing product data")
 )

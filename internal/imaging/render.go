@@ -1,14 +1,9 @@
 package imaging
 
 import (
-	"errors"
 	"fmt"
 	"image"
 )
-
-// ErrMissingProductData means an image type needs project data that was not given
-// (features for the infographic, dimensions for the dimensions image).
-var ErrMissingProductData = errors.New("missing product data")
 
 // Product is the project data the renderers draw next to the product.
 type Product struct {
