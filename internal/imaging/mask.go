@@ -255,12 +255,29 @@ func components(w, h int, in func(i int) bool) (labels []int32, areas []int) {
 // localColours returns, for every work pixel, the average RGB of nearby pure pixels of
 // one class (not on the class boundary), within radius r; ok is false where there are
 // none. It lets the edge matting compare an edge pixel with the backdrop and the product
-// colours right next to it (a shadow, a gradient, a multi-coloured product).
+// colours right next to it (a shadow, a gradient, a multi-coloured product). Only the
+// product's surroundings (its bounding box grown by r+2) are computed, since the matte
+// asks nowhere else.
 func localColours(wi *workImage, mask []uint8, class uint8, r int) (rgb []float32, ok []bool) {
 	w, h := wi.w, wi.h
-	sum := make([]float32, 4*w*h) // r, g, b, weight
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
+	rgb = make([]float32, 3*w*h)
+	ok = make([]bool, w*h)
+	x0, y0, x1, y1 := w, h, -1, -1
+	for i, v := range mask {
+		if v == maskProduct {
+			x, y := i%w, i/w
+			x0, y0, x1, y1 = min(x0, x), min(y0, y), max(x1, x), max(y1, y)
+		}
+	}
+	if x1 < 0 {
+		return rgb, ok
+	}
+	x0, y0 = max(0, x0-r-2), max(0, y0-r-2)
+	x1, y1 = min(w-1, x1+r+2), min(h-1, y1+r+2)
+	bw, bh := x1-x0+1, y1-y0+1
+	sum := make([]float32, 4*bw*bh) // r, g, b, weight over the box
+	for y := y0; y <= y1; y++ {
+		for x := x0; x <= x1; x++ {
 			i := y*w + x
 			if mask[i] != class {
 				continue
@@ -269,16 +286,19 @@ func localColours(wi *workImage, mask []uint8, class uint8, r int) (rgb []float3
 				(y > 0 && mask[i-w] != class) || (y < h-1 && mask[i+w] != class) {
 				continue
 			}
-			sum[4*i], sum[4*i+1], sum[4*i+2], sum[4*i+3] = wi.rgb[3*i], wi.rgb[3*i+1], wi.rgb[3*i+2], 1
+			j := 4 * ((y-y0)*bw + (x - x0))
+			sum[j], sum[j+1], sum[j+2], sum[j+3] = wi.rgb[3*i], wi.rgb[3*i+1], wi.rgb[3*i+2], 1
 		}
 	}
-	sum = boxSum(sum, w, h, 4, r)
-	rgb = make([]float32, 3*w*h)
-	ok = make([]bool, w*h)
-	for i := range ok {
-		if wt := sum[4*i+3]; wt > 0.5 {
-			rgb[3*i], rgb[3*i+1], rgb[3*i+2] = sum[4*i]/wt, sum[4*i+1]/wt, sum[4*i+2]/wt
-			ok[i] = true
+	sum = boxSum(sum, bw, bh, 4, r)
+	for y := y0; y <= y1; y++ {
+		for x := x0; x <= x1; x++ {
+			j := 4 * ((y-y0)*bw + (x - x0))
+			if wt := sum[j+3]; wt > 0.5 {
+				i := y*w + x
+				rgb[3*i], rgb[3*i+1], rgb[3*i+2] = sum[j]/wt, sum[j+1]/wt, sum[j+2]/wt
+				ok[i] = true
+			}
 		}
 	}
 	return rgb, ok
