@@ -18,9 +18,8 @@ type freezingProxy struct {
 	ln     net.Listener
 	target string
 
-	mu     sync.Mutex
-	frozen []chan struct{}
-	live   chan struct{}
+	mu   sync.Mutex
+	live chan struct{} // closed when the connections made so far freeze
 }
 
 func newFreezingProxy(t *testing.T, target string) *freezingProxy {
