@@ -61,15 +61,17 @@ async function signIn(page, user, { operator = false, screenshot = false } = {})
   await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
 }
 
-async function createProject(page, name, { screenshot = false } = {}) {
+async function createProject(page, name, { screenshot = false, details = true } = {}) {
   await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'New project' }).click();
   await page.getByLabel('Project name').fill(name);
   await page.getByLabel('Marketplace').selectOption('amazon');
   await page.getByLabel('Product title').fill('Handmade ceramic coffee mug, 350 ml');
-  await page.getByLabel('Feature 1').fill('Dishwasher safe');
-  await page.getByLabel('Feature 2').fill('Lead-free glaze');
-  await page.getByLabel('Feature 3').fill('Holds 350 ml');
-  await page.getByLabel('Dimensions').fill('12 x 9 x 10 cm');
+  if (details) {
+    await page.getByLabel('Feature 1').fill('Dishwasher safe');
+    await page.getByLabel('Feature 2').fill('Lead-free glaze');
+    await page.getByLabel('Feature 3').fill('Holds 350 ml');
+    await page.getByLabel('Dimensions').fill('12 x 9 x 10 cm');
+  }
   if (screenshot) await shot(page, '03-new-project');
   await page.getByRole('button', { name: 'Create project' }).click();
   await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
@@ -238,7 +240,8 @@ describe('packshot in a browser', () => {
     const body = await res.json();
     assert.ok(body.error, `the server refuses the file (HTTP ${res.status})`);
     assert.ok(body.error.message.length > 0);
-    assert.equal((await error.textContent()).trim(), body.error.message);
+    const shown = (await error.textContent()).trim();
+    assert.equal(shown, body.error.message.charAt(0).toUpperCase() + body.error.message.slice(1));
     assert.equal(await page.locator('#generate').isDisabled(), true, 'no pack without a photo');
     await shot(page, '10-upload-refused');
     await context.close();
@@ -255,6 +258,39 @@ describe('packshot in a browser', () => {
     await context.close();
   });
 
+  test('images that need missing details say so, and are made once the details are added', long, async () => {
+    const { context, page } = await newPage();
+    await signIn(page, 'frank');
+    await createProject(page, 'Mug (no details yet)', { details: false });
+    await uploadPhoto(page, fixtures.photo);
+    await page.locator('#generate:not([disabled])').waitFor();
+    await page.locator('#generate').click();
+    await page.locator('.page[data-status="completed"]').waitFor(long);
+    for (const t of ['infographic', 'dimensions']) {
+      const slot = page.locator(`.slot[data-type="${t}"]`);
+      assert.equal(await slot.getAttribute('data-status'), 'none', `${t} is not part of a pack without details`);
+      assert.match(await slot.locator('.slot-hint').textContent(), /add (it|them) under Product/);
+    }
+    await shot(page, '12-project-needs-details', { fullPage: true });
+
+    // Add the details, then make each image from its card, with a prompt.
+    await page.getByRole('button', { name: 'Edit' }).click();
+    const form = page.getByRole('form', { name: 'Edit product details' });
+    await form.getByLabel('Feature 1').fill('Dishwasher safe');
+    await form.getByLabel('Dimensions').fill('12 x 9 x 10 cm');
+    await form.getByRole('button', { name: 'Save' }).click();
+    await page.locator('.details dd', { hasText: '12 x 9 x 10 cm' }).waitFor();
+    for (const t of ['infographic', 'dimensions']) {
+      const slot = page.locator(`.slot[data-type="${t}"]`);
+      await slot.getByRole('button', { name: 'Generate…' }).click();
+      await slot.getByLabel(/Custom prompt/).fill('clean and simple');
+      await slot.getByRole('button', { name: 'Generate', exact: true }).click();
+      await page.locator(`.slot[data-type="${t}"][data-status="completed"] .slot-media img`).waitFor(long);
+    }
+    await waitForCompletePack(page);
+    await context.close();
+  });
+
   test('the operators’ job monitor shows counts per status', long, async () => {
     const { context, page } = await newPage();
     await signIn(page, 'ops', { operator: true });
@@ -263,7 +299,8 @@ describe('packshot in a browser', () => {
     const completed = page.locator('.stat[data-status="completed"] .stat-value');
     await completed.waitFor();
     await page.waitForFunction(() => Number(document.querySelector('.stat[data-status="completed"] .stat-value')?.textContent?.replace(/\D/g, '')) >= 5);
-    await shot(page, '12-job-monitor', { fullPage: true });
+    await page.locator('.failed-card').waitFor();
+    await shot(page, '13-job-monitor', { fullPage: true });
     await context.close();
   });
 });

@@ -127,7 +127,7 @@ export function fieldErrors(err: unknown): Record<string, string> {
 /** errorMessage returns a message fit for a person. */
 export function errorMessage(err: unknown): string {
   if (err instanceof TRPCClientError) {
-    if (err.message && !/^[A-Z_]+$/.test(err.message)) return err.message;
+    if (err.message && !/^[A-Z_]+$/.test(err.message)) return sentence(err.message);
     switch (errorCode(err)) {
       case 'NOT_FOUND':
         return 'Not found.';
@@ -138,8 +138,13 @@ export function errorMessage(err: unknown): string {
     }
     return err.message || 'The server could not do that.';
   }
-  if (err instanceof Error) return err.message;
+  if (err instanceof Error) return sentence(err.message);
   return String(err);
+}
+
+/** sentence starts a server message with a capital letter, as the UI's own text does. */
+export function sentence(msg: string): string {
+  return msg.charAt(0).toUpperCase() + msg.slice(1);
 }
 
 /**

@@ -7,9 +7,17 @@ import { announce, formatBytes, formatUsd, h, icons, newKey, replace, svgIcon } 
 import type { Screen } from '../app';
 import { notFoundPanel } from './notfound';
 import { badge, marketplaceLabel, progressBar, setProgress } from './shared';
+import { DetailsCard } from './details';
 import { SlotCard } from './slot';
 
 const packTypes = ['main', 'lifestyle', 'infographic', 'dimensions', 'detail'];
+
+/** hintFor says what an image type still needs from the product details. */
+function hintFor(type: string, p: Project): string {
+  if (type === 'infographic' && p.features.length === 0) return 'Needs at least one feature: add it under Product, then generate.';
+  if (type === 'dimensions' && !p.dimensions) return 'Needs the product’s dimensions: add them under Product, then generate.';
+  return '';
+}
 
 export const projectScreen: Screen = (root, app, params) => {
   const id = params.id;
@@ -57,11 +65,13 @@ export const projectScreen: Screen = (root, app, params) => {
   let uploading = false;
   let localPreview: string | null = null;
 
-  const details = h('dl', { class: 'details' });
+  const details = new DetailsCard(async (patch) => {
+    apply(await app.conn.client.project.update.mutate({ id, ...patch }));
+  });
   const cards = new Map<string, SlotCard>();
   const grid = h('div', { class: 'slot-grid' });
   const body = h('div', { class: 'project-body' },
-    h('aside', { class: 'project-side' }, sourcePanel, h('section', { class: 'card details-card', 'aria-labelledby': 'details-title' }, h('h2', { id: 'details-title', class: 'h3' }, 'Product'), details)),
+    h('aside', { class: 'project-side' }, sourcePanel, details.el),
     h('section', { class: 'project-images', 'aria-labelledby': 'images-title' }, h('h2', { id: 'images-title', class: 'visually-hidden' }, 'Images'), grid),
   );
 
@@ -153,14 +163,10 @@ export const projectScreen: Screen = (root, app, params) => {
         cards.set(s.type, card);
         grid.appendChild(card.el);
       }
-      card.update(s, p.marketplace, !!p.source && !isGenerating);
+      card.update(s, p.marketplace, !!p.source && !isGenerating, hintFor(s.type, p));
     }
     renderPhoto(p);
-    replace(details,
-      h('dt', null, 'Title'), h('dd', null, p.title || '—'),
-      h('dt', null, 'Features'), h('dd', null, p.features.length ? h('ul', null, p.features.map((f) => h('li', null, f))) : '—'),
-      h('dt', null, 'Dimensions'), h('dd', null, p.dimensions || '—'),
-    );
+    details.update(p);
     if (prevStatus === 'generating' && p.status !== 'generating') {
       announce(p.status === 'completed' ? 'Pack complete. All images are ready.' : `Generation finished: ${p.status}.`);
     }

@@ -1,7 +1,7 @@
 // One card on the project page: an image type's live progress, the finished
 // image with its compliance verdict, and the retry / regenerate actions.
 
-import { errorMessage, type Slot } from '../api';
+import { errorMessage, sentence, type Slot } from '../api';
 import { announce, formatBytes, formatUsd, h, icons, newKey, replace, svgIcon } from '../dom';
 import { badge, marketplaceLabel, progressBar, setProgress } from './shared';
 
@@ -33,6 +33,7 @@ export class SlotCard {
   private readonly stage = h('span', { class: 'slot-stage' });
   private readonly pct = h('span', { class: 'slot-pct' });
   private readonly errorEl = h('p', { class: 'slot-error', role: 'alert', hidden: true });
+  private readonly hintEl = h('p', { class: 'slot-hint', hidden: true });
   private readonly compliance = h('div', { class: 'compliance' });
   private readonly meta = h('p', { class: 'slot-meta' });
   private readonly buttons = h('div', { class: 'slot-actions' });
@@ -81,6 +82,7 @@ export class SlotCard {
       this.media,
       this.progressWrap,
       this.errorEl,
+      this.hintEl,
       this.compliance,
       this.meta,
       this.buttons,
@@ -110,8 +112,11 @@ export class SlotCard {
     }
   }
 
-  /** update shows slot; canGenerate says whether the project has a usable photo. */
-  update(slot: Slot, marketplace: string, canGenerate: boolean): void {
+  /**
+   * update shows slot; canGenerate says whether the project has a usable
+   * photo, and hint (if any) what the image still needs from the user.
+   */
+  update(slot: Slot, marketplace: string, canGenerate: boolean, hint = ''): void {
     const prev = this.last;
     this.last = slot;
     this.marketplace = marketplace;
@@ -129,7 +134,9 @@ export class SlotCard {
     this.pct.textContent = `${Math.round(slot.progress)}%`;
 
     this.errorEl.hidden = !(slot.status === 'failed' && slot.error);
-    this.errorEl.textContent = slot.error ?? '';
+    this.errorEl.textContent = sentence(slot.error ?? '');
+    this.hintEl.textContent = hint;
+    this.hintEl.hidden = !hint || working || slot.status === 'completed';
 
     const img = slot.image;
     if ((img?.id ?? null) !== this.shownImageId || (!img && prev?.status !== slot.status)) {
@@ -180,7 +187,7 @@ export class SlotCard {
     }
     if (!working && this.canGenerate && this.regenForm.hidden) {
       const label = slot.status === 'none' ? 'Generate…' : 'Regenerate…';
-      btns.push(h('button', { class: 'btn btn-ghost btn-sm btn-regen', type: 'button', disabled: this.busy, 'aria-expanded': 'false', onclick: () => {
+      btns.push(h('button', { class: 'btn btn-secondary btn-sm btn-regen', type: 'button', disabled: this.busy, 'aria-expanded': 'false', onclick: () => {
         this.regenForm.hidden = false;
         this.renderButtons();
         this.prompt.focus();
