@@ -234,8 +234,8 @@ func (p *proc) kill() {
 // dumpLog logs the tail of the process's output.
 func (p *proc) dumpLog() {
 	b, _ := os.ReadFile(p.log)
-	if len(b) > 6000 {
-		b = b[len(b)-6000:]
+	if len(b) > 20000 {
+		b = b[len(b)-20000:]
 	}
 	p.t.Logf("---- %s log (tail) ----\n%s", p.name, b)
 }

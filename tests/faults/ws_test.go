@@ -175,7 +175,18 @@ func (w *watcher) notify() {
 	w.changed = make(chan struct{})
 }
 
-// waitState waits until the last state received satisfies cond.
+// last returns the last state received (zero before the first).
+func (w *watcher) last() snapshot {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if len(w.events) == 0 {
+		return snapshot{}
+	}
+	return w.events[len(w.events)-1]
+}
+
+// waitState waits until the last state received satisfies cond, and returns that state;
+// when ctx ends first it fails the test (without stopping it) and returns the last state.
 func (w *watcher) waitState(ctx context.Context, what string, cond func(s snapshot) bool) snapshot {
 	w.t.Helper()
 	for {
@@ -197,14 +208,18 @@ func (w *watcher) waitState(ctx context.Context, what string, cond func(s snapsh
 		select {
 		case <-ch:
 		case <-ctx.Done():
-			w.t.Fatalf("watcher %s waiting for %s: %v (last state %s)", w.name, what, ctx.Err(), w.describeLast())
+			w.t.Errorf("watcher %s waiting for %s: %v (last state %s)", w.name, what, ctx.Err(), w.describeLast())
+			return w.last()
 		}
 	}
 }
 
-// waitVersion waits until the watcher has seen version (or newer) in the given status.
+// waitVersion waits, at most 30 s, until the watcher has seen version (or newer) in the
+// given status.
 func (w *watcher) waitVersion(ctx context.Context, version int64, status string) snapshot {
 	w.t.Helper()
+	ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
 	return w.waitState(ctx, fmt.Sprintf("version %d %s", version, status), func(s snapshot) bool {
 		return s.Version >= version && s.Status == status
 	})
