@@ -26,10 +26,12 @@ type storageBlobs struct {
 	ttl    time.Duration
 }
 
+// Put stores data under its content-addressed key.
 func (b *storageBlobs) Put(ctx context.Context, data []byte, contentType string) (string, error) {
 	return b.store.Put(ctx, bytes.NewReader(data), contentType)
 }
 
+// Get reads the whole blob under key.
 func (b *storageBlobs) Get(ctx context.Context, key string) ([]byte, error) {
 	rc, _, err := b.store.Get(ctx, key)
 	if err != nil {
@@ -43,6 +45,7 @@ func (b *storageBlobs) Get(ctx context.Context, key string) ([]byte, error) {
 	return data, nil
 }
 
+// URL returns the signed /files link of key.
 func (b *storageBlobs) URL(key string) string {
 	return b.signer.URL(key, linkExpiry(time.Now(), b.ttl))
 }
