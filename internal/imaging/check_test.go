@@ -74,3 +74,20 @@ func TestCheckFileFormat(t *testing.T) {
 		t.Errorf("Check(main PNG) = %+v", c)
 	}
 }
+
+func TestEncodeMainRepairsItsBorder(t *testing.T) {
+	t.Parallel()
+	amazon, _ := ProfileFor("amazon")
+	// A main image with off-white specks in its outer frame (dust, a stray pixel of a
+	// backdrop): the encoded border would not be pure white.
+	img := mainImage(2000, 0.875, white)
+	fillRect(img, image.Rect(0, 700, 3, 900), [3]uint8{250, 250, 250})
+	fillRect(img, image.Rect(1000, 1995, 1100, 2000), [3]uint8{240, 240, 240})
+	data, err := Encode(&Rendered{Type: TypeMain, Image: img}, amazon)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c := Check(TypeMain, data, amazon); !c.Passed || c.Measurements.BorderNonWhitePixels != 0 {
+		t.Errorf("encoded main image: %+v", c)
+	}
+}
