@@ -23,5 +23,5 @@
 // AppRouter type for createTRPCClient.
 //
 // The package depends on the standard library and github.com/coder/websocket
-// only; CLIENT.md shows the client side.
+// only; the README section "Using packshot from a tRPC client" shows the client side.
 package trpc
