@@ -163,6 +163,8 @@ describe('packshot in a browser', () => {
     await page.goto(`${BASE}/projects/${id}`);
     await page.locator('.page[data-status="completed"]').waitFor();
     await shot(page, '08-project-phone', { fullPage: true });
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `no sideways scrolling on a phone (${overflow} px too wide)`);
     await context.close();
   });
 
@@ -244,6 +246,32 @@ describe('packshot in a browser', () => {
     assert.equal(shown, body.error.message.charAt(0).toUpperCase() + body.error.message.slice(1));
     assert.equal(await page.locator('#generate').isDisabled(), true, 'no pack without a photo');
     await shot(page, '10-upload-refused');
+    await context.close();
+  });
+
+  test('usable with the keyboard alone', long, async () => {
+    const { context, page } = await newPage();
+    const tabTo = async (match) => {
+      for (let i = 0; i < 40; i++) {
+        await page.keyboard.press('Tab');
+        if (await page.evaluate(match)) return;
+      }
+      assert.fail(`Tab never reached ${match}`);
+    };
+    await page.goto(`${BASE}/`);
+    await page.keyboard.type('grace');
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'Projects', level: 1 }).waitFor();
+    await tabTo(() => document.activeElement?.textContent?.trim() === 'New project' && !!document.activeElement.closest('.page-head'));
+    await page.keyboard.press('Enter');
+    await page.getByRole('heading', { name: 'New project' }).waitFor();
+    await page.keyboard.type('Keyboard mug');
+    await page.keyboard.press('Enter');
+    await page.waitForURL(/\/projects\/[0-9a-f-]{36}$/);
+    await page.getByRole('heading', { name: 'Keyboard mug' }).waitFor();
+    await tabTo(() => document.activeElement?.id === 'photo');
+    const label = await page.evaluate(() => document.activeElement.labels?.[0]?.textContent ?? '');
+    assert.match(label, /Drop a product photo here/);
     await context.close();
   });
 

@@ -157,7 +157,8 @@ export function startApp(routes: Route[], signIn: Screen, notFound: Screen): voi
       const params = match(r.pattern, path);
       if (params && (!r.role || r.role === session.role)) {
         teardown = r.screen(main, app(), params);
-        main.focus({ preventScroll: true });
+        // Move focus to the new screen unless it focused a field itself.
+        if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
         window.scrollTo(0, 0);
         return;
       }
