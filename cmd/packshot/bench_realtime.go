@@ -1,16 +1,13 @@
 package main
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"runtime"
 	"runtime/debug"
 	"runtime/pprof"
@@ -22,7 +19,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/coder/websocket"
 	"github.com/google/uuid"
 
 	"github.com/packshot/packshot/api"
@@ -48,14 +44,6 @@ type benchRealtimeResult struct {
 	FanoutP50MS            float64 `json:"fanout_p50_ms"`
 	FanoutP99MS            float64 `json:"fanout_p99_ms"`
 	FinalVersionMismatches int     `json:"final_version_mismatches"`
-}
-
-// benchClientSpec is what the parent tells the client process on its stdin.
-type benchClientSpec struct {
-	Addr     string   `json:"addr"`
-	Token    string   `json:"token"`
-	Projects []string `json:"projects"`
-	Clients  int      `json:"clients"`
 }
 
 // cmdBenchRealtime measures realtime end to end: it starts the API's subscriptions, the
@@ -211,71 +199,23 @@ func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 		*clients, rssPerConn, float64(ms.HeapInuse)/1024/float64(*clients), float64(ms.StackInuse)/1024/float64(*clients),
 		runtime.NumGoroutine(), *projects, *rate, *duration)
 
-	// The changes: a ticker hands them to updaters, one per group of projects, so that
-	// commits (each waits for its WAL flush) overlap as they do under real traffic.
+	// The changes.
 	if f := *cpuProfile; f != "" {
 		if cf, err := os.Create(f); err == nil {
 			_ = pprof.StartCPUProfile(cf)
 			defer func() { pprof.StopCPUProfile(); cf.Close() }()
 		}
 	}
-	final := make([]int64, *projects)
 	measuring.Store(true)
-	const updaters = 4
-	work := make([]chan int, updaters)
-	var updates atomic.Int64
-	var uwg sync.WaitGroup
-	var updateErr atomic.Value
-	for w := range work {
-		work[w] = make(chan int, 1024)
-		uwg.Go(func() {
-			for n := range work[w] {
-				p := n % *projects
-				name := fmt.Sprintf("bench %d #%d", p, n)
-				snap, err := svc.Update(ctx, pack.Caller{UserID: user}, pack.UpdateInput{ID: ids[p], Name: &name})
-				if err != nil {
-					updateErr.Store(err)
-					continue
-				}
-				final[p] = max(final[p], snap.Version) // p belongs to this updater alone
-				updates.Add(1)
-			}
-		})
-	}
-	tick := time.NewTicker(time.Second / time.Duration(*rate))
-	end := time.After(*duration)
-	n := 0
-loop:
-	for {
-		select {
-		case <-ctx.Done():
-			break loop
-		case <-end:
-			break loop
-		case <-tick.C:
-		}
-		select {
-		case work[(n%*projects)%updaters] <- n:
-			n++
-		default: // that updater is behind: skip this tick rather than queue without bound
-		}
-	}
-	tick.Stop()
-	for _, w := range work {
-		close(w)
-	}
-	uwg.Wait()
-	if err, ok := updateErr.Load().(error); ok {
-		return fmt.Errorf("update project: %w", err)
-	}
-	if ctx.Err() != nil {
-		return ctx.Err()
+	final, updates, err := runBenchUpdates(ctx, svc, user, ids, *rate, *duration)
+	if err != nil {
+		return err
 	}
 
 	// Everyone must reach their project's final version.
 	mismatches := tally.waitFinal(final, 10*time.Second)
 	res := tally.result()
-	res.Bench, res.Clients, res.Projects, res.Updates = "realtime", *clients, *projects, int(updates.Load())
+	res.Bench, res.Clients, res.Projects, res.Updates = "realtime", *clients, *projects, updates
 	res.RSSPerConnKB = float64(int(rssPerConn*10)) / 10
 	res.FinalVersionMismatches = mismatches
 	lagMu.Lock()
@@ -288,6 +228,66 @@ loop:
 	b, _ := json.Marshal(res)
 	fmt.Fprintln(e.stdout, string(b))
 	return nil
+}
+
+// runBenchUpdates renames projects rate times a second for duration through the pack
+// service, and returns each project's final version and how many changes committed. A
+// ticker hands the changes to updaters, one per group of projects, so that commits (each
+// waits for its WAL flush) overlap as they do under real traffic; a tick whose updater is
+// still busy is skipped rather than queued without bound.
+func runBenchUpdates(ctx context.Context, svc *pack.Service, user string, ids []string, rate int, duration time.Duration) ([]int64, int, error) {
+	const updaters = 4
+	final := make([]int64, len(ids))
+	work := make([]chan int, updaters)
+	var updates atomic.Int64
+	var wg sync.WaitGroup
+	var updateErr atomic.Value
+	for w := range work {
+		work[w] = make(chan int, 1024)
+		wg.Go(func() {
+			for n := range work[w] {
+				p := n % len(ids)
+				name := fmt.Sprintf("bench %d #%d", p, n)
+				snap, err := svc.Update(ctx, pack.Caller{UserID: user}, pack.UpdateInput{ID: ids[p], Name: &name})
+				if err != nil {
+					updateErr.Store(err)
+					continue
+				}
+				final[p] = max(final[p], snap.Version) // p belongs to this updater alone
+				updates.Add(1)
+			}
+		})
+	}
+	tick := time.NewTicker(time.Second / time.Duration(rate))
+	end := time.After(duration)
+	n := 0
+loop:
+	for {
+		select {
+		case <-ctx.Done():
+			break loop
+		case <-end:
+			break loop
+		case <-tick.C:
+		}
+		select {
+		case work[(n%len(ids))%updaters] <- n:
+			n++
+		default:
+		}
+	}
+	tick.Stop()
+	for _, w := range work {
+		close(w)
+	}
+	wg.Wait()
+	if err, ok := updateErr.Load().(error); ok {
+		return nil, 0, fmt.Errorf("update project: %w", err)
+	}
+	if ctx.Err() != nil {
+		return nil, 0, ctx.Err()
+	}
+	return final, int(updates.Load()), nil
 }
 
 // raiseOpenFiles lifts the soft open-files limit to the hard one: each connection is a
@@ -350,165 +350,6 @@ func (c *benchCommits) get(id uuid.UUID, v int64) (int64, bool) {
 	defer c.mu.RUnlock()
 	at, ok := c.at[benchKey{id, v}]
 	return at, ok
-}
-
-// benchReceipt is one event a client received: which client, which version, when.
-type benchReceipt struct {
-	client  int
-	version int64
-	at      int64
-}
-
-// startBenchClients runs the clients in a child process (or in this one) and returns
-// their receipts.
-func startBenchClients(ctx context.Context, spec benchClientSpec, inProcess bool, e *env) (<-chan benchReceipt, func(), error) {
-	out := make(chan benchReceipt, 65536)
-	if inProcess {
-		pr, pw := io.Pipe()
-		done := make(chan struct{})
-		go func() { _ = runBenchClients(ctx, spec, pw); pw.Close(); close(done) }()
-		go parseReceipts(pr, out)
-		return out, func() { <-done }, nil
-	}
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, nil, fmt.Errorf("find own executable: %w", err)
-	}
-	cmd := exec.CommandContext(ctx, exe, "bench", "realtime", "-clients-only")
-	cmd.Stderr = e.stderr
-	stdin, err := cmd.StdinPipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	stdout, err := cmd.StdoutPipe()
-	if err != nil {
-		return nil, nil, err
-	}
-	if err := cmd.Start(); err != nil {
-		return nil, nil, fmt.Errorf("start clients: %w", err)
-	}
-	if err := json.NewEncoder(stdin).Encode(spec); err != nil {
-		return nil, nil, fmt.Errorf("send client spec: %w", err)
-	}
-	go parseReceipts(stdout, out)
-	return out, func() { _ = stdin.Close(); _ = cmd.Wait() }, nil
-}
-
-// parseReceipts reads "r <client> <version> <unix ns>" lines.
-func parseReceipts(r io.Reader, out chan<- benchReceipt) {
-	defer close(out)
-	sc := bufio.NewScanner(r)
-	for sc.Scan() {
-		f := strings.Fields(sc.Text())
-		if len(f) != 4 || f[0] != "r" {
-			continue
-		}
-		c, _ := strconv.Atoi(f[1])
-		v, _ := strconv.ParseInt(f[2], 10, 64)
-		at, _ := strconv.ParseInt(f[3], 10, 64)
-		out <- benchReceipt{client: c, version: v, at: at}
-	}
-}
-
-// runBenchClients opens spec.Clients wsLink connections, subscribes client i to project
-// i mod P, and writes a receipt line for every tracked event until ctx ends or stdin (the
-// parent) closes.
-func runBenchClients(ctx context.Context, spec benchClientSpec, w io.Writer) error {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	var mu sync.Mutex
-	bw := bufio.NewWriterSize(w, 64<<10)
-	go func() { // flush receipts often; the receipt time is taken before buffering
-		t := time.NewTicker(5 * time.Millisecond)
-		defer t.Stop()
-		for {
-			select {
-			case <-ctx.Done():
-				return
-			case <-t.C:
-				mu.Lock()
-				_ = bw.Flush()
-				mu.Unlock()
-			}
-		}
-	}()
-	hc := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: -1}}
-	sem := make(chan struct{}, 64)
-	var wg sync.WaitGroup
-	var failed atomic.Int64
-	for i := range spec.Clients {
-		sem <- struct{}{}
-		wg.Go(func() {
-			c, err := dialBenchClient(ctx, hc, spec, spec.Projects[i%len(spec.Projects)])
-			<-sem
-			if err != nil {
-				if failed.Add(1) <= 3 {
-					fmt.Fprintln(os.Stderr, "bench client:", err)
-				}
-				cancel() // a benchmark with missing clients measures nothing
-				return
-			}
-			defer c.CloseNow()
-			for {
-				_, data, err := c.Read(ctx)
-				if err != nil {
-					return
-				}
-				v, ok := trackedVersion(data)
-				if !ok {
-					continue
-				}
-				at := time.Now().UnixNano()
-				mu.Lock()
-				fmt.Fprintf(bw, "r %d %d %d\n", i, v, at)
-				mu.Unlock()
-			}
-		})
-	}
-	if f, ok := w.(*os.File); ok && f == os.Stdout {
-		go func() { _, _ = io.Copy(io.Discard, os.Stdin); cancel() }() // parent went away
-	}
-	<-ctx.Done()
-	wg.Wait()
-	return nil
-}
-
-func dialBenchClient(ctx context.Context, hc *http.Client, spec benchClientSpec, project string) (*websocket.Conn, error) {
-	dctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(dctx, "ws://"+spec.Addr+"/ws?connectionParams=1", &websocket.DialOptions{HTTPClient: hc})
-	if err != nil {
-		return nil, fmt.Errorf("dial: %w", err)
-	}
-	c.SetReadLimit(1 << 20)
-	params, _ := json.Marshal(map[string]any{"method": "connectionParams", "data": map[string]string{"token": spec.Token}})
-	sub, _ := json.Marshal(map[string]any{"id": 1, "method": "subscription",
-		"params": map[string]any{"path": "project.onUpdate", "input": map[string]string{"id": project}}})
-	for _, m := range [][]byte{params, sub} {
-		if err := c.Write(dctx, websocket.MessageText, m); err != nil {
-			c.CloseNow()
-			return nil, fmt.Errorf("write: %w", err)
-		}
-	}
-	return c, nil
-}
-
-// trackedVersion finds a tracked data event's id (the version) without decoding the
-// whole frame.
-func trackedVersion(frame []byte) (int64, bool) {
-	const marker = `"type":"data","id":"`
-	s := string(frame)
-	i := strings.Index(s, marker)
-	if i < 0 {
-		return 0, false
-	}
-	s = s[i+len(marker):]
-	j := strings.IndexByte(s, '"')
-	if j < 0 {
-		return 0, false
-	}
-	v, err := strconv.ParseInt(s[:j], 10, 64)
-	return v, err == nil
 }
 
 // benchTally turns receipts into latencies and each client's latest version.
