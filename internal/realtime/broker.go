@@ -2,6 +2,7 @@ package realtime
 
 import (
 	"context"
+	"log/slog"
 	"sync"
 
 	"github.com/google/uuid"
@@ -13,6 +14,11 @@ type Config struct {
 	Hub       HubConfig
 	Publisher PublisherConfig
 	Listener  ListenerConfig
+	// Metrics, if set, receives the measurements of all three parts (each part's own
+	// Metrics, if set, wins).
+	Metrics *Metrics
+	// Logger, if set, is every part's logger unless the part has its own.
+	Logger *slog.Logger
 }
 
 // Broker is realtime for one instance: a Publisher, a Listener and a Hub wired together.
@@ -27,6 +33,24 @@ type Broker struct {
 // New returns a Broker that publishes through pool and listens on its own connection
 // made with connString. Call Run to start it.
 func New(pool *pgxpool.Pool, connString string, cfg Config) *Broker {
+	if cfg.Hub.Metrics == nil {
+		cfg.Hub.Metrics = cfg.Metrics
+	}
+	if cfg.Publisher.Metrics == nil {
+		cfg.Publisher.Metrics = cfg.Metrics
+	}
+	if cfg.Listener.Metrics == nil {
+		cfg.Listener.Metrics = cfg.Metrics
+	}
+	if cfg.Hub.Logger == nil {
+		cfg.Hub.Logger = cfg.Logger
+	}
+	if cfg.Publisher.Logger == nil {
+		cfg.Publisher.Logger = cfg.Logger
+	}
+	if cfg.Listener.Logger == nil {
+		cfg.Listener.Logger = cfg.Logger
+	}
 	hub := NewHub(cfg.Hub)
 	return &Broker{
 		hub:       hub,
