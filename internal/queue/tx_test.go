@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/packshot/packshot/db"
 )
 
@@ -87,5 +89,41 @@ func TestHeartbeatStopsHandlerOfJobCancelledBehindItsBack(t *testing.T) {
 	b.expect(t, "cancelled")
 	if got := get(t, c, j.ID); got.Status != StatusCancelled {
 		t.Fatalf("status %s", got.Status)
+	}
+}
+
+func TestEnqueueManyKeepsEveryField(t *testing.T) {
+	t.Parallel()
+	b, cfg := setup(t)
+	ctx := context.Background()
+	c := NewClient(b.db.Store, cfg)
+	defer c.Stop(ctx)
+	project, err := b.db.Store.ProjectCreate(ctx, db.ProjectCreateParams{UserID: "erin", Name: "lamp", Marketplace: "etsy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	later := time.Now().Add(time.Hour).Truncate(time.Microsecond)
+	ids, err := c.EnqueueMany(ctx, []EnqueueParams{
+		{Kind: "image.main", UserID: "erin", ProjectID: uuid.NullUUID{UUID: project.ID, Valid: true},
+			Payload: map[string]int{"n": 1}, Priority: 3, MaxAttempts: 2, RunAt: later},
+		{Kind: "image.detail"},
+	})
+	if err != nil || len(ids) != 2 {
+		t.Fatalf("ids %v, %v", ids, err)
+	}
+	j := get(t, c, ids[0])
+	if j.UserID != "erin" || j.ProjectID.UUID != project.ID || string(j.Payload) != `{"n": 1}` ||
+		j.Priority != 3 || j.MaxAttempts != 2 || !j.RunAt.Equal(later) || j.Status != StatusPending {
+		t.Fatalf("job = %+v", j)
+	}
+	if j := get(t, c, ids[1]); j.MaxAttempts != 5 || j.UserID != "" || j.ProjectID.Valid {
+		t.Fatalf("defaults: %+v", j)
+	}
+	// Deleting the project deletes its jobs.
+	if _, err := b.db.Store.ProjectDelete(ctx, db.ProjectDeleteParams{ID: project.ID, UserID: "erin"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := c.Get(ctx, ids[0]); err == nil {
+		t.Fatal("the project's job outlived it")
 	}
 }
