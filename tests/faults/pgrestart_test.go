@@ -22,6 +22,7 @@ func TestPostgresRestart(t *testing.T) {
 	s := newScenario(t, map[string]string{"PACKSHOT_WORKERS": "6", "PACKSHOT_JOB_LEASE": "10s"})
 	serves := []*proc{s.serve(ctx, "serve-a", nil), s.serve(ctx, "serve-b", nil)}
 
+	s.enqueueProbes(ctx, probes, 20)
 	var ids []string
 	var watchers [][]*watcher
 	for i := range packs {
@@ -34,17 +35,28 @@ func TestPostgresRestart(t *testing.T) {
 		}
 		watchers = append(watchers, ws)
 	}
-	s.enqueueProbes(ctx, probes, 20)
 
-	// Restart mid-run: some probes done, packs still generating.
+	// Restart mid-run: pack images rendering, probes running.
 	waitFor(ctx, t, "the run under way", func(ctx context.Context) (bool, error) {
-		c, err := s.jobCounts(ctx)
-		return c["completed"] >= 100, err
-	})
-	for _, id := range ids {
-		if st, _, err := s.projectState(ctx, id); err != nil || st != "generating" {
-			t.Logf("project %s is %q (%v) at the restart", id, st, err)
+		var probesDone, rendering int
+		err := s.pool.QueryRow(ctx, `SELECT count(*) FILTER (WHERE kind = 'system.probe' AND status = 'completed'),
+			count(*) FILTER (WHERE kind LIKE 'image.%' AND status = 'processing') FROM job_queue`).Scan(&probesDone, &rendering)
+		if err != nil {
+			return false, err
 		}
+		if rendering == 0 {
+			return false, fmt.Errorf("%d probes done, %d images rendering", probesDone, rendering)
+		}
+		return true, nil
+	})
+	generating := 0
+	for _, id := range ids {
+		if st, _, err := s.projectState(ctx, id); err == nil && st == "generating" {
+			generating++
+		}
+	}
+	if generating == 0 {
+		t.Fatal("no pack is generating at the restart; the scenario needs one running")
 	}
 	s.pool.Reset()
 	if err := suite.cluster.Restart(ctx); err != nil {
