@@ -37,6 +37,8 @@ type Publisher struct {
 	pool *pgxpool.Pool
 	cfg  PublisherConfig
 
+	failures int // consecutive failed sends; only Run's goroutine touches it
+
 	mu        sync.Mutex
 	doorbells map[uuid.UUID]message               // by project, highest version
 	progress  map[uuid.UUID]map[uuid.UUID]message // by project, then job: latest
@@ -65,14 +67,25 @@ func NewPublisher(pool *pgxpool.Pool, cfg PublisherConfig) *Publisher {
 
 // Publish queues a doorbell for d's project. Call it after the transaction that bumped
 // the version has committed, never inside it. It returns at once; doorbells for one
-// project that are queued together are sent once, with the highest version.
+// project that are queued together are sent once, with the highest version (or with
+// none, if one of them had none).
 func (p *Publisher) Publish(d Doorbell) {
 	p.mu.Lock()
-	if cur, ok := p.doorbells[d.ProjectID]; !ok || d.Version > cur.Version {
-		p.doorbells[d.ProjectID] = message{Kind: kindDoorbell, ProjectID: d.ProjectID, UserID: d.UserID, Version: d.Version}
+	m := message{Kind: kindDoorbell, ProjectID: d.ProjectID, UserID: d.UserID, Version: d.Version}
+	if cur, ok := p.doorbells[d.ProjectID]; !ok || replaces(m, cur) {
+		p.doorbells[d.ProjectID] = m
 	}
 	p.mu.Unlock()
 	p.signal()
+}
+
+// replaces reports whether doorbell m supersedes cur, queued for the same project. A
+// doorbell without a version (0: "reload, the version is unknown", as the queue's
+// after-commit hook sends) supersedes any versioned one and is never superseded: merged
+// into the versioned one, a hub that already holds that version would skip the reload and
+// miss the change.
+func replaces(m, cur message) bool {
+	return cur.Version > 0 && (m.Version <= 0 || m.Version > cur.Version)
 }
 
 // PublishProgress queues a job's in-memory progress. It returns at once; only the latest
@@ -116,7 +129,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 		case <-timer.C:
 		}
 		now := time.Now()
-		if wait := p.cfg.FlushInterval - now.Sub(lastFlush); wait > 0 {
+		if wait := p.interval() - now.Sub(lastFlush); wait > 0 {
 			timer.Reset(wait)
 			continue
 		}
@@ -132,9 +145,15 @@ func (p *Publisher) Run(ctx context.Context) error {
 			timer.Reset(p.cfg.ProgressInterval - time.Since(lastProgress))
 		}
 		if p.pending() {
-			timer.Reset(p.cfg.FlushInterval)
+			timer.Reset(p.interval())
 		}
 	}
+}
+
+// interval is the time to leave after a send: FlushInterval, doubled for each send that
+// failed in a row (up to a second), so an unreachable database is not hammered.
+func (p *Publisher) interval() time.Duration {
+	return min(p.cfg.FlushInterval<<min(p.failures, 10), max(p.cfg.FlushInterval, time.Second))
 }
 
 // pending reports whether doorbells wait to be sent.
@@ -178,13 +197,17 @@ func (p *Publisher) flush(ctx context.Context, withProgress bool) (sent, progres
 	}
 	err := p.send(ctx, msgs)
 	if err == nil {
+		p.failures = 0
 		p.cfg.Metrics.sent(len(msgs))
 		return true, progressLeft
 	}
-	p.cfg.Logger.Warn("realtime: send doorbells", "err", err, "doorbells", len(doorbells))
+	if p.failures == 0 || p.failures%50 == 0 {
+		p.cfg.Logger.Warn("realtime: send doorbells", "err", err, "doorbells", len(doorbells), "failures", p.failures+1)
+	}
+	p.failures++
 	p.mu.Lock()
 	for id, m := range doorbells {
-		if cur, ok := p.doorbells[id]; !ok || m.Version > cur.Version {
+		if cur, ok := p.doorbells[id]; !ok || replaces(m, cur) {
 			p.doorbells[id] = m
 		}
 	}
