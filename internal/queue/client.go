@@ -30,6 +30,8 @@ type Client struct {
 
 	notifyOnce sync.Once
 	notif      *notifier
+
+	onListen func() // tests: called each time the listener has (re)subscribed
 }
 
 // HandlerFunc runs one job. Its context is cancelled on the run's timeout, when the job is

@@ -103,7 +103,9 @@ func TestSnoozeKeepsAttemptCount(t *testing.T) {
 	if got.Status != StatusPending || got.Attempts != 0 || got.LastError != "" {
 		t.Fatalf("job after three snoozes = %+v", got)
 	}
-	if wait := got.RunAt.Sub(got.UpdatedAt); wait < 29*time.Second {
+	// run_at is set from the worker's clock when the run ends, updated_at by the server when
+	// the batch is written: allow for a slow write.
+	if wait := got.RunAt.Sub(got.UpdatedAt); wait < 20*time.Second {
 		t.Fatalf("default snooze waits %s", wait)
 	}
 	for range 3 {

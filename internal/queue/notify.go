@@ -131,7 +131,7 @@ func (d *dispatcher) listen(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		}
-		backoff = min(backoff*2, 5*time.Second)
+		backoff = min(backoff*2, time.Second)
 	}
 }
 
@@ -146,6 +146,9 @@ func (d *dispatcher) listenOnce(ctx context.Context) error {
 		return err
 	}
 	d.wake() // doorbells may have rung while we were not listening
+	if d.c.onListen != nil {
+		d.c.onListen()
+	}
 	for {
 		n, err := conn.WaitForNotification(ctx)
 		if err != nil {
