@@ -141,6 +141,7 @@ describe('packshot in a browser', () => {
     await shot(page, '06-project-complete', { fullPage: true });
     const cost = await page.locator('#cost').textContent();
     assert.match(cost, /\$\d+\.\d{2}/);
+    assert.ok(Number(cost.match(/\$([\d.]+)/)[1]) > 0, `the AI-made lifestyle image costs something (${cost})`);
     for (const t of packTypes) {
       const slot = page.locator(`.slot[data-type="${t}"]`);
       await assert.doesNotReject(slot.locator('.compliance-ok, .compliance-bad').waitFor({ timeout: 5000 }), `${t} has a compliance verdict`);
@@ -316,6 +317,22 @@ describe('packshot in a browser', () => {
       await page.locator(`.slot[data-type="${t}"][data-status="completed"] .slot-media img`).waitFor(long);
     }
     await waitForCompletePack(page);
+
+    // A custom image the AI service refuses (the fake refuses FAIL-E2E):
+    // the job fails for good, the card says why, and Retry runs it again.
+    const custom = page.locator('.slot[data-type="custom"]');
+    await custom.getByRole('button', { name: 'Generate…' }).click();
+    await custom.getByLabel('Describe the image you want').fill('FAIL-E2E the mug on a picnic blanket');
+    await custom.getByRole('button', { name: 'Generate', exact: true }).click();
+    const failed = page.locator('.slot[data-type="custom"][data-status="failed"]');
+    await failed.waitFor(long);
+    assert.match(await failed.locator('.slot-error').textContent(), /safety system/);
+    const version = async () => Number((await page.locator('.project-meta-line').textContent()).match(/version (\d+)/)[1]);
+    const before = await version();
+    await failed.getByRole('button', { name: 'Retry' }).click();
+    await page.waitForFunction((v) => Number(document.querySelector('.project-meta-line')?.textContent?.match(/version (\d+)/)?.[1]) > v, before, long);
+    await page.locator('.slot[data-type="custom"][data-status="failed"] .slot-error').waitFor(long);
+    await shot(page, '13-project-failed-image', { fullPage: true });
     await context.close();
   });
 
@@ -327,8 +344,17 @@ describe('packshot in a browser', () => {
     const completed = page.locator('.stat[data-status="completed"] .stat-value');
     await completed.waitFor();
     await page.waitForFunction(() => Number(document.querySelector('.stat[data-status="completed"] .stat-value')?.textContent?.replace(/\D/g, '')) >= 5);
-    await page.locator('.failed-card').waitFor();
-    await shot(page, '13-job-monitor', { fullPage: true });
+    const failed = await page.locator('.stat[data-status="failed"] .stat-value').textContent();
+    assert.ok(Number(failed) >= 1, `the failed custom image is counted (${failed})`);
+    const row = page.locator('.failed-card tbody tr', { hasText: 'image.custom' }).first();
+    assert.match(await row.textContent(), /safety system/);
+    await row.waitFor();
+    assert.match(await row.locator('.err-cell').textContent(), /\S/, 'the failed job shows its error');
+    await shot(page, '14-job-monitor', { fullPage: true });
+    await row.getByRole('button', { name: /Retry/ }).click();
+    // The job runs again, is refused again, and is back in the list.
+    await page.locator('.failed-card tbody tr', { hasText: 'image.custom' }).first().locator('button:not([disabled])', { hasText: /^Retry$/ }).waitFor(long);
+    assert.equal(await page.locator('.alert-error').isVisible(), false, 'the retry was accepted');
     await context.close();
   });
 });

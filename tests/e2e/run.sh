@@ -24,7 +24,9 @@ fi
 
 work="$(mktemp -d "${TMPDIR:-/tmp}/packshot-e2e.XXXXXX")"
 server_pid=""
+fake_pid=""
 cleanup() {
+  if [ -n "$fake_pid" ]; then kill -TERM "$fake_pid" 2>/dev/null || true; fi
   if [ -n "$server_pid" ] && kill -0 "$server_pid" 2>/dev/null; then
     kill -TERM "$server_pid" 2>/dev/null || true
     for _ in $(seq 1 100); do kill -0 "$server_pid" 2>/dev/null || break; sleep 0.1; done
@@ -36,10 +38,18 @@ trap cleanup EXIT
 
 if [ -z "${BASE_URL:-}" ]; then
   (cd "$root" && go build -o "$work/packshot" ./cmd/packshot)
+  # The AI provider is a local fake (fake-openai.mjs): lifestyle and custom
+  # images go through the real OpenAI client, and a check can make one fail.
+  node fake-openai.mjs >"$work/fake.log" 2>&1 &
+  fake_pid=$!
+  for _ in $(seq 1 100); do grep -q '^listening' "$work/fake.log" 2>/dev/null && break; sleep 0.1; done
+  fake_port="$(sed -n 's/^listening //p' "$work/fake.log")"
+  [ -n "$fake_port" ] || { echo "e2e: the fake OpenAI did not start" >&2; cat "$work/fake.log" >&2; exit 1; }
   port="$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')"
   env -u DATABASE_URL -u AUTH_JWT_SECRET -u SUPABASE_JWT_SECRET -u OPENAI_API_KEY -u GEMINI_API_KEY -u REMOVEBG_API_KEY \
     PACKSHOT_DATA_DIR="$work/data" PACKSHOT_ADDR="127.0.0.1:$port" PACKSHOT_LOG_LEVEL=warn \
     PACKSHOT_WORKERS="${PACKSHOT_WORKERS:-2}" \
+    OPENAI_API_KEY=sk-e2e-fake OPENAI_BASE_URL="http://127.0.0.1:$fake_port/v1" \
     ${PACKSHOT_E2E_ENV:-} \
     "$work/packshot" serve >"$work/server.log" 2>&1 &
   server_pid=$!

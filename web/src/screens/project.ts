@@ -107,6 +107,7 @@ export const projectScreen: Screen = (root, app, params) => {
     const byType = new Map(p.images.map((s) => [s.type, s]));
     const out: Slot[] = packTypes.map((t) => byType.get(t) ?? { type: t, status: 'none', progress: 0, stage: '', jobId: null, error: null, image: null } as Slot);
     for (const s of p.images) if (!packTypes.includes(s.type)) out.push(s);
+    if (!byType.has('custom')) out.push({ type: 'custom', status: 'none', progress: 0, stage: '', jobId: null, error: null, image: null } as Slot);
     return out;
   }
 

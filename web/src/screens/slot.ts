@@ -12,7 +12,7 @@ export const typeInfo: Record<string, { title: string; about: string }> = {
   infographic: { title: 'Infographic', about: 'Your title and features as callouts.' },
   dimensions: { title: 'Dimensions', about: 'The product with its measurements.' },
   detail: { title: 'Detail close-up', about: 'A crop that shows materials and finish.' },
-  custom: { title: 'Custom', about: 'From your own prompt.' },
+  custom: { title: 'Custom image', about: 'Your own scene, made by the AI image service.' },
 };
 
 /** SlotActions are the calls a card makes; the page supplies them. */
@@ -56,7 +56,7 @@ export class SlotCard {
     this.prompt = h('textarea', { id: `prompt-${type}`, rows: 3, maxlength: 1000, placeholder: 'e.g. on a marble kitchen counter, morning light' });
     const submit = h('button', { class: 'btn btn-primary btn-sm', type: 'submit' }, 'Generate');
     this.regenForm = h('form', { class: 'regen', hidden: true },
-      h('label', { for: this.prompt.id }, `Custom prompt for the ${info.title.toLowerCase()}`),
+      h('label', { for: this.prompt.id }, type === 'custom' ? 'Describe the image you want' : `Custom prompt for the ${info.title.toLowerCase()}`),
       this.prompt,
       h('div', { class: 'regen-actions' },
         h('button', { class: 'btn btn-ghost btn-sm', type: 'button', onclick: () => this.closeRegen() }, 'Cancel'),
@@ -66,6 +66,12 @@ export class SlotCard {
     this.regenForm.addEventListener('submit', async (ev) => {
       ev.preventDefault();
       const text = this.prompt.value.trim();
+      if (this.type === 'custom' && !text) {
+        this.actionError.textContent = 'Describe the image you want first.';
+        this.actionError.hidden = false;
+        this.prompt.focus();
+        return;
+      }
       submit.disabled = true;
       await this.run(() => this.actions.regenerate(this.type, text, newKey()));
       submit.disabled = false;
