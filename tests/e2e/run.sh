@@ -67,6 +67,8 @@ if [ -z "${BASE_URL:-}" ]; then
 fi
 
 export TEST_OUTPUT="${TEST_OUTPUT:-$root/test-output}"
+mkdir -p "$TEST_OUTPUT"
+rm -f "$TEST_OUTPUT"/*.png
 if [ "${UPDATE_SCREENSHOT:-}" = 1 ]; then
   export DOCS_SCREENSHOT="$root/docs/screenshot-project.png"
   mkdir -p "$root/docs"

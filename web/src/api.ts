@@ -142,8 +142,12 @@ export function errorMessage(err: unknown): string {
   return String(err);
 }
 
-/** sentence starts a server message with a capital letter, as the UI's own text does. */
+/**
+ * sentence starts a server message with a capital letter, as the UI's own
+ * text does, unless it starts with a name spelled in lower case (openai).
+ */
 export function sentence(msg: string): string {
+  if (/^(openai|gemini|remove\.bg)\b/.test(msg)) return msg;
   return msg.charAt(0).toUpperCase() + msg.slice(1);
 }
 
