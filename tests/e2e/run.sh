@@ -22,7 +22,7 @@ if [ ! -d node_modules/playwright-core ] || [ package-lock.json -nt node_modules
   npm ci --no-audit --no-fund --loglevel=error
 fi
 
-work="$(mktemp -d "${TMPDIR:-/tmp}/packshot-e2e.XXXXXX")"
+work="$(mktemp -d -t packshot-e2e.XXXXXX)"
 server_pid=""
 fake_pid=""
 cleanup() {
