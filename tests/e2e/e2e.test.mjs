@@ -120,6 +120,19 @@ describe('packshot in a browser', () => {
     await page.locator('.preview img').waitFor();
     await shot(page, '04-project-ready');
 
+    // A second tab on the projects list follows the pack live.
+    const listPage = await context.newPage();
+    await listPage.goto(`${BASE}/`);
+    const row = listPage.locator(`.project-row[data-id="${id}"]`);
+    await row.waitFor();
+    await listPage.locator('#connection[data-state="ws"]').waitFor();
+    await listPage.evaluate(() => {
+      window.__rowStates = [];
+      new MutationObserver(() => {
+        for (const r of document.querySelectorAll('.project-row')) window.__rowStates.push(`${r.dataset.status}:${r.querySelector('[role=progressbar]')?.getAttribute('aria-valuenow') ?? ''}`);
+      }).observe(document.querySelector('.projects-body'), { childList: true, subtree: true, attributes: true });
+    });
+
     await generate.click();
     const mid = await waitForMidProgress(page);
     assert.ok(!mid.tooLate, 'the pack finished before any progress between 0 and 100 % was shown');
@@ -138,6 +151,10 @@ describe('packshot in a browser', () => {
 
     await waitForCompletePack(page);
     await assert.doesNotReject(page.locator('#connection[data-state="ws"]').waitFor({ timeout: 5000 }), 'live over the WebSocket');
+    await listPage.locator(`.project-row[data-id="${id}"][data-status="completed"]`).waitFor(long);
+    const rowStates = await listPage.evaluate(() => window.__rowStates);
+    assert.ok(rowStates.some((x) => x.startsWith('generating:')), `the list showed the pack generating live: ${rowStates.slice(0, 10).join(', ')}`);
+    await listPage.close();
     await shot(page, '06-project-complete', { fullPage: true });
     const cost = await page.locator('#cost').textContent();
     assert.match(cost, /\$\d+\.\d{2}/);
