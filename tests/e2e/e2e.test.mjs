@@ -175,6 +175,7 @@ describe('packshot in a browser', () => {
 
     await page.getByRole('link', { name: 'Projects', exact: true }).first().click();
     await page.locator(`.project-row[data-id="${id}"][data-status="completed"]`).waitFor();
+    await page.waitForFunction(() => [...document.querySelectorAll('img.thumb')].every((i) => i.complete && i.naturalWidth > 0));
     await shot(page, '07-projects');
 
     await page.setViewportSize({ width: 390, height: 844 });
