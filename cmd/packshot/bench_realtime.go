@@ -167,14 +167,16 @@ func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 	}
 
 	// The clients.
-	rssBefore := rssKB()
 	spec := benchClientSpec{Addr: ln.Addr().String(), Token: token, Projects: ids, Clients: *clients}
-	receipts, waitClients, err := startBenchClients(sctx, spec, *inProcess, e)
+	// The measurement's own bookkeeping exists before the baseline.
+	tally := newBenchTally(*clients, ids, commits)
+	receipts := make(chan benchReceipt, 65536)
+	rssBefore := rssKB()
+	waitClients, err := startBenchClients(sctx, spec, *inProcess, e, receipts)
 	if err != nil {
 		return err
 	}
 	defer waitClients()
-	tally := newBenchTally(*clients, ids, commits)
 	ready, ended := make(chan struct{}), make(chan struct{})
 	go func() { tally.consume(receipts, ready); close(ended) }()
 	select {

@@ -33,39 +33,38 @@ type benchReceipt struct {
 	at      int64
 }
 
-// startBenchClients runs the clients in a child process (or in this one) and returns
-// their receipts.
-func startBenchClients(ctx context.Context, spec benchClientSpec, inProcess bool, e *env) (<-chan benchReceipt, func(), error) {
-	out := make(chan benchReceipt, 65536)
+// startBenchClients runs the clients in a child process (or in this one) and sends their
+// receipts to out, closing it when they end. The returned function waits for them.
+func startBenchClients(ctx context.Context, spec benchClientSpec, inProcess bool, e *env, out chan<- benchReceipt) (func(), error) {
 	if inProcess {
 		pr, pw := io.Pipe()
 		done := make(chan struct{})
 		go func() { _ = runBenchClients(ctx, spec, pw); pw.Close(); close(done) }()
 		go parseReceipts(pr, out)
-		return out, func() { <-done }, nil
+		return func() { <-done }, nil
 	}
 	exe, err := os.Executable()
 	if err != nil {
-		return nil, nil, fmt.Errorf("find own executable: %w", err)
+		return nil, fmt.Errorf("find own executable: %w", err)
 	}
 	cmd := exec.CommandContext(ctx, exe, "bench", "realtime", "-clients-only")
 	cmd.Stderr = e.stderr
 	stdin, err := cmd.StdinPipe()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
-		return nil, nil, err
+		return nil, err
 	}
 	if err := cmd.Start(); err != nil {
-		return nil, nil, fmt.Errorf("start clients: %w", err)
+		return nil, fmt.Errorf("start clients: %w", err)
 	}
 	if err := json.NewEncoder(stdin).Encode(spec); err != nil {
-		return nil, nil, fmt.Errorf("send client spec: %w", err)
+		return nil, fmt.Errorf("send client spec: %w", err)
 	}
 	go parseReceipts(stdout, out)
-	return out, func() { _ = stdin.Close(); _ = cmd.Wait() }, nil
+	return func() { _ = stdin.Close(); _ = cmd.Wait() }, nil
 }
 
 // parseReceipts reads "r <client> <version> <unix ns>" lines.
