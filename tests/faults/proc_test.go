@@ -152,6 +152,8 @@ func (p *proc) start(ctx context.Context) {
 	cmd := exec.Command(suite.bin, p.args...)
 	cmd.Env = p.env
 	cmd.Stderr = logf
+	// If the test binary dies (a -timeout panic), its packshot processes die with it.
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		p.t.Fatal(err)
