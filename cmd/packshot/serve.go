@@ -80,6 +80,14 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			return err
 		}
 		defer stopJobs()
+	} else {
+		// No dispatcher, but enqueues still ring other instances' doorbells: flush the
+		// last ones before the database closes.
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = jobs.Stop(ctx)
+		}()
 	}
 	var router *trpc.Router
 	deps := dom.apiDeps(api.Deps{
