@@ -25,7 +25,7 @@ type jobDomain struct {
 var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger) (jobDomain, error)
 
 // queueConfig maps packshot's configuration onto the queue's; every other queue option
-// keeps its default (internal/queue/SEMANTICS.md).
+// keeps its default (the README, "The job queue: semantics and options").
 func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks, metrics queue.Metrics) queue.Config {
 	return queue.Config{
 		Metrics:       metrics,

@@ -2,8 +2,9 @@
 // Client enqueues them and, once started, dispatches them to handlers registered per kind.
 //
 // Delivery is at least once: a job whose worker dies is rescued when its lease expires and
-// runs again, so handlers must be idempotent. SEMANTICS.md describes the states, the
-// transitions and every option; the short version:
+// runs again, so handlers must be idempotent. The README's section "The job queue:
+// semantics and options" describes the states, the transitions and every option; the
+// short version:
 //
 //   - Enqueue, EnqueueTx and EnqueueMany insert jobs; a UniqueKey makes enqueue idempotent
 //     while a job with that key is unfinished. None of them NOTIFYs inside the insert's
