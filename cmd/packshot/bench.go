@@ -3,7 +3,10 @@ package main
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"sort"
+
+	"github.com/packshot/packshot/internal/config"
 )
 
 // benchCommands are the `packshot bench` subcommands, one line each; each lives in its
@@ -12,6 +15,26 @@ var benchCommands = map[string]command{
 	"queue":    {"job queue throughput (-mode throughput) or latency (-mode latency)", cmdBenchQueue},
 	"realtime": {"commit-to-browser latency of project changes over N WebSockets", cmdBenchRealtime},
 	"api":      {"image.generate enqueues per second over HTTP (-c connections, -duration)", cmdBenchAPI},
+}
+
+// openBenchDatabase loads the configuration, points it at dbURL when one is given (else
+// DATABASE_URL, else the embedded cluster), keeps the log to warnings so the result line
+// stays readable, and opens the database.
+func openBenchDatabase(ctx context.Context, e *env, dbURL string, migrate bool) (config.Config, *slog.Logger, *database, error) {
+	cfg, err := config.Load(e.getenv)
+	if err != nil {
+		return config.Config{}, nil, nil, err
+	}
+	if dbURL != "" {
+		cfg.DatabaseURL = dbURL
+	}
+	cfg.LogLevel = "warn"
+	logger := newLogger(cfg, e.stderr)
+	d, err := openDatabase(ctx, cfg, logger, migrate)
+	if err != nil {
+		return config.Config{}, nil, nil, err
+	}
+	return cfg, logger, d, nil
 }
 
 // cmdBench runs `packshot bench <name> [flags]`.

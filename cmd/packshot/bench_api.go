@@ -20,7 +20,6 @@ import (
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/ai"
 	"github.com/packshot/packshot/internal/auth"
-	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/storage"
 	"github.com/packshot/packshot/internal/telemetry"
@@ -49,16 +48,7 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 	if *conns < 1 || *duration <= 0 || *projects < 1 {
 		return errors.New("bench api: -c, -duration and -projects must be positive")
 	}
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	if *dbURL != "" {
-		cfg.DatabaseURL = *dbURL
-	}
-	cfg.LogLevel = "warn"
-	logger := newLogger(cfg, e.stderr)
-	d, err := openDatabase(ctx, cfg, logger, false)
+	cfg, logger, d, err := openBenchDatabase(ctx, e, *dbURL, false)
 	if err != nil {
 		return err
 	}

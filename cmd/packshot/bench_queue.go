@@ -20,7 +20,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/packshot/packshot/db"
-	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/queue"
 )
 
@@ -67,15 +66,7 @@ func cmdBenchQueue(ctx context.Context, e *env, args []string) error {
 	if *jobs < 1 || *workers < 1 || *rate < 1 || *duration <= 0 {
 		return errors.New("bench queue: -jobs, -workers, -rate and -duration must be positive")
 	}
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	if *dbURL != "" {
-		cfg.DatabaseURL = *dbURL
-	}
-	logger := newLogger(cfg, e.stderr)
-	d, err := openDatabase(ctx, cfg, logger, false)
+	_, _, d, err := openBenchDatabase(ctx, e, *dbURL, false)
 	if err != nil {
 		return err
 	}
