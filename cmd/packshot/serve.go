@@ -120,12 +120,19 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	logger.Info("shutting down", "grace", cfg.ShutdownGrace)
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
+	routerDone := make(chan struct{})
 	if router != nil { // pack wiring: tell WebSocket clients to reconnect, end SSE streams
-		go func() { _ = router.Shutdown(shutdownCtx) }()
+		go func() { defer close(routerDone); _ = router.Shutdown(shutdownCtx) }()
+	} else {
+		close(routerDone)
 	}
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("http shutdown", "err", err)
 	}
+	// WebSockets are hijacked: srv.Shutdown does not wait for them. Exiting before they
+	// have moved (or the grace ends) would cut them off instead of telling them to
+	// reconnect.
+	<-routerDone
 	return nil
 }
 
