@@ -32,6 +32,7 @@ type watcher struct {
 	events     []snapshot    // every state received, in order
 	lastID     string        // the last event id (a version)
 	reconnects int           // new connections after the first
+	asked      int           // {"id":null,"method":"reconnect"} notifications received
 	fatal      error         // an error frame that reconnecting cannot fix
 }
 
@@ -140,6 +141,9 @@ func (w *watcher) session(ctx context.Context, url string) error {
 		}
 		switch {
 		case msg.Method == "reconnect":
+			w.mu.Lock()
+			w.asked++
+			w.mu.Unlock()
 			// Make-before-break is the browser's refinement; moving on with the last
 			// event id is what guarantees no gap, and that is what is tested.
 			c.Close(websocket.StatusNormalClosure, "reconnect")
@@ -236,8 +240,9 @@ func (w *watcher) describeLast() string {
 }
 
 // checkOrder fails the test if a state older than one already seen arrived after it,
-// and returns how many events and reconnects there were.
-func (w *watcher) checkOrder() (events, reconnects int) {
+// and returns how many events and reconnects there were, and how many reconnects the
+// server asked for.
+func (w *watcher) checkOrder() (events, reconnects, asked int) {
 	w.t.Helper()
 	w.mu.Lock()
 	defer w.mu.Unlock()
@@ -249,5 +254,5 @@ func (w *watcher) checkOrder() (events, reconnects int) {
 				w.name, s.Version, w.events[i-1].Version, strings.Join(seen, " "))
 		}
 	}
-	return len(w.events), w.reconnects
+	return len(w.events), w.reconnects, w.asked
 }
