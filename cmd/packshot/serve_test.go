@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // startServe runs the real program's serve command with env and returns its base URL and
@@ -55,6 +56,21 @@ func mapEnv(m map[string]string) func(string) string {
 	return func(k string) string { return m[k] }
 }
 
+// waitReady polls /readyz until it answers 200: the instance is ready once its realtime
+// listener has connected, a moment after the port opens. It fails the test after 30 s.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	tick := time.NewTicker(50 * time.Millisecond)
+	defer tick.Stop()
+	for code := getStatus(t, base+"/readyz"); code != http.StatusOK; code = getStatus(t, base+"/readyz") {
+		if time.Now().After(deadline) {
+			t.Fatalf("/readyz still %d after 30 s", code)
+		}
+		<-tick.C
+	}
+}
+
 func getStatus(t *testing.T, url string) int {
 	t.Helper()
 	resp, err := http.Get(url)
@@ -74,6 +90,7 @@ func TestServeEmbeddedDatabase(t *testing.T) {
 	pidFile := filepath.Join(dataDir, "pg", "data", "postmaster.pid")
 
 	base, stop := startServe(t, env)
+	waitReady(t, base)
 	for _, path := range []string{"/healthz", "/readyz", "/metrics"} {
 		if code := getStatus(t, base+path); code != http.StatusOK {
 			t.Fatalf("GET %s = %d; want 200", path, code)
@@ -97,9 +114,7 @@ func TestServeEmbeddedDatabase(t *testing.T) {
 		t.Fatal(err)
 	}
 	base, stop = startServe(t, env)
-	if code := getStatus(t, base+"/readyz"); code != http.StatusOK {
-		t.Fatalf("second start: /readyz = %d", code)
-	}
+	waitReady(t, base)
 	stop()
 	after, err := os.Stat(versionFile)
 	if err != nil || !after.ModTime().Equal(before.ModTime()) {
