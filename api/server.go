@@ -76,6 +76,19 @@ type Deps struct {
 	lim *limits
 }
 
+// NewOpsServer returns the operations endpoints alone (/healthz, /readyz, /metrics), for
+// processes without the API (`packshot worker -ops-addr`).
+func NewOpsServer(logger *slog.Logger, ready func(ctx context.Context) error, metrics *telemetry.Metrics) http.Handler {
+	e := echo.New()
+	e.HideBanner, e.HidePort = true, true
+	e.HTTPErrorHandler = problemErrorHandler(logger)
+	e.Use(metricsMiddleware(metrics))
+	e.GET("/healthz", handleHealthz())
+	e.GET("/readyz", handleReadyz(ready))
+	e.GET("/metrics", echo.WrapHandler(metrics.Handler()))
+	return e
+}
+
 // NewServer returns packshot's HTTP handler with every route of routes.go.
 func NewServer(deps Deps) http.Handler {
 	e := echo.New()

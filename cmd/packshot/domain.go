@@ -17,6 +17,7 @@ import (
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
 	"github.com/packshot/packshot/internal/storage"
+	"github.com/packshot/packshot/internal/telemetry"
 )
 
 // packDomain is the pack service with everything it stands on (blob storage and signed
@@ -155,12 +156,15 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 // The worker's domain: the pack handlers, publishing their changes through a realtime
 // publisher of its own so API instances' subscribers see them.
 func init() {
-	newJobDomain = func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger) (jobDomain, error) {
-		p, err := newPackDomain(ctx, cfg, d, logger, ai.GuardObserver{})
+	newJobDomain = func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error) {
+		p, err := newPackDomain(ctx, cfg, d, logger, metrics.Providers())
 		if err != nil {
 			return jobDomain{}, err
 		}
-		pub := realtime.NewPublisher(d.Pool, realtime.PublisherConfig{Logger: logger.With("component", "realtime")})
+		pub := realtime.NewPublisher(d.Pool, realtime.PublisherConfig{
+			Logger:  logger.With("component", "realtime"),
+			Metrics: metrics.Realtime(),
+		})
 		// The publisher outlives ctx: jobs finishing during the shutdown grace still
 		// announce their changes. Close stops it after the queue has stopped.
 		pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))

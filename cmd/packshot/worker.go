@@ -4,10 +4,15 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/http"
 	"sync"
+	"time"
 
+	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/queue"
+	"github.com/packshot/packshot/internal/telemetry"
 )
 
 // jobDomain is what the domain gives the job queue: the hooks the client is created with
@@ -22,7 +27,7 @@ type jobDomain struct {
 // newJobDomain builds the domain services for the queue of `worker` (and of `serve`, when
 // its wiring uses it). The file that wires the pack service sets it; while it is nil the
 // dispatcher runs without handlers and claims nothing.
-var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger) (jobDomain, error)
+var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error)
 
 // queueConfig maps packshot's configuration onto the queue's; every other queue option
 // keeps its default (the README, "The job queue: semantics and options").
@@ -60,6 +65,19 @@ func startQueue(ctx context.Context, jobs *queue.Client, cfg config.Config, logg
 	return func() { unregister(); stopOnce() }, nil
 }
 
+// serveOps serves an operations handler (health and metrics) on addr until the returned
+// function is called.
+func serveOps(addr string, h http.Handler, logger *slog.Logger) (stop func(), err error) {
+	ln, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("listen on %s: %w", addr, err)
+	}
+	srv := &http.Server{Handler: h, ReadHeaderTimeout: 10 * time.Second}
+	go func() { _ = srv.Serve(ln) }()
+	logger.Info("ops endpoints listening", "addr", ln.Addr().String())
+	return func() { _ = srv.Close() }, nil
+}
+
 // cmdWorker runs the job dispatcher without the HTTP API until ctx ends (SIGINT/SIGTERM),
 // then stops claiming, lets running jobs finish within PACKSHOT_SHUTDOWN_GRACE and
 // releases the rest back to pending. Run API-only instances with `serve -no-worker`.
@@ -67,6 +85,7 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "worker")
 	noMigrate := fs.Bool("no-migrate", false, "do not apply pending migrations at start (overrides PACKSHOT_AUTO_MIGRATE)")
 	workers := fs.Int("workers", 0, "jobs run at once (overrides PACKSHOT_WORKERS)")
+	opsAddr := fs.String("ops-addr", "", "serve /healthz, /readyz and /metrics on this address (default: none)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -87,9 +106,10 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 	}
 	defer d.Close()
 
+	metrics := telemetry.New()
 	var dom jobDomain
 	if newJobDomain != nil {
-		if dom, err = newJobDomain(ctx, cfg, d, logger); err != nil {
+		if dom, err = newJobDomain(ctx, cfg, d, logger, metrics); err != nil {
 			return err
 		}
 		if dom.Close != nil {
@@ -98,9 +118,17 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 	} else {
 		logger.Warn("no job handlers are wired into this binary; the worker will claim nothing")
 	}
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom.Hooks, queue.Metrics{}))
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom.Hooks, metrics.Queue()))
+	metrics.QueueDepth(jobs.Depth)
 	if dom.Attach != nil {
 		dom.Attach(jobs)
+	}
+	if *opsAddr != "" {
+		stopOps, err := serveOps(*opsAddr, api.NewOpsServer(logger, readiness(d), metrics), logger)
+		if err != nil {
+			return err
+		}
+		defer stopOps()
 	}
 	stop, err := startQueue(ctx, jobs, cfg, logger)
 	if err != nil {
