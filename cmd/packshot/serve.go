@@ -57,13 +57,10 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	rtMetrics := metrics.Realtime()
-	hubCfg := api.RealtimeHubConfig(dom.svc)
-	hubCfg.Metrics = rtMetrics
 	broker := realtime.New(d.Pool, d.URL, realtime.Config{
-		Hub:       hubCfg,
-		Publisher: realtime.PublisherConfig{Metrics: rtMetrics},
-		Listener:  realtime.ListenerConfig{Metrics: rtMetrics},
+		Hub:     api.RealtimeHubConfig(dom.svc),
+		Metrics: metrics.Realtime(),
+		Logger:  logger.With("component", "realtime"),
 	})
 	dom.setRealtime(broker.Publish, broker.PublishProgress)
 	rtCtx, stopRealtime := context.WithCancel(context.WithoutCancel(ctx))
