@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime/pprof"
 	"sort"
 	"sync"
 	"sync/atomic"
@@ -42,6 +43,8 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 	duration := fs.Duration("duration", 10*time.Second, "how long to send requests")
 	projects := fs.Int("projects", 20000, "bench projects (each takes 5 enqueues; raise it for long runs)")
 	dbURL := fs.String("database-url", "", "PostgreSQL server to use (default: DATABASE_URL, else the embedded cluster)")
+	dbConns := fs.Int("db-conns", 16, "database connections of the server's pool (more than the cores' worth only adds contention)")
+	cpuProfile := fs.String("cpuprofile", "", "write the measured phase's CPU profile (server and load together) to this file")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -53,7 +56,7 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	scratch, drop, err := scratchDatabase(ctx, d)
+	scratch, drop, err := scratchDatabase(ctx, d, int32(max(1, *dbConns)))
 	if err != nil {
 		return err
 	}
@@ -75,7 +78,9 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	jd := dom.jobDomain()
-	jd.Attach(queue.NewClient(scratch, queueConfig(cfg, logger, jd.Hooks, queue.Metrics{})))
+	jobs := queue.NewClient(scratch, queueConfig(cfg, logger, jd.Hooks, queue.Metrics{}))
+	jd.Attach(jobs)
+	defer func() { _ = jobs.Stop(context.Background()) }() // flush its doorbells before the pool closes
 	handler := api.NewServer(dom.apiDeps(api.Deps{
 		Logger: logger, Store: scratch, Metrics: telemetry.New(),
 		ReadyFunc: func(context.Context) error { return nil },
@@ -101,6 +106,17 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 	var errCount atomic.Int64
 	var firstErr atomic.Value
 	lat := make([][]float64, *conns)
+	if *cpuProfile != "" {
+		f, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
 	runCtx, cancel := context.WithTimeout(ctx, *duration)
 	defer cancel()
 	start := time.Now()

@@ -71,7 +71,7 @@ func cmdBenchQueue(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer d.Close()
-	scratch, drop, err := scratchDatabase(ctx, d)
+	scratch, drop, err := scratchDatabase(ctx, d, 16)
 	if err != nil {
 		return err
 	}
@@ -85,9 +85,9 @@ func cmdBenchQueue(ctx context.Context, e *env, args []string) error {
 	return benchLatency(ctx, e.stdout, scratch, qcfg, *rate, *duration)
 }
 
-// scratchDatabase creates a migrated database next to d's and returns a store on it and
-// the function that closes and drops it.
-func scratchDatabase(ctx context.Context, d *database) (*db.PoolStore, func(), error) {
+// scratchDatabase creates a migrated database next to d's and returns a store on it (a
+// pool of at most maxConns connections) and the function that closes and drops it.
+func scratchDatabase(ctx context.Context, d *database, maxConns int32) (*db.PoolStore, func(), error) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "packshot_bench_" + hex.EncodeToString(b[:])
@@ -111,7 +111,7 @@ func scratchDatabase(ctx context.Context, d *database) (*db.PoolStore, func(), e
 		dropDB()
 		return nil, nil, err
 	}
-	pcfg.MaxConns = 16
+	pcfg.MaxConns = maxConns
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		dropDB()
