@@ -273,6 +273,11 @@ func TestListenerKilledMidRunLeavesNobodyBehind(t *testing.T) {
 	}
 	close(stop)
 	wg.Wait()
+	select { // the listener is back after the second kill, too
+	case <-ups:
+	case <-b.ctx.Done():
+		t.Fatal("listener did not come back")
+	}
 
 	for i, s := range subs {
 		var final int64

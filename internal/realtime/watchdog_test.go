@@ -4,6 +4,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -15,20 +16,21 @@ import (
 // connections it had stop carrying bytes without closing: a half-open connection, as a
 // dead network path or a frozen server looks to a client.
 type freezingProxy struct {
-	ln     net.Listener
-	target string
+	ln      net.Listener
+	network string // of the target: "tcp", or "unix" for a cluster's socket
+	target  string
 
 	mu   sync.Mutex
 	live chan struct{} // closed when the connections made so far freeze
 }
 
-func newFreezingProxy(t *testing.T, target string) *freezingProxy {
+func newFreezingProxy(t *testing.T, network, target string) *freezingProxy {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
-	p := &freezingProxy{ln: ln, target: target, live: make(chan struct{})}
+	p := &freezingProxy{ln: ln, network: network, target: target, live: make(chan struct{})}
 	t.Cleanup(func() { ln.Close() })
 	go p.serve()
 	return p
@@ -40,7 +42,7 @@ func (p *freezingProxy) serve() {
 		if err != nil {
 			return
 		}
-		s, err := net.Dial("tcp", p.target)
+		s, err := net.Dial(p.network, p.target)
 		if err != nil {
 			c.Close()
 			continue
@@ -90,7 +92,22 @@ func TestWatchdogReplacesSilentConnection(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	proxy := newFreezingProxy(t, u.Host)
+	// The server is reached over TCP (PACKSHOT_TEST_DATABASE_URL) or, for the throwaway
+	// cluster, over the Unix socket named by the host parameter; either way the listener
+	// must go through the proxy, over TCP.
+	network, target := "tcp", u.Host
+	q := u.Query()
+	if dir := q.Get("host"); strings.HasPrefix(dir, "/") {
+		port := q.Get("port")
+		if port == "" {
+			port = "5432"
+		}
+		network, target = "unix", dir+"/.s.PGSQL."+port
+		q.Del("host")
+		q.Del("port")
+		u.RawQuery = q.Encode()
+	}
+	proxy := newFreezingProxy(t, network, target)
 	u.Host = proxy.ln.Addr().String()
 	viaProxy := &testBundle{ctx: b.ctx, url: u.String(), pool: b.pool}
 
