@@ -183,7 +183,8 @@ func (s *Service) enqueue(ctx context.Context, c Caller, pid uuid.UUID, key, req
 				return fmt.Errorf("record idempotent jobs: %w", err)
 			}
 		}
-		p, err = s.recomputeTx(ctx, q, p.ID)
+		// The project is locked and its photo checked above: only the state is new.
+		p, err = s.setStateTx(ctx, q, p.ID, true)
 		if err != nil {
 			return err
 		}

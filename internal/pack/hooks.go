@@ -73,6 +73,12 @@ func (s *Service) recomputeTx(ctx context.Context, q db.Querier, id uuid.UUID) (
 	} else if err != nil {
 		return db.Project{}, fmt.Errorf("load source image: %w", err)
 	}
+	return s.setStateTx(ctx, q, id, hasSource)
+}
+
+// setStateTx recomputes the status and progress of a project the transaction has already
+// locked, whose photo the caller has already looked up, and bumps its version.
+func (s *Service) setStateTx(ctx context.Context, q db.Querier, id uuid.UUID, hasSource bool) (db.Project, error) {
 	latest, err := q.ProjectLatestJobs(ctx, id)
 	if err != nil {
 		return db.Project{}, fmt.Errorf("load jobs: %w", err)
