@@ -30,8 +30,9 @@ test-trpc-client:
 		echo "note: Node.js not installed: skipping the @trpc/client compatibility suite (tests/trpc-client)"; \
 	fi
 
-## lint: gofmt, go vet and staticcheck must all be clean
+## lint: gofmt, go vet, staticcheck and go mod tidy must all be clean
 lint:
+	@$(GO) mod tidy -diff >/dev/null || (echo "go.mod/go.sum are not tidy: run go mod tidy"; $(GO) mod tidy -diff; exit 1)
 	@out=$$(gofmt -l $$(git ls-files '*.go')); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GO) vet -tags faults ./tests/faults/
