@@ -455,3 +455,48 @@ func TestSSEReconnectAfterInactivity(t *testing.T) {
 		}
 	}
 }
+
+// TestWebSocketOversizeMessage sends messages over the size limit: each readable id gets
+// PAYLOAD_TOO_LARGE naming the limit and the socket stays; only a message far over it
+// closes the socket with 1009.
+func TestWebSocketOversizeMessage(t *testing.T) {
+	t.Parallel()
+	b := newLimitsBundle(t, Config{MaxBodyBytes: 1024}, nil, nil)
+	w, _, err := b.dial(t, "10.0.0.1", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	pad := strings.Repeat("A", 2000)
+	w.send(`{"id":7,"method":"query","params":{"path":"me","input":"` + pad + `"}}`)
+	got := w.read()
+	if !strings.HasPrefix(got, `{"id":7,"error":`) || !strings.Contains(got, `"PAYLOAD_TOO_LARGE"`) || !strings.Contains(got, string(LimitMessageBytes)) {
+		t.Errorf("oversize call: got %s; want PAYLOAD_TOO_LARGE for id 7 naming %s", got, LimitMessageBytes)
+	}
+	w.send(`[{"id":"a","method":"query","params":{"path":"me","input":{"id":99}}},{"method":"query","id":2,"params":{"path":"me","input":"` + pad + `"}}]`)
+	answers := map[string]bool{}
+	for range 2 {
+		got := w.read()
+		if !strings.Contains(got, `"PAYLOAD_TOO_LARGE"`) {
+			t.Errorf("oversize batch: got %s", got)
+		}
+		answers[got[:strings.Index(got, ",")]] = true
+	}
+	if !answers[`{"id":"a"`] || !answers[`{"id":2`] {
+		t.Errorf("oversize batch: answered %v; want ids \"a\" and 2", answers)
+	}
+	w.send(`"` + pad + `"`)
+	if got := w.read(); !strings.HasPrefix(got, `{"id":null,"error":`) || !strings.Contains(got, `"PAYLOAD_TOO_LARGE"`) {
+		t.Errorf("oversize message without an id: got %s", got)
+	}
+	w.send(`{"id":8,"method":"query","params":{"path":"me"}}`)
+	if got := w.read(); got != `{"id":8,"result":{"type":"data","data":"alice"}}` {
+		t.Errorf("call after the oversize messages: got %s", got)
+	}
+	if n := b.refusals(LimitMessageBytes); n != 3 {
+		t.Errorf("refusals counted: %d; want 3", n)
+	}
+	w.send(strings.Repeat("A", 1024*wsOversizeFactor+1))
+	if st := w.closed(); st != websocket.StatusMessageTooBig {
+		t.Errorf("message past %d× the limit: close %d; want 1009", wsOversizeFactor, st)
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -13,6 +14,12 @@ import (
 
 	"github.com/coder/websocket"
 )
+
+// wsOversizeFactor bounds what the server reads of a message larger than MaxBodyBytes:
+// up to this many times the limit, it is discarded as it arrives and answered with
+// PAYLOAD_TOO_LARGE for its id (the socket stays); beyond that the socket is closed
+// with 1009 (message too big).
+const wsOversizeFactor = 8
 
 // wsQueueSize is how many outgoing frames one connection may have queued
 // before its producers wait for the client to read.
@@ -22,7 +29,10 @@ const wsQueueSize = 64
 // at /ws. It checks Origin against Config.AllowedOrigins, waits for the
 // connectionParams message when the URL has connectionParams=1, answers
 // PING with PONG in order, and runs queries, mutations and subscriptions
-// concurrently, each connection with its own writer.
+// concurrently, each connection with its own writer. The connection limits of
+// Config (per address and user, calls and subscriptions per socket, the
+// connectionParams deadline, the message size) and the expiry of the
+// caller's credentials apply; see limits.go.
 func (r *Router) WebSocketHandler() http.Handler {
 	return http.HandlerFunc(r.serveWS)
 }
@@ -78,7 +88,7 @@ func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		return // Accept has answered (403 for a foreign Origin).
 	}
-	ws.SetReadLimit(r.cfg.MaxBodyBytes)
+	ws.SetReadLimit(r.cfg.MaxBodyBytes * wsOversizeFactor)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(req.Context()))
 	c := &wsConn{
 		r: r, ws: ws, ctx: ctx, cancel: cancel,
@@ -227,8 +237,12 @@ func (c *wsConn) readConnectionParams() bool {
 	timer := time.AfterFunc(d, func() {
 		c.fail(c.r.refuse(LimitAuthTimeout, CodeTimeout, "No connectionParams message within %s", d))
 	})
-	_, data, err := c.ws.Read(c.ctx)
+	_, data, tooBig, err := c.readMessage()
 	if !timer.Stop() || err != nil {
+		return false
+	}
+	if tooBig {
+		c.fail(c.r.refuse(LimitMessageBytes, CodePayloadTooLarge, "connectionParams message is larger than %d bytes", c.r.cfg.MaxBodyBytes))
 		return false
 	}
 	var msg struct {
@@ -262,13 +276,103 @@ func (c *wsConn) fail(te *Error) {
 	_ = c.ws.Close(websocket.StatusPolicyViolation, te.message())
 }
 
+// readMessage reads one message of at most MaxBodyBytes. A larger one is discarded as
+// it arrives; tooBig is then true and data holds its first MaxBodyBytes.
+func (c *wsConn) readMessage() (typ websocket.MessageType, data []byte, tooBig bool, err error) {
+	typ, rd, err := c.ws.Reader(c.ctx)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	max := c.r.cfg.MaxBodyBytes
+	data, err = io.ReadAll(io.LimitReader(rd, max+1))
+	if err != nil {
+		return 0, nil, false, err
+	}
+	if int64(len(data)) <= max {
+		return typ, data, false, nil
+	}
+	if _, err := io.Copy(io.Discard, rd); err != nil {
+		return 0, nil, false, err // past wsOversizeFactor: the socket is closed
+	}
+	return typ, data[:max], true, nil
+}
+
+// refuseOversize answers a message larger than MaxBodyBytes: PAYLOAD_TOO_LARGE for every
+// id readable in its first bytes (or for id null), the socket kept.
+func (c *wsConn) refuseOversize(prefix []byte) {
+	te := c.r.refuse(LimitMessageBytes, CodePayloadTooLarge, "Message is larger than %d bytes", c.r.cfg.MaxBodyBytes)
+	ids := prefixIDs(prefix)
+	if len(ids) == 0 {
+		c.sendError(nil, "", "", te)
+	}
+	for _, id := range ids {
+		c.sendError(id, "", "", te)
+	}
+}
+
+// prefixIDs returns the request ids (numbers or strings) readable in the first bytes of
+// a message: the "id" of a single request, or of each request of an array frame.
+func prefixIDs(prefix []byte) []json.RawMessage {
+	dec := json.NewDecoder(bytes.NewReader(prefix))
+	dec.UseNumber()
+	type level struct {
+		object    bool
+		expectKey bool
+		key       string
+	}
+	var stack []level
+	var ids []json.RawMessage
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ids // the end of what was read
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1].object {
+				stack[len(stack)-1].expectKey = true
+			}
+			continue
+		}
+		if top != nil && top.object && top.expectKey {
+			top.key, _ = tok.(string)
+			top.expectKey = false
+			continue
+		}
+		// tok is a value.
+		switch v := tok.(type) {
+		case json.Delim:
+			stack = append(stack, level{object: v == '{', expectKey: v == '{'})
+			continue
+		case string, json.Number:
+			// A request is an object at depth 1, or inside the array at depth 2.
+			if top != nil && top.object && top.key == "id" && (len(stack) == 1 || (len(stack) == 2 && !stack[0].object)) {
+				if b, err := json.Marshal(v); err == nil {
+					ids = append(ids, b)
+				}
+			}
+		}
+		if top != nil && top.object {
+			top.expectKey = true
+		}
+	}
+}
+
 func (c *wsConn) readLoop() {
 	for {
-		typ, data, err := c.ws.Read(c.ctx)
+		typ, data, tooBig, err := c.readMessage()
 		if err != nil {
 			return
 		}
 		if typ != websocket.MessageText {
+			continue
+		}
+		if tooBig {
+			c.refuseOversize(data)
 			continue
 		}
 		switch string(data) {
