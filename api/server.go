@@ -8,6 +8,8 @@ import (
 	"context"
 	"log/slog"
 	"net/http"
+	"net/netip"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -71,6 +73,26 @@ type Deps struct {
 	// MaxPacksInFlight caps the packs one user may have generating at once, across all
 	// instances; 0 disables.
 	MaxPacksInFlight int
+
+	// --- WebSocket and SSE connection limits (see trpc.Config; 0 disables a cap) ---
+
+	// WSAuthTimeout bounds the wait for a WebSocket's connectionParams, and the time a
+	// socket whose token expired stays open for its client to reconnect. Defaults to 10 s.
+	WSAuthTimeout time.Duration
+	// MaxConnsPerIP and MaxConnsPerUser cap the WebSocket and SSE connections open at once
+	// per client address and per user.
+	MaxConnsPerIP, MaxConnsPerUser int
+	// WSMaxCallsInFlight and WSMaxSubscriptions cap the queries and mutations running and
+	// the subscriptions open on one WebSocket.
+	WSMaxCallsInFlight, WSMaxSubscriptions int
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For names the client
+	// address; empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// SSEReconnectAfterInactivity is sent to SSE clients as reconnectAfterInactivityMs;
+	// zero sends none.
+	SSEReconnectAfterInactivity time.Duration
+	// TRPCLimitRefusedFunc, if set, counts the refusals by those limits (metrics).
+	TRPCLimitRefusedFunc func(trpc.Limit)
 
 	// lim enforces the two limits above; set by addRoutes.
 	lim *limits

@@ -2,8 +2,13 @@ package api
 
 import (
 	"context"
+	"encoding/base64"
+	"encoding/json"
+	"math"
 	"net/http"
+	"net/netip"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -30,6 +35,16 @@ func newRouter(deps Deps) *trpc.Router {
 		MapErrorFunc:   mapError,
 		Logger:         deps.Logger,
 		Observer:       deps.TRPCObserver,
+
+		AuthTimeout:                 deps.WSAuthTimeout,
+		MaxConnsPerIP:               deps.MaxConnsPerIP,
+		MaxConnsPerUser:             deps.MaxConnsPerUser,
+		MaxCallsInFlight:            deps.WSMaxCallsInFlight,
+		MaxSubscriptions:            deps.WSMaxSubscriptions,
+		ClientIPFunc:                clientIPFunc(deps.TrustedProxies),
+		SessionFunc:                 session,
+		LimitRefusedFunc:            deps.TRPCLimitRefusedFunc,
+		SSEReconnectAfterInactivity: sseReconnectAfterInactivity(deps.SSEReconnectAfterInactivity),
 	})
 	registerProjectProcedures(r, deps.Pack)
 	registerImageProcedures(r, deps.Pack, deps.MaxUploadBytes, deps.lim)
@@ -48,41 +63,141 @@ func uploadBodyLimit(max int64) int64 {
 	return max + 64<<10
 }
 
-// authFunc verifies the caller's token and puts the user in the context.
+// authFunc verifies the caller's token and puts the user, and when the token expires, in
+// the context.
 func authFunc(v *auth.Verifier) func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
 	return func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
-		u, err := verifyRequest(v, req.Header, req.ConnectionParams)
+		token, err := requestToken(req.Header, req.ConnectionParams)
 		if err != nil {
 			return nil, err
 		}
-		return auth.WithUser(ctx, u), nil
+		u, err := v.Verify(token)
+		if err != nil {
+			return nil, err
+		}
+		ctx = auth.WithUser(ctx, u)
+		if exp, ok := tokenExpiry(token); ok {
+			ctx = context.WithValue(ctx, expiryKey{}, exp)
+		}
+		return ctx, nil
 	}
 }
 
-// verifyRequest finds and verifies the token of a request: the Authorization header, else
-// connectionParams, else the token cookie.
+// verifyRequest finds and verifies the token of a request (see requestToken).
 func verifyRequest(v *auth.Verifier, h http.Header, params map[string]string) (auth.User, error) {
+	token, err := requestToken(h, params)
+	if err != nil {
+		return auth.User{}, err
+	}
+	return v.Verify(token)
+}
+
+// requestToken finds the token of a request: the Authorization header, else
+// connectionParams (`token`, or `authorization: "Bearer …"`), else the token cookie.
+func requestToken(h http.Header, params map[string]string) (string, error) {
 	if a := h.Get("Authorization"); a != "" {
-		return v.VerifyHeader(a)
+		return auth.BearerToken(a)
 	}
 	if t := params["token"]; t != "" {
-		return v.Verify(t)
+		return t, nil
 	}
 	if a := params["authorization"]; a != "" {
-		return v.VerifyHeader(a)
+		return auth.BearerToken(a)
 	}
 	if a := params["Authorization"]; a != "" {
-		return v.VerifyHeader(a)
+		return auth.BearerToken(a)
 	}
 	for _, line := range h.Values("Cookie") {
 		for _, part := range strings.Split(line, ";") {
 			name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
 			if ok && name == TokenCookie && val != "" {
-				return v.Verify(val)
+				return val, nil
 			}
 		}
 	}
-	return auth.User{}, apperr.Errorf(apperr.EUNAUTHORIZED, "missing bearer token")
+	return "", apperr.Errorf(apperr.EUNAUTHORIZED, "missing bearer token")
+}
+
+// expiryKey is the context key for the time the caller's token expires.
+type expiryKey struct{}
+
+// tokenExpiry reads the `exp` claim of a token the verifier has accepted (so its payload
+// is well-formed and signed); ok is false if it has none.
+func tokenExpiry(token string) (time.Time, bool) {
+	parts := strings.Split(token, ".")
+	if len(parts) != 3 {
+		return time.Time{}, false
+	}
+	payload, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(parts[1], "="))
+	if err != nil {
+		return time.Time{}, false
+	}
+	var c struct {
+		Exp *float64 `json:"exp"`
+	}
+	if json.Unmarshal(payload, &c) != nil || c.Exp == nil {
+		return time.Time{}, false
+	}
+	sec, frac := math.Modf(*c.Exp)
+	return time.Unix(int64(sec), int64(frac*1e9)), true
+}
+
+// session tells the tRPC router who an authenticated connection belongs to (for the
+// per-user connection cap) and when its token stops being accepted: at `exp` plus the
+// verifier's leeway, the moment the same token would be refused on a new connection, so
+// a client reconnecting with it is not accepted only to be expired again.
+func session(ctx context.Context) trpc.Session {
+	u, ok := auth.UserFrom(ctx)
+	if !ok {
+		return trpc.Session{}
+	}
+	s := trpc.Session{User: u.ID}
+	if exp, ok := ctx.Value(expiryKey{}).(time.Time); ok {
+		s.Expires = exp.Add(auth.Leeway)
+	}
+	return s
+}
+
+// clientIPFunc returns the router's ClientIPFunc: nil (the TCP peer is the client) without
+// trusted proxies; else, for a request from a trusted proxy, the right-most
+// X-Forwarded-For address that is not itself a trusted proxy.
+func clientIPFunc(trusted []netip.Prefix) func(*http.Request) string {
+	if len(trusted) == 0 {
+		return nil
+	}
+	isTrusted := func(a netip.Addr) bool {
+		for _, p := range trusted {
+			if p.Contains(a.Unmap()) {
+				return true
+			}
+		}
+		return false
+	}
+	return func(req *http.Request) string {
+		peer, err := netip.ParseAddrPort(req.RemoteAddr)
+		if err != nil || !isTrusted(peer.Addr()) {
+			return "" // the TCP peer
+		}
+		hops := strings.Split(strings.Join(req.Header.Values("X-Forwarded-For"), ","), ",")
+		for i := len(hops) - 1; i >= 0; i-- {
+			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
+			if err != nil {
+				return "" // a malformed chain: count the proxy itself
+			}
+			if !isTrusted(a) {
+				return a.Unmap().String()
+			}
+		}
+		return ""
+	}
+}
+
+// sseReconnectAfterInactivity maps the configured value to the router's: zero sends none.
+func sseReconnectAfterInactivity(d time.Duration) time.Duration {
+	if d <= 0 {
+		return -1
+	}
+	return d
 }
 
 // callerFrom returns the pack caller of an authenticated context.

@@ -150,6 +150,12 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 	deps.MaxUploadBytes = cfg.MaxUploadBytes
 	deps.EnqueuePerMinute = cfg.RateLimitPerMinute
 	deps.MaxPacksInFlight = cfg.MaxPacksInFlight
+	// WebSocket and SSE connection limits.
+	deps.WSAuthTimeout = cfg.WSAuthTimeout
+	deps.MaxConnsPerIP, deps.MaxConnsPerUser = cfg.MaxConnsPerIP, cfg.MaxConnsPerUser
+	deps.WSMaxCallsInFlight, deps.WSMaxSubscriptions = cfg.WSMaxCallsInFlight, cfg.WSMaxSubscriptions
+	deps.TrustedProxies = cfg.TrustedProxies
+	deps.SSEReconnectAfterInactivity = cfg.SSEReconnectAfterInactivity
 	return deps
 }
 

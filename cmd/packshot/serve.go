@@ -94,6 +94,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 		Metrics:   metrics,
 	}, cfg)
 	deps.TRPCObserver = metrics.TRPC()
+	deps.TRPCLimitRefusedFunc = metrics.TRPCLimits()
 	deps.Realtime = broker
 	deps.TRPCRouterFunc = func(r *trpc.Router) { router = r }
 	handler := api.NewServer(deps)

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"net/netip"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,6 +94,36 @@ type Config struct {
 	// MaxPacksInFlight caps packs generating at once per user (PACKSHOT_MAX_PACKS_IN_FLIGHT).
 	// Defaults to 5; 0 disables.
 	MaxPacksInFlight int
+
+	// --- WebSocket and SSE connection limits (issue 13 item 4) ---
+
+	// WSAuthTimeout is how long a WebSocket opened with connectionParams=1 may take to
+	// send them before it is closed, and how long a socket whose token expired stays
+	// open for its client to reconnect (PACKSHOT_WS_AUTH_TIMEOUT, duration). Defaults to
+	// 10s.
+	WSAuthTimeout time.Duration
+	// MaxConnsPerIP caps the WebSocket and SSE connections open at once from one client
+	// address (PACKSHOT_MAX_CONNS_PER_IP). The address is the TCP peer's, unless that is
+	// one of TrustedProxies. Defaults to 128; 0 disables.
+	MaxConnsPerIP int
+	// MaxConnsPerUser caps the WebSocket and SSE connections open at once for one user
+	// (PACKSHOT_MAX_CONNS_PER_USER). Defaults to 32; 0 disables.
+	MaxConnsPerUser int
+	// WSMaxCallsInFlight caps the queries and mutations one WebSocket runs at once
+	// (PACKSHOT_WS_MAX_CALLS_IN_FLIGHT). Defaults to 32; 0 disables.
+	WSMaxCallsInFlight int
+	// WSMaxSubscriptions caps the subscriptions open on one WebSocket
+	// (PACKSHOT_WS_MAX_SUBSCRIPTIONS). Defaults to 64; 0 disables.
+	WSMaxSubscriptions int
+	// TrustedProxies lists the reverse proxies (PACKSHOT_TRUSTED_PROXIES, comma-separated
+	// IP addresses or CIDR prefixes) whose X-Forwarded-For is believed: for a request
+	// from one of them, the client address is the right-most X-Forwarded-For entry that
+	// is not itself a trusted proxy. Defaults to empty: the TCP peer is the client.
+	TrustedProxies []netip.Prefix
+	// SSEReconnectAfterInactivity is sent to SSE clients as reconnectAfterInactivityMs:
+	// a stream silent for this long (pings come every 10s) is reconnected by the client
+	// (PACKSHOT_SSE_RECONNECT_AFTER_INACTIVITY, duration). Defaults to 30s; 0 sends none.
+	SSEReconnectAfterInactivity time.Duration
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -132,6 +163,14 @@ func Load(getenv func(string) string) (Config, error) {
 		AITimeout:          r.duration("PACKSHOT_AI_TIMEOUT", 180*time.Second),
 		RateLimitPerMinute: int(r.int64("PACKSHOT_RATE_LIMIT_PER_MINUTE", 120)),
 		MaxPacksInFlight:   int(r.int64("PACKSHOT_MAX_PACKS_IN_FLIGHT", 5)),
+
+		WSAuthTimeout:               r.duration("PACKSHOT_WS_AUTH_TIMEOUT", 10*time.Second),
+		MaxConnsPerIP:               int(r.int64("PACKSHOT_MAX_CONNS_PER_IP", 128)),
+		MaxConnsPerUser:             int(r.int64("PACKSHOT_MAX_CONNS_PER_USER", 32)),
+		WSMaxCallsInFlight:          int(r.int64("PACKSHOT_WS_MAX_CALLS_IN_FLIGHT", 32)),
+		WSMaxSubscriptions:          int(r.int64("PACKSHOT_WS_MAX_SUBSCRIPTIONS", 64)),
+		TrustedProxies:              r.prefixes("PACKSHOT_TRUSTED_PROXIES"),
+		SSEReconnectAfterInactivity: r.duration("PACKSHOT_SSE_RECONNECT_AFTER_INACTIVITY", 30*time.Second),
 	}
 	if c.Workers < 1 {
 		r.fail("PACKSHOT_WORKERS", "must be at least 1")
@@ -222,6 +261,21 @@ func (r *reader) duration(name string, def time.Duration) time.Duration {
 		return def
 	}
 	return d
+}
+
+// prefixes reads a comma-separated list of IP addresses and CIDR prefixes.
+func (r *reader) prefixes(name string) []netip.Prefix {
+	var out []netip.Prefix
+	for _, v := range r.list(name) {
+		if p, err := netip.ParsePrefix(v); err == nil {
+			out = append(out, p.Masked())
+		} else if a, err := netip.ParseAddr(v); err == nil {
+			out = append(out, netip.PrefixFrom(a.Unmap(), a.Unmap().BitLen()))
+		} else {
+			r.fail(name, fmt.Sprintf("has %q; want IP addresses or CIDR prefixes such as 10.0.0.0/8", v))
+		}
+	}
+	return out
 }
 
 func (r *reader) list(name string) []string {

@@ -46,3 +46,23 @@ func TestLoadNamesTheBadVariable(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadConnectionLimits(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.WSAuthTimeout != 10*time.Second || c.MaxConnsPerIP != 128 || c.MaxConnsPerUser != 32 ||
+		c.WSMaxCallsInFlight != 32 || c.WSMaxSubscriptions != 64 || len(c.TrustedProxies) != 0 ||
+		c.SSEReconnectAfterInactivity != 30*time.Second {
+		t.Fatalf("connection limit defaults = %+v", c)
+	}
+	c, err = Load(env(map[string]string{"PACKSHOT_TRUSTED_PROXIES": "10.0.0.0/8, 192.168.1.7,::1"}))
+	if err != nil || len(c.TrustedProxies) != 3 || c.TrustedProxies[1].String() != "192.168.1.7/32" || c.TrustedProxies[2].String() != "::1/128" {
+		t.Fatalf("trusted proxies: %v, %v", c.TrustedProxies, err)
+	}
+	if _, err := Load(env(map[string]string{"PACKSHOT_TRUSTED_PROXIES": "proxy.internal"})); err == nil || !strings.Contains(err.Error(), "PACKSHOT_TRUSTED_PROXIES") {
+		t.Fatalf("a host name in PACKSHOT_TRUSTED_PROXIES: %v; want an error naming it", err)
+	}
+}

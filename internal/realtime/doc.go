@@ -17,7 +17,10 @@
 //     project's snapshot once (coalescing a burst of doorbells into one load) and offers
 //     it to every subscriber. Each subscriber has a one-slot mailbox per project that
 //     keeps only the newest state, so a slow client skips intermediate states instead of
-//     blocking the hub or growing memory.
+//     blocking the hub or growing memory. Loads are de-duplicated (one running and one
+//     waiting per project and per user's list, however many subscribe) and a queued
+//     load whose subscribers all left is dropped, so a flood of subscribes from one
+//     user cannot fill the load queue ahead of everyone else's updates.
 //   - Broker bundles the three for one instance: Run it, Publish to it, Subscribe to it,
 //     and ask it Healthy for readiness.
 //

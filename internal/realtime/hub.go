@@ -44,7 +44,9 @@ type HubConfig struct {
 	SummaryFunc func(ctx context.Context, projectID uuid.UUID) (any, error)
 	// LoadUserFunc reads the current states of a user's recent projects, with Summary
 	// set, for list subscribers: when one subscribes and after a listener reconnect.
-	// Optional.
+	// Loads are de-duplicated per user (one runs, at most one more waits, however many
+	// subscribe), and a queued load whose subscribers all left is dropped, as is a
+	// project's. Optional.
 	LoadUserFunc func(ctx context.Context, userID string) ([]Snapshot, error)
 	// ApplyProgressFunc returns a copy of a snapshot's Data with the jobs' in-memory
 	// progress applied (to the slots still running those jobs). It must not modify
@@ -73,6 +75,7 @@ type Hub struct {
 	mu       sync.Mutex
 	projects map[uuid.UUID]*projectState
 	users    map[string]map[*Subscription]struct{}
+	userLoad map[string]*loadState // users with a load queued or running
 	nsubs    int
 	queue    []loadItem
 	epoch    uint64 // counts listener (re)connects; a cached snapshot of an older epoch may be stale
@@ -80,10 +83,19 @@ type Hub struct {
 	seq      uint64
 }
 
+// loadState de-duplicates the loads of one user's recent projects: however many list
+// subscribers arrive, at most one load runs and one more waits.
+type loadState struct {
+	queued  bool
+	loading bool
+	dirty   bool // a subscriber arrived while the load ran: it may have read too early
+}
+
 // projectState is what the hub knows of one project with subscribers (or one being
 // loaded for list subscribers).
 type projectState struct {
 	id      uuid.UUID
+	owner   string // the project's user, once a doorbell or a load told it
 	subs    map[*Subscription]struct{}
 	base    *Snapshot // last loaded
 	last    *Snapshot // last offered: base with progress applied
@@ -126,6 +138,7 @@ func NewHub(cfg HubConfig) *Hub {
 		signal:   make(chan struct{}, 1),
 		projects: map[uuid.UUID]*projectState{},
 		users:    map[string]map[*Subscription]struct{}{},
+		userLoad: map[string]*loadState{},
 	}
 }
 
@@ -174,12 +187,30 @@ func (h *Hub) SubscribeUser(userID string) *Subscription {
 	subs[sub] = struct{}{}
 	h.nsubs++
 	n := h.nsubs
-	if h.cfg.LoadUserFunc != nil {
-		h.pushLocked(loadItem{user: userID})
-	}
+	h.requestUserLoadLocked(userID)
 	h.mu.Unlock()
 	h.cfg.Metrics.subscribers(n)
 	return sub
+}
+
+// requestUserLoadLocked queues a load of user's recent projects unless one is already
+// queued, or asks the running one to be repeated.
+func (h *Hub) requestUserLoadLocked(user string) {
+	if h.cfg.LoadUserFunc == nil {
+		return
+	}
+	ls := h.userLoad[user]
+	if ls == nil {
+		ls = &loadState{}
+		h.userLoad[user] = ls
+	}
+	switch {
+	case ls.loading:
+		ls.dirty = true
+	case !ls.queued:
+		ls.queued = true
+		h.pushLocked(loadItem{user: user})
+	}
 }
 
 func (h *Hub) unsubscribe(sub *Subscription) {
@@ -249,10 +280,8 @@ func (h *Hub) Resync() {
 			h.requestLoadLocked(st)
 		}
 	}
-	if h.cfg.LoadUserFunc != nil {
-		for user := range h.users {
-			h.pushLocked(loadItem{user: user})
-		}
+	for user := range h.users {
+		h.requestUserLoadLocked(user)
 	}
 }
 
@@ -287,6 +316,9 @@ func (h *Hub) ringLocked(d Doorbell, sentAt time.Time) {
 			return // nobody here cares
 		}
 		st = h.stateLocked(d.ProjectID)
+	}
+	if d.UserID != "" {
+		st.owner = d.UserID
 	}
 	if d.Version > 0 && st.base != nil && st.base.Version >= d.Version && st.epoch == h.epoch {
 		return // already served
@@ -365,6 +397,14 @@ func (h *Hub) loadProject(ctx context.Context, id uuid.UUID) {
 		h.mu.Unlock()
 		return
 	}
+	if len(st.subs) == 0 && len(h.users[st.owner]) == 0 {
+		// Everyone who asked for it left while it waited: drop it.
+		st.queued = false
+		h.forgetIfIdleLocked(st)
+		h.mu.Unlock()
+		h.cfg.Metrics.loadDropped()
+		return
+	}
 	st.queued, st.loading, st.dirty, st.blind = false, true, false, false
 	epoch := h.epoch
 	ringAt := st.ringAt
@@ -436,6 +476,9 @@ func (h *Hub) loadedLocked(st *projectState, snap *Snapshot, epoch uint64, ringA
 		snap = st.base // a read older than one already served; keep the newer
 	}
 	st.base, st.epoch = snap, epoch
+	if snap.UserID != "" {
+		st.owner = snap.UserID
+	}
 	if newer {
 		st.last = h.overlaidLocked(st)
 		for sub := range st.subs {
@@ -476,19 +519,45 @@ func (h *Hub) overlaidLocked(st *projectState) *Snapshot {
 }
 
 // loadUser loads a user's recent projects and offers their summaries to the user's list
-// subscribers.
+// subscribers. A load whose subscribers all left while it waited is dropped.
 func (h *Hub) loadUser(ctx context.Context, user string) {
+	h.mu.Lock()
+	ls := h.userLoad[user]
+	if ls == nil || !ls.queued {
+		h.mu.Unlock()
+		return
+	}
+	if len(h.users[user]) == 0 {
+		delete(h.userLoad, user)
+		h.mu.Unlock()
+		h.cfg.Metrics.loadDropped()
+		return
+	}
+	ls.queued, ls.loading, ls.dirty = false, true, false
+	h.mu.Unlock()
+
 	lctx, cancel := context.WithTimeout(ctx, h.cfg.LoadTimeout)
 	snaps, err := h.cfg.LoadUserFunc(lctx, user)
 	cancel()
+	h.cfg.Metrics.userLoad()
+
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	ls.loading = false
+	switch {
+	case ls.dirty && len(h.users[user]) > 0:
+		// A subscriber arrived while this load ran: it gets its own, later read.
+		ls.dirty, ls.queued = false, true
+		h.pushLocked(loadItem{user: user})
+	case !ls.queued:
+		delete(h.userLoad, user)
+	}
 	if err != nil {
 		if ctx.Err() == nil {
 			h.cfg.Logger.Warn("realtime: load user's projects", "user", user, "err", err)
 		}
 		return
 	}
-	h.mu.Lock()
-	defer h.mu.Unlock()
 	for i := range snaps {
 		if snaps[i].Summary == nil {
 			continue

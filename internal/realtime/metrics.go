@@ -22,6 +22,12 @@ type Metrics struct {
 	DoorbellsReceivedFunc func(n int)
 	// SnapshotLoadsFunc counts snapshot loads, each serving every subscriber of a project.
 	SnapshotLoadsFunc func()
+	// UserLoadsFunc counts loads of a user's recent projects, each serving every list
+	// subscriber of the user.
+	UserLoadsFunc func()
+	// LoadsDroppedFunc counts queued loads (of a project or a user's projects) dropped
+	// because every subscriber that wanted them had left.
+	LoadsDroppedFunc func()
 	// FanoutLagFunc observes the time from a doorbell's publication to its snapshot being
 	// offered to every subscriber of the project.
 	FanoutLagFunc func(d time.Duration)
@@ -60,6 +66,18 @@ func (m *Metrics) received(n int) {
 func (m *Metrics) load() {
 	if m != nil && m.SnapshotLoadsFunc != nil {
 		m.SnapshotLoadsFunc()
+	}
+}
+
+func (m *Metrics) userLoad() {
+	if m != nil && m.UserLoadsFunc != nil {
+		m.UserLoadsFunc()
+	}
+}
+
+func (m *Metrics) loadDropped() {
+	if m != nil && m.LoadsDroppedFunc != nil {
+		m.LoadsDroppedFunc()
 	}
 }
 

@@ -104,7 +104,13 @@ func (m *Metrics) Realtime() *realtime.Metrics {
 		Name: "packshot_realtime_fanout_lag_seconds", Help: "Time from a doorbell's publication to its snapshot reaching every subscriber's mailbox.",
 		Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5},
 	})
-	m.Registry.MustRegister(up, reconnects, subs, sent, received, loads, lag)
+	userLoads := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "packshot_realtime_user_loads_total", Help: "Loads of a user's recent projects for list subscribers, each serving every list subscriber of the user.",
+	})
+	dropped := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "packshot_realtime_loads_dropped_total", Help: "Queued snapshot loads dropped because every subscriber that wanted them had left.",
+	})
+	m.Registry.MustRegister(up, reconnects, subs, sent, received, loads, lag, userLoads, dropped)
 	return &realtime.Metrics{
 		ListenerUpFunc: func(u bool) {
 			if u {
@@ -118,6 +124,8 @@ func (m *Metrics) Realtime() *realtime.Metrics {
 		DoorbellsSentFunc:     func(n int) { sent.Add(float64(n)) },
 		DoorbellsReceivedFunc: func(n int) { received.Add(float64(n)) },
 		SnapshotLoadsFunc:     loads.Inc,
+		UserLoadsFunc:         userLoads.Inc,
+		LoadsDroppedFunc:      dropped.Inc,
 		FanoutLagFunc:         func(d time.Duration) { lag.Observe(d.Seconds()) },
 	}
 }

@@ -16,6 +16,14 @@
 // client as tRPC error envelopes: an *Error as is, anything else through
 // Config.MapErrorFunc or as a generic INTERNAL_SERVER_ERROR.
 //
+// Long-lived connections are bounded (limits.go): connections per client
+// address and per user, calls and subscriptions per WebSocket, a deadline for
+// connectionParams, the message size. A refusal is a tRPC error whose message
+// names the Limit; Config.LimitRefusedFunc counts it. A WebSocket whose
+// credentials expire (Config.SessionFunc) refuses new calls and asks its client
+// to reconnect. A panic in caller work becomes INTERNAL_SERVER_ERROR for that
+// call; the connection and the process carry on.
+//
 // Outputs are encoded like encoding/json (tags, omitempty, MarshalJSON),
 // except that nil slices and maps are sent as [] and {}, and under superjson
 // time.Time becomes a Date, big.Int a bigint, Map a Map, Set a Set and

@@ -63,6 +63,42 @@ type Config struct {
 	// WriteTimeout bounds one WebSocket write; a client that does not read
 	// for this long is disconnected. Defaults to 10 s.
 	WriteTimeout time.Duration
+
+	// --- Connection limits (WebSocket and SSE; see limits.go). A refusal is a
+	// tRPC error whose message names the Limit. ---
+
+	// AuthTimeout is how long a WebSocket opened with connectionParams=1 may
+	// take to send its connectionParams message before it is closed, and how
+	// long a socket whose credentials expired stays open for its client to
+	// reconnect. Defaults to 10 s.
+	AuthTimeout time.Duration
+	// MaxConnsPerIP caps the WebSocket and SSE connections open at once from
+	// one client address (ClientIPFunc). Zero means no limit.
+	MaxConnsPerIP int
+	// MaxConnsPerUser caps the WebSocket and SSE connections open at once for
+	// one user (SessionFunc's User). Zero means no limit.
+	MaxConnsPerUser int
+	// MaxCallsInFlight caps the queries and mutations one WebSocket runs at
+	// once; more are refused with TOO_MANY_REQUESTS. Zero means no limit.
+	MaxCallsInFlight int
+	// MaxSubscriptions caps the subscriptions open on one WebSocket; more are
+	// refused with TOO_MANY_REQUESTS. Zero means no limit.
+	MaxSubscriptions int
+	// ClientIPFunc returns the client address of a request for MaxConnsPerIP.
+	// Nil (or an empty answer) uses the TCP peer's address.
+	ClientIPFunc func(req *http.Request) string
+	// SessionFunc returns the session of a context AuthFunc returned: the
+	// user MaxConnsPerUser counts and when the credentials expire. Nil counts
+	// no users and never expires a connection.
+	SessionFunc func(authCtx context.Context) Session
+	// LimitRefusedFunc, if set, is told of every refusal by one of the limits
+	// above, for metrics.
+	LimitRefusedFunc func(limit Limit)
+	// SSEReconnectAfterInactivity is sent in the SSE connected event as
+	// reconnectAfterInactivityMs: a client that hears nothing (not even a
+	// ping) for this long reconnects and resumes. Zero means three
+	// SSEPingIntervals; negative sends none.
+	SSEReconnectAfterInactivity time.Duration
 }
 
 // AuthRequest is what an AuthFunc sees.
@@ -112,6 +148,10 @@ type Router struct {
 	wsConns  map[*wsConn]struct{}
 	streams  map[*sseStream]struct{}
 	streamWG sync.WaitGroup
+	conns    connCounter
+	// expiryAfterFunc arms a WebSocket's credential expiry (time.AfterFunc when
+	// nil); tests replace it to make a token expire on cue.
+	expiryAfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // NewRouter returns a Router with cfg, its defaults filled in.

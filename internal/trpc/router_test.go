@@ -281,7 +281,7 @@ func TestSSE(t *testing.T) {
 	b := setup(t, Config{Transformer: TransformerSuperJSON})
 	in := `%7B%22json%22%3A%7B%22id%22%3A1%7D%7D`
 	res := b.do(t, "GET", "/trpc/item.watch?input="+in, "", "", "Last-Event-ID", "5")
-	want := "event: connected\ndata: {}\n\n" +
+	want := "event: connected\ndata: {\"reconnectAfterInactivityMs\":30000}\n\n" +
 		`data: {"json":{"id":6,"at":"0001-01-01T00:00:00.000Z","tags":[]},"meta":{"v":1,"values":{"at":["Date"]}}}` + "\nid: 6\n\n" +
 		`data: {"json":{"id":7,"at":"0001-01-01T00:00:00.000Z","tags":[]},"meta":{"v":1,"values":{"at":["Date"]}}}` + "\nid: 7\n\n" +
 		"event: return\ndata: \n\n"

@@ -75,7 +75,7 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 		}
 		return nil
 	}
-	connected := "event: connected\ndata: {}\n"
+	connected := "event: connected\ndata: " + r.sseClientOptions() + "\n"
 	if r.cfg.SSERetry > 0 {
 		connected += "retry: " + strconv.FormatInt(r.cfg.SSERetry.Milliseconds(), 10) + "\n"
 	}
@@ -104,13 +104,37 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 	}
 
 	start := time.Now()
+	// A panic in caller work (authentication, the subscription, encoding) ends the
+	// stream with an INTERNAL_SERVER_ERROR event; the server carries on.
+	defer func() {
+		if v := recover(); v != nil {
+			e := r.recovered(c.path, v)
+			r.observeCall(c.path, TransportSSE, e, start)
+			sendErr(e)
+		}
+	}()
+	refused := func(te *Error) {
+		r.observeCall(c.path, TransportSSE, te, start)
+		sendErr(te)
+	}
+	releaseIP, te := r.acquireIP(req)
+	if te != nil {
+		refused(te)
+		return
+	}
+	defer releaseIP()
 	auth := &authState{req: AuthRequest{Header: req.Header, ConnectionParams: pr.connParams, Transport: TransportSSE}}
 	cctx, te := r.contextFor(ctx, auth, c.proc)
 	if te != nil {
-		r.observeCall(c.path, TransportSSE, te, start)
-		sendErr(te)
+		refused(te)
 		return
 	}
+	releaseUser, te := r.acquireUser(r.sessionOf(auth))
+	if te != nil {
+		refused(te)
+		return
+	}
+	defer releaseUser()
 	lastID := pr.lastEventID
 	if lastID == "" {
 		lastID = lastEventIDFromInput(c.input.json)
@@ -126,7 +150,7 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 		if strings.ContainsAny(id, "\x00\r\n") {
 			return fmt.Errorf("event id %q contains a forbidden character", id)
 		}
-		b, err := r.cfg.Transformer.serialize(data)
+		b, err := r.safeSerialize(data)
 		if err != nil {
 			return err
 		}
@@ -158,6 +182,20 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 	default:
 		_ = write("event: return\ndata: \n\n")
 	}
+}
+
+// sseClientOptions is the JSON of the connected event's data: the client's
+// reconnectAfterInactivityMs, so a client whose stream went silent (a half-open
+// connection: not even pings arrive) reconnects and resumes.
+func (r *Router) sseClientOptions() string {
+	d := r.cfg.SSEReconnectAfterInactivity
+	if d == 0 {
+		d = 3 * r.cfg.SSEPingInterval
+	}
+	if d < 0 {
+		return "{}"
+	}
+	return `{"reconnectAfterInactivityMs":` + strconv.FormatInt(d.Milliseconds(), 10) + `}`
 }
 
 // safeSubscribe runs a subscription, turning a panic into an error.

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"sync"
@@ -13,6 +14,12 @@ import (
 
 	"github.com/coder/websocket"
 )
+
+// wsOversizeFactor bounds what the server reads of a message larger than MaxBodyBytes:
+// up to this many times the limit, it is discarded as it arrives and answered with
+// PAYLOAD_TOO_LARGE for its id (the socket stays); beyond that the socket is closed
+// with 1009 (message too big).
+const wsOversizeFactor = 8
 
 // wsQueueSize is how many outgoing frames one connection may have queued
 // before its producers wait for the client to read.
@@ -22,7 +29,10 @@ const wsQueueSize = 64
 // at /ws. It checks Origin against Config.AllowedOrigins, waits for the
 // connectionParams message when the URL has connectionParams=1, answers
 // PING with PONG in order, and runs queries, mutations and subscriptions
-// concurrently, each connection with its own writer.
+// concurrently, each connection with its own writer. The connection limits of
+// Config (per address and user, calls and subscriptions per socket, the
+// connectionParams deadline, the message size) and the expiry of the
+// caller's credentials apply; see limits.go.
 func (r *Router) WebSocketHandler() http.Handler {
 	return http.HandlerFunc(r.serveWS)
 }
@@ -37,8 +47,16 @@ type wsConn struct {
 	auth   *authState
 	done   chan struct{}
 
-	mu   sync.Mutex
-	subs map[string]*wsSub
+	// session is the caller's, known once authentication ran (before the first call);
+	// releaseUser gives back its per-user connection slot, expiry fires at its end.
+	session     Session
+	releaseUser func()
+	stopExpiry  func() bool
+
+	mu       sync.Mutex
+	subs     map[string]*wsSub
+	inFlight int  // queries and mutations running
+	expired  bool // the credentials ran out: calls are refused
 }
 
 // wsSub is one running subscription of a connection.
@@ -56,6 +74,13 @@ func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
 		r.writeTopLevel(w, Errorf(CodeServiceUnavailable, "Server is shutting down"))
 		return
 	}
+	// Counted before the upgrade, so a flood from one address costs no sockets.
+	releaseIP, te := r.acquireIP(req)
+	if te != nil {
+		r.writeTopLevel(w, te)
+		return
+	}
+	defer releaseIP()
 	ws, err := websocket.Accept(w, req, &websocket.AcceptOptions{
 		OriginPatterns:     r.cfg.AllowedOrigins,
 		InsecureSkipVerify: slices.Contains(r.cfg.AllowedOrigins, "*"),
@@ -63,7 +88,7 @@ func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
 	if err != nil {
 		return // Accept has answered (403 for a foreign Origin).
 	}
-	ws.SetReadLimit(r.cfg.MaxBodyBytes)
+	ws.SetReadLimit(r.cfg.MaxBodyBytes * wsOversizeFactor)
 	ctx, cancel := context.WithCancel(context.WithoutCancel(req.Context()))
 	c := &wsConn{
 		r: r, ws: ws, ctx: ctx, cancel: cancel,
@@ -79,6 +104,12 @@ func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
 		r.cfg.Observer.ConnOpened(TransportWebSocket)
 	}
 	defer func() {
+		if c.stopExpiry != nil {
+			c.stopExpiry()
+		}
+		if c.releaseUser != nil {
+			c.releaseUser()
+		}
 		c.stopAll()
 		cancel()
 		<-c.done
@@ -94,7 +125,62 @@ func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
 	if req.URL.Query().Get("connectionParams") == "1" && !c.readConnectionParams() {
 		return
 	}
+	if !c.startSession() {
+		return
+	}
 	c.readLoop()
+}
+
+// startSession authenticates the connection before its first call: it takes the
+// user's connection slot and arms the expiry of the user's credentials. A socket whose
+// authentication failed stays open anonymously (its calls are refused one by one, as
+// over HTTP); only the per-IP cap counts it.
+func (c *wsConn) startSession() bool {
+	s, te := c.r.authenticate(c.ctx, c.auth)
+	if te != nil {
+		c.fail(te)
+		return false
+	}
+	release, te := c.r.acquireUser(s)
+	if te != nil {
+		c.fail(te)
+		return false
+	}
+	c.session, c.releaseUser = s, release
+	if !s.Expires.IsZero() {
+		after := c.r.expiryAfterFunc
+		if after == nil {
+			after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+		}
+		c.stopExpiry = after(time.Until(s.Expires), c.expire)
+	}
+	return true
+}
+
+// expire ends the use of credentials that ran out, the way a wsLink client recovers
+// from: new calls are refused with UNAUTHORIZED; subscriptions are cancelled without
+// "stopped" (so the client resubscribes, resuming from lastEventId); the client is sent
+// the reconnect notice, on which it opens a new socket with fresh connectionParams
+// (a connectionParams function is called again) and closes this one. A client that
+// ignores the notice has its socket closed after AuthTimeout, which makes wsLink
+// reconnect too. Calls already running finish.
+func (c *wsConn) expire() {
+	c.mu.Lock()
+	c.expired = true
+	c.mu.Unlock()
+	c.stopAll()
+	c.send([]byte(`{"id":null,"method":"reconnect"}`))
+	time.AfterFunc(c.r.authTimeout(), func() {
+		_ = c.ws.Close(websocket.StatusPolicyViolation, "token expired")
+	})
+}
+
+// isExpired reports whether the connection's credentials ran out, even if the timer
+// has not fired yet.
+func (c *wsConn) isExpired() bool {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.expired || c.session.expired(time.Now())
 }
 
 // writeLoop is the connection's only writer, so a slow client holds up
@@ -144,9 +230,19 @@ func frame(id json.RawMessage, body string) []byte {
 	return []byte(`{"id":` + string(id) + `,` + body + `}`)
 }
 
+// readConnectionParams reads the connectionParams message, which must come within
+// AuthTimeout: a socket that sends nothing is closed, so idle sockets cannot pile up.
 func (c *wsConn) readConnectionParams() bool {
-	_, data, err := c.ws.Read(c.ctx)
-	if err != nil {
+	d := c.r.authTimeout()
+	timer := time.AfterFunc(d, func() {
+		c.fail(c.r.refuse(LimitAuthTimeout, CodeTimeout, "No connectionParams message within %s", d))
+	})
+	_, data, tooBig, err := c.readMessage()
+	if !timer.Stop() || err != nil {
+		return false
+	}
+	if tooBig {
+		c.fail(c.r.refuse(LimitMessageBytes, CodePayloadTooLarge, "connectionParams message is larger than %d bytes", c.r.cfg.MaxBodyBytes))
 		return false
 	}
 	var msg struct {
@@ -180,13 +276,103 @@ func (c *wsConn) fail(te *Error) {
 	_ = c.ws.Close(websocket.StatusPolicyViolation, te.message())
 }
 
+// readMessage reads one message of at most MaxBodyBytes. A larger one is discarded as
+// it arrives; tooBig is then true and data holds its first MaxBodyBytes.
+func (c *wsConn) readMessage() (typ websocket.MessageType, data []byte, tooBig bool, err error) {
+	typ, rd, err := c.ws.Reader(c.ctx)
+	if err != nil {
+		return 0, nil, false, err
+	}
+	max := c.r.cfg.MaxBodyBytes
+	data, err = io.ReadAll(io.LimitReader(rd, max+1))
+	if err != nil {
+		return 0, nil, false, err
+	}
+	if int64(len(data)) <= max {
+		return typ, data, false, nil
+	}
+	if _, err := io.Copy(io.Discard, rd); err != nil {
+		return 0, nil, false, err // past wsOversizeFactor: the socket is closed
+	}
+	return typ, data[:max], true, nil
+}
+
+// refuseOversize answers a message larger than MaxBodyBytes: PAYLOAD_TOO_LARGE for every
+// id readable in its first bytes (or for id null), the socket kept.
+func (c *wsConn) refuseOversize(prefix []byte) {
+	te := c.r.refuse(LimitMessageBytes, CodePayloadTooLarge, "Message is larger than %d bytes", c.r.cfg.MaxBodyBytes)
+	ids := prefixIDs(prefix)
+	if len(ids) == 0 {
+		c.sendError(nil, "", "", te)
+	}
+	for _, id := range ids {
+		c.sendError(id, "", "", te)
+	}
+}
+
+// prefixIDs returns the request ids (numbers or strings) readable in the first bytes of
+// a message: the "id" of a single request, or of each request of an array frame.
+func prefixIDs(prefix []byte) []json.RawMessage {
+	dec := json.NewDecoder(bytes.NewReader(prefix))
+	dec.UseNumber()
+	type level struct {
+		object    bool
+		expectKey bool
+		key       string
+	}
+	var stack []level
+	var ids []json.RawMessage
+	for {
+		tok, err := dec.Token()
+		if err != nil {
+			return ids // the end of what was read
+		}
+		var top *level
+		if len(stack) > 0 {
+			top = &stack[len(stack)-1]
+		}
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			if len(stack) > 0 && stack[len(stack)-1].object {
+				stack[len(stack)-1].expectKey = true
+			}
+			continue
+		}
+		if top != nil && top.object && top.expectKey {
+			top.key, _ = tok.(string)
+			top.expectKey = false
+			continue
+		}
+		// tok is a value.
+		switch v := tok.(type) {
+		case json.Delim:
+			stack = append(stack, level{object: v == '{', expectKey: v == '{'})
+			continue
+		case string, json.Number:
+			// A request is an object at depth 1, or inside the array at depth 2.
+			if top != nil && top.object && top.key == "id" && (len(stack) == 1 || (len(stack) == 2 && !stack[0].object)) {
+				if b, err := json.Marshal(v); err == nil {
+					ids = append(ids, b)
+				}
+			}
+		}
+		if top != nil && top.object {
+			top.expectKey = true
+		}
+	}
+}
+
 func (c *wsConn) readLoop() {
 	for {
-		typ, data, err := c.ws.Read(c.ctx)
+		typ, data, tooBig, err := c.readMessage()
 		if err != nil {
 			return
 		}
 		if typ != websocket.MessageText {
+			continue
+		}
+		if tooBig {
+			c.refuseOversize(data)
 			continue
 		}
 		switch string(data) {
@@ -298,6 +484,10 @@ func (c *wsConn) handle(raw json.RawMessage) {
 		return
 	}
 	path := m.Params.Path
+	if c.isExpired() {
+		c.sendError(id, prefix, "", Errorf(CodeUnauthorized, "Token expired: reconnect with a fresh token"))
+		return
+	}
 	p := c.r.procs[path]
 	if p == nil {
 		c.sendError(id, prefix, path, Errorf(CodeNotFound, "No procedure found on path %q", path))
@@ -314,6 +504,17 @@ func (c *wsConn) handle(raw json.RawMessage) {
 	}
 	in.json = js
 	if p.kind != kindSubscription {
+		c.mu.Lock()
+		full := c.r.cfg.MaxCallsInFlight > 0 && c.inFlight >= c.r.cfg.MaxCallsInFlight
+		if !full {
+			c.inFlight++
+		}
+		c.mu.Unlock()
+		if full {
+			c.sendError(id, prefix, path, c.r.refuse(LimitCallsInFlight, CodeTooManyRequests,
+				"Too many calls in flight on this connection: %d are running", c.r.cfg.MaxCallsInFlight))
+			return
+		}
 		go c.runUnary(id, prefix, p, in)
 		return
 	}
@@ -321,6 +522,12 @@ func (c *wsConn) handle(raw json.RawMessage) {
 	if _, dup := c.subs[key]; dup {
 		c.mu.Unlock()
 		c.sendError(id, prefix, path, Errorf(CodeBadRequest, "Duplicate id %s", id))
+		return
+	}
+	if max := c.r.cfg.MaxSubscriptions; max > 0 && len(c.subs) >= max {
+		c.mu.Unlock()
+		c.sendError(id, prefix, path, c.r.refuse(LimitSubscriptions, CodeTooManyRequests,
+			"Too many subscriptions on this connection: %d are open", max))
 		return
 	}
 	sctx, cancel := context.WithCancel(c.ctx)
@@ -342,10 +549,23 @@ func idKey(id json.RawMessage) string {
 	return fmt.Sprintf("%T:%v", v, v)
 }
 
+// runUnary runs a query or mutation and answers it. A panic anywhere in it (the
+// procedure, authentication, encoding) is answered as INTERNAL_SERVER_ERROR and logged.
 func (c *wsConn) runUnary(id json.RawMessage, prefix string, p *procedure, in input) {
 	start := time.Now()
 	res := &result{path: p.path}
-	defer func() { c.r.observeCall(p.path, TransportWebSocket, res.err, start) }()
+	defer func() {
+		c.mu.Lock()
+		c.inFlight--
+		c.mu.Unlock()
+		c.r.observeCall(p.path, TransportWebSocket, res.err, start)
+	}()
+	defer func() {
+		if v := recover(); v != nil {
+			res.err = c.r.recovered(p.path, v)
+			c.sendError(id, prefix, p.path, res.err)
+		}
+	}()
 	cctx, te := c.r.contextFor(c.ctx, c.auth, p)
 	if te != nil {
 		res.err = te
@@ -375,7 +595,18 @@ func (r *Router) dataJSON(res *result) ([]byte, error) {
 	if res.void {
 		return []byte(`{"json":null,"meta":{"values":["undefined"],"v":1}}`), nil
 	}
-	return r.cfg.Transformer.serialize(res.data)
+	return r.safeSerialize(res.data)
+}
+
+// safeSerialize applies the transformer to v, turning a panic (a MarshalJSON that
+// panics) into an error.
+func (r *Router) safeSerialize(v any) (b []byte, err error) {
+	defer func() {
+		if x := recover(); x != nil {
+			err = fmt.Errorf("panic while encoding: %v", x)
+		}
+	}()
+	return r.cfg.Transformer.serialize(v)
 }
 
 type trackedData struct {
@@ -383,6 +614,8 @@ type trackedData struct {
 	Data any    `json:"data"`
 }
 
+// runSubscription runs a subscription until it ends, is stopped or the connection
+// closes. A panic in it is answered as INTERNAL_SERVER_ERROR and logged.
 func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, prefix string, p *procedure, in input, lastID string, sub *wsSub) {
 	start := time.Now()
 	defer func() {
@@ -392,6 +625,13 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 		}
 		c.mu.Unlock()
 		sub.cancel()
+	}()
+	defer func() {
+		if v := recover(); v != nil {
+			e := c.r.recovered(p.path, v)
+			c.r.observeCall(p.path, TransportWebSocket, e, start)
+			c.sendError(id, prefix, p.path, e)
+		}
 	}()
 	// emit sends a frame unless the client stopped the subscription.
 	emit := func(msg []byte) error {
@@ -419,11 +659,11 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 		var err error
 		body := `"result":{"type":"data","data":`
 		if eid != "" {
-			b, err = c.r.cfg.Transformer.serialize(trackedData{ID: eid, Data: data})
+			b, err = c.r.safeSerialize(trackedData{ID: eid, Data: data})
 			idj, _ := json.Marshal(eid)
 			body = `"result":{"type":"data","id":` + string(idj) + `,"data":`
 		} else {
-			b, err = c.r.cfg.Transformer.serialize(data)
+			b, err = c.r.safeSerialize(data)
 		}
 		if err != nil {
 			return fmt.Errorf("encode event: %w", err)

@@ -67,10 +67,10 @@ for (const transformer of transformers) {
       const body = await res.text();
       const data = (n) => (transformer === 'superjson' ? `{"json":{"n":${n}}}` : `{"n":${n}}`);
       // to:2 after lastEventId 7 ends at once with "return".
-      assert.equal(body, 'event: connected\ndata: {}\nretry: 100\n\nevent: return\ndata: \n\n');
+      assert.equal(body, 'event: connected\ndata: {"reconnectAfterInactivityMs":3000}\nretry: 100\n\nevent: return\ndata: \n\n');
       const res2 = await fetch(`${server.url}/counter?input=${input}`);
       assert.equal(await res2.text(),
-        `event: connected\ndata: {}\nretry: 100\n\ndata: ${data(1)}\nid: 1\n\ndata: ${data(2)}\nid: 2\n\nevent: return\ndata: \n\n`);
+        `event: connected\ndata: {"reconnectAfterInactivityMs":3000}\nretry: 100\n\ndata: ${data(1)}\nid: 1\n\ndata: ${data(2)}\nid: 2\n\nevent: return\ndata: \n\n`);
     });
   });
 }
