@@ -69,7 +69,7 @@ func (t Transformer) deserialize(raw []byte) ([]byte, error) {
 	}
 	if len(meta.ReferentialEqualities) > 0 {
 		var err error
-		if v, err = applyReferences(v, meta.ReferentialEqualities); err != nil {
+		if v, err = applyReferences(v, meta.ReferentialEqualities, len(raw)); err != nil {
 			return nil, err
 		}
 	}
@@ -159,10 +159,10 @@ func isEnvelope(raw []byte) bool {
 // client listed them. Go values have no identity, so a target that already
 // holds a value (superjson without dedupe sends every copy in full) keeps
 // it; a null target (dedupe: true) receives a copy. The copies may add at
-// most as many values as the input already holds, so a short input cannot
-// expand without bound; an input that refers to itself is refused, as JSON
-// cannot hold it.
-func applyReferences(v any, raw json.RawMessage) (any, error) {
+// most budget values (the input's size in bytes: every value takes at least
+// a byte when sent in full), so a short input cannot expand without bound;
+// an input that refers to itself is refused, as JSON cannot hold it.
+func applyReferences(v any, raw json.RawMessage, budget int) (any, error) {
 	if len(raw) > 0 && raw[0] == '[' {
 		// [rootTargets] or [rootTargets, {source: targets}]: the root is
 		// referenced from inside itself.
@@ -186,7 +186,6 @@ func applyReferences(v any, raw json.RawMessage) (any, error) {
 	if err != nil {
 		return nil, err
 	}
-	budget := countValues(v)
 	for _, ref := range refs {
 		src, err := valueAt(v, splitPath(ref.source))
 		if err != nil {
@@ -205,7 +204,7 @@ func applyReferences(v any, raw json.RawMessage) (any, error) {
 				continue
 			}
 			if budget -= countValues(src); budget < 0 {
-				return nil, errors.New("superjson meta: referentialEqualities expand the input to more than twice its size")
+				return nil, errors.New("superjson meta: restoring referentialEqualities adds more values than the input has bytes")
 			}
 			cp := deepCopy(src)
 			if v, err = updateAt(v, segs, func(any) (any, error) { return cp, nil }); err != nil {
