@@ -98,6 +98,8 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 		Logger: logger, Store: d.Store, ReadyFunc: func(context.Context) error { return nil },
 		Metrics: telemetry.New(), Pack: svc, Verifier: verifier, PackLinks: links,
 		Files: storage.NewFileServer(blobs, signer), MaxUploadBytes: opts.maxUpload,
+		// The helpers below speak plain JSON; TestTRPCDefaultsToSuperJSON covers the default.
+		Transformer: "json",
 		DevTokenFunc: func(user, role string) (string, error) {
 			return auth.Issue(testSecret, user, role, time.Hour)
 		},

@@ -52,7 +52,8 @@ type Deps struct {
 	// DevTokenFunc issues a token for a user and role; set only in dev mode, where it
 	// enables POST /api/dev/token.
 	DevTokenFunc func(user, role string) (string, error)
-	// Transformer is the tRPC transformer, "json" (default) or "superjson".
+	// Transformer is the tRPC transformer, "superjson" (the default, as T3-stack
+	// clients use) or "json".
 	Transformer string
 	// AllowedOrigins are the browser origins allowed cross-origin and on /ws.
 	AllowedOrigins []string

@@ -27,7 +27,7 @@ const TokenCookie = "packshot_token"
 // `authorization: "Bearer …"`) or the packshot_token cookie; errors mapped by mapError.
 func newRouter(deps Deps) *trpc.Router {
 	r := trpc.NewRouter(trpc.Config{
-		Transformer:    trpc.Transformer(deps.Transformer),
+		Transformer:    transformer(deps.Transformer),
 		MaxBodyBytes:   deps.MaxBodyBytes,
 		MaxUploadBytes: uploadBodyLimit(deps.MaxUploadBytes),
 		AllowedOrigins: deps.AllowedOrigins,
@@ -51,6 +51,14 @@ func newRouter(deps Deps) *trpc.Router {
 	registerJobProcedures(r, deps.Pack, deps.lim)
 	registerAdminProcedures(r, deps.Pack)
 	return r
+}
+
+// transformer is the router's transformer: superjson unless "json" is asked for.
+func transformer(name string) trpc.Transformer {
+	if name == "" {
+		return trpc.TransformerSuperJSON
+	}
+	return trpc.Transformer(name)
 }
 
 // uploadBodyLimit is the multipart body limit for an upload of at most max bytes: the

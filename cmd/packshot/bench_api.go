@@ -93,6 +93,8 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 	go func() { _ = srv.Serve(ln) }()
 	defer srv.Close()
 	base := "http://" + ln.Addr().String()
+	// The input in the server's transformer's shape, as a client sends it.
+	superjson := cfg.TRPCTransformer != "json"
 
 	fmt.Fprintf(e.stdout, "bench api: creating %d projects\n", *projects)
 	targets, tokens, err := benchAPIProjects(ctx, scratch, cfg.JWTSecret, *projects, *conns)
@@ -129,7 +131,11 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 					return
 				}
 				t := targets[i]
-				body, _ := json.Marshal(map[string]string{"projectId": t.project, "type": t.kind, "idempotencyKey": uuid.NewString()})
+				var in any = map[string]string{"projectId": t.project, "type": t.kind, "idempotencyKey": uuid.NewString()}
+				if superjson {
+					in = map[string]any{"json": in}
+				}
+				body, _ := json.Marshal(in)
 				req, _ := http.NewRequest(http.MethodPost, base+"/trpc/image.generate", bytes.NewReader(body))
 				req.Header.Set("Content-Type", "application/json")
 				req.Header.Set("Authorization", "Bearer "+tokens[t.user])

@@ -17,7 +17,7 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 		return errors.New("usage: packshot gen ts [-transformer json|superjson] [-o FILE]")
 	}
 	fs := newFlagSet(e, "gen ts")
-	transformer := fs.String("transformer", "json", "the transformer the server runs with: json or superjson (PACKSHOT_TRPC_TRANSFORMER)")
+	transformer := fs.String("transformer", "superjson", "the transformer the server runs with: json or superjson (PACKSHOT_TRPC_TRANSFORMER)")
 	out := fs.String("o", "", "write to FILE instead of standard output")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err

@@ -45,7 +45,8 @@ type Config struct {
 	// requests (PACKSHOT_ALLOWED_ORIGINS, comma-separated; "*" allows any). Defaults to
 	// empty: same-origin only.
 	AllowedOrigins []string
-	// TRPCTransformer is json or superjson (PACKSHOT_TRPC_TRANSFORMER). Defaults to json.
+	// TRPCTransformer is json or superjson (PACKSHOT_TRPC_TRANSFORMER). Defaults to
+	// superjson, what T3-stack clients (and every README example) pass as transformer.
 	TRPCTransformer string
 	// MaxUploadBytes caps an uploaded photo (PACKSHOT_MAX_UPLOAD_BYTES, bytes). Defaults
 	// to 25 MiB.
@@ -140,7 +141,7 @@ func Load(getenv func(string) string) (Config, error) {
 		PublicURL:          strings.TrimRight(r.str("PACKSHOT_PUBLIC_URL", ""), "/"),
 		JWTSecret:          r.str("AUTH_JWT_SECRET", r.str("SUPABASE_JWT_SECRET", "")),
 		AllowedOrigins:     r.list("PACKSHOT_ALLOWED_ORIGINS"),
-		TRPCTransformer:    r.oneOf("PACKSHOT_TRPC_TRANSFORMER", "json", "json", "superjson"),
+		TRPCTransformer:    r.oneOf("PACKSHOT_TRPC_TRANSFORMER", "superjson", "json", "superjson"),
 		MaxUploadBytes:     r.int64("PACKSHOT_MAX_UPLOAD_BYTES", 25<<20),
 		MaxBodyBytes:       r.int64("PACKSHOT_MAX_BODY_BYTES", 1<<20),
 		Workers:            int(r.int64("PACKSHOT_WORKERS", 16)),

@@ -66,3 +66,15 @@ func TestLoadConnectionLimits(t *testing.T) {
 		t.Fatalf("a host name in PACKSHOT_TRUSTED_PROXIES: %v; want an error naming it", err)
 	}
 }
+
+// The tRPC transformer defaults to superjson, what T3-stack clients and the README's
+// examples pass; json is still available.
+func TestLoadTRPCTransformer(t *testing.T) {
+	t.Parallel()
+	for in, want := range map[string]string{"": "superjson", "json": "json", "superjson": "superjson"} {
+		c, err := Load(env(map[string]string{"PACKSHOT_TRPC_TRANSFORMER": in}))
+		if err != nil || c.TRPCTransformer != want {
+			t.Errorf("PACKSHOT_TRPC_TRANSFORMER=%q: got %q, %v; want %q", in, c.TRPCTransformer, err, want)
+		}
+	}
+}

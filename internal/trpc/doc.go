@@ -11,10 +11,15 @@
 //	mux.Handle("/trpc/", r.HTTPHandler())
 //	mux.Handle("/ws", r.WebSocketHandler())
 //
-// Inputs are decoded with encoding/json (after superjson's meta is applied)
-// and validated by their Validate method if they have one. Errors reach the
-// client as tRPC error envelopes: an *Error as is, anything else through
-// Config.MapErrorFunc or as a generic INTERNAL_SERVER_ERROR.
+// Inputs are decoded with encoding/json (after superjson's meta values and
+// referentialEqualities are applied) and validated by their Validate method
+// if they have one. An input in the other transformer's shape is refused with
+// a BAD_REQUEST that names PACKSHOT_TRPC_TRANSFORMER, sent in the client's
+// transformer so that it can read it. Errors reach the client as tRPC error
+// envelopes: an *Error as is, anything else through Config.MapErrorFunc or as
+// a generic INTERNAL_SERVER_ERROR. Input validation errors also carry
+// data.zodError, zod's error.flatten() as create-t3-app's errorFormatter sends
+// it (null on other errors).
 //
 // Long-lived connections are bounded (limits.go): connections per client
 // address and per user, calls and subscriptions per WebSocket, a deadline for

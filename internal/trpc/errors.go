@@ -96,7 +96,8 @@ type Error struct {
 	// Message is shown to the client; empty means the code key.
 	Message string
 	// FieldErrors, if set, holds a message per input field; it is sent as
-	// data.fieldErrors.
+	// data.fieldErrors and, in the shape zod's error.flatten() has, as
+	// data.zodError.fieldErrors (what a T3 app's form reads).
 	FieldErrors map[string]string
 	// RetryAfter, when positive, tells the client when to try again (TOO_MANY_REQUESTS,
 	// SERVICE_UNAVAILABLE): sent as data.retryAfterSeconds and, over HTTP, as the
@@ -104,6 +105,14 @@ type Error struct {
 	RetryAfter time.Duration
 	// Err is the cause. It is logged, never sent.
 	Err error
+
+	// invalidInput marks a failure to decode or validate the input that
+	// names no field: it is sent as data.zodError.formErrors.
+	invalidInput bool
+	// wire, if set, is the transformer the error is sent with instead of
+	// the router's: the client's, when its input shows that it speaks the
+	// other one (see transformerMismatch), so that it can read the error.
+	wire Transformer
 }
 
 // Errorf returns an *Error with the code and a formatted message.
@@ -157,10 +166,13 @@ func (f FieldErrors) Error() string {
 }
 
 // errorShape is the tRPC error object: {"message","code","data":{...}}.
+// Every field is declared in the generated ErrorShape (typescript.go).
 type errorShape struct {
 	Message string    `json:"message"`
 	Code    int       `json:"code"`
 	Data    errorData `json:"data"`
+	// wire overrides the router's transformer for this error (Error.wire).
+	wire Transformer
 }
 
 type errorData struct {
@@ -168,8 +180,18 @@ type errorData struct {
 	HTTPStatus  int               `json:"httpStatus"`
 	Path        string            `json:"path,omitempty"`
 	FieldErrors map[string]string `json:"fieldErrors,omitempty"`
+	// ZodError is what create-t3-app's errorFormatter sends: zod's
+	// error.flatten() for an input validation error, null for any other.
+	ZodError *flattenedError `json:"zodError"`
 	// RetryAfterSeconds is set when the server knows when a retry can succeed.
 	RetryAfterSeconds int `json:"retryAfterSeconds,omitempty"`
+}
+
+// flattenedError is zod's error.flatten(): messages that concern the whole
+// input, and messages per top-level field.
+type flattenedError struct {
+	FormErrors  []string            `json:"formErrors"`
+	FieldErrors map[string][]string `json:"fieldErrors"`
 }
 
 func (e *Error) shape(path string) errorShape {
@@ -178,8 +200,33 @@ func (e *Error) shape(path string) errorShape {
 		Message: e.message(),
 		Code:    c.JSONRPC(),
 		Data: errorData{Code: c, HTTPStatus: c.HTTPStatus(), Path: path, FieldErrors: e.FieldErrors,
-			RetryAfterSeconds: retryAfterSeconds(e.RetryAfter)},
+			ZodError: e.flatten(), RetryAfterSeconds: retryAfterSeconds(e.RetryAfter)},
+		wire: e.wire,
 	}
+}
+
+// flatten returns data.zodError: nil unless the error is about the input.
+// Like zod's flatten, a field message is filed under the first segment of
+// its dotted path ("items.0.name" under "items").
+func (e *Error) flatten() *flattenedError {
+	if e.FieldErrors == nil && !e.invalidInput {
+		return nil
+	}
+	f := &flattenedError{FormErrors: []string{}, FieldErrors: map[string][]string{}}
+	if len(e.FieldErrors) == 0 {
+		f.FormErrors = append(f.FormErrors, e.message())
+		return f
+	}
+	keys := make([]string, 0, len(e.FieldErrors))
+	for k := range e.FieldErrors {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		top, _, _ := strings.Cut(k, ".")
+		f.FieldErrors[top] = append(f.FieldErrors[top], e.FieldErrors[k])
+	}
+	return f
 }
 
 // retryAfterSeconds rounds a positive wait up to whole seconds (the Retry-After unit);

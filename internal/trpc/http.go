@@ -164,15 +164,15 @@ func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []b
 			raw = []byte(v[0])
 		}
 	} else {
+		// As the reference server: a POST needs a content-type even with no
+		// body (httpLink always sends one); parameters are ignored; an empty
+		// application/json body is an undefined input.
 		ct := h.Get("Content-Type")
-		if ct == "" && len(bytes.TrimSpace(body)) > 0 {
+		if ct == "" {
 			return nil, Errorf(CodeUnsupportedMediaType, "Missing content-type header")
 		}
-		if ct != "" {
-			mt, _, err := mime.ParseMediaType(ct)
-			if err != nil || mt != "application/json" {
-				return nil, Errorf(CodeUnsupportedMediaType, "Unsupported content-type %q", ct)
-			}
+		if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
+			return nil, Errorf(CodeUnsupportedMediaType, "Unsupported content-type %q", ct)
 		}
 		raw = body
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"mime/multipart"
 	"reflect"
+	"strings"
 )
 
 // input is a call's input as received, after the transformer: plain JSON
@@ -68,7 +69,15 @@ var (
 func decodeInput[In any](raw input) (In, error) {
 	var in In
 	if raw.err != nil {
-		return in, raw.err
+		var tm *transformerMismatch
+		if !errors.As(raw.err.Err, &tm) {
+			return in, raw.err
+		}
+		if tm.client != TransformerSuperJSON || !hasJSONField(reflect.TypeFor[In]()) {
+			return in, tm.toError()
+		}
+		// A plain JSON input whose only field is named json.
+		raw = input{json: tm.raw}
 	}
 	switch any(&in).(type) {
 	case *FormData:
@@ -105,7 +114,7 @@ func decodeInput[In any](raw input) (In, error) {
 			if errors.As(err, &te) {
 				return in, te
 			}
-			e := &Error{Code: CodeBadRequest, Message: err.Error(), Err: err}
+			e := &Error{Code: CodeBadRequest, Message: err.Error(), Err: err, invalidInput: true}
 			var fe FieldErrors
 			if errors.As(err, &fe) {
 				e.FieldErrors = fe
@@ -116,13 +125,54 @@ func decodeInput[In any](raw input) (In, error) {
 	return in, nil
 }
 
-// inputError describes a JSON decoding failure without Go type names.
+// hasJSONField reports whether a JSON object member named "json" can land in
+// t: a struct field of that name (encoding/json matches names without
+// regard to case), or a map or interface that takes any member.
+func hasJSONField(t reflect.Type) bool {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == rawMessageType {
+		return true
+	}
+	switch t.Kind() {
+	case reflect.Map, reflect.Interface:
+		return true
+	case reflect.Struct:
+	default:
+		return false
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		switch {
+		case name == "-":
+			continue
+		case name == "" && f.Anonymous:
+			if hasJSONField(f.Type) {
+				return true
+			}
+			continue
+		case name == "":
+			name = f.Name
+		}
+		if f.IsExported() && strings.EqualFold(name, "json") {
+			return true
+		}
+	}
+	return false
+}
+
+// inputError describes a JSON decoding failure without Go type names. A
+// value of the wrong type is a validation error (data.zodError, as zod
+// reports it); malformed JSON is not, as in the reference server, where it
+// fails before the input parser runs.
 func inputError(err error) *Error {
 	var te *json.UnmarshalTypeError
 	if errors.As(err, &te) {
 		field := te.Field
 		if field == "" {
-			return &Error{Code: CodeBadRequest, Message: fmt.Sprintf("Invalid input: expected %s, got %s", jsKind(te.Type), te.Value), Err: err}
+			return &Error{Code: CodeBadRequest, Message: fmt.Sprintf("Invalid input: expected %s, got %s", jsKind(te.Type), te.Value), Err: err, invalidInput: true}
 		}
 		msg := fmt.Sprintf("expected %s, got %s", jsKind(te.Type), te.Value)
 		return &Error{Code: CodeBadRequest, Message: "Invalid input: " + field + ": " + msg, FieldErrors: FieldErrors{field: msg}, Err: err}
@@ -131,7 +181,7 @@ func inputError(err error) *Error {
 	if errors.As(err, &se) {
 		return &Error{Code: CodeBadRequest, Message: "Invalid input: malformed JSON", Err: err}
 	}
-	return &Error{Code: CodeBadRequest, Message: "Invalid input", Err: err}
+	return &Error{Code: CodeBadRequest, Message: "Invalid input", Err: err, invalidInput: true}
 }
 
 func jsKind(t reflect.Type) string {

@@ -101,7 +101,7 @@ func (b *testBundle) do(t *testing.T, method, target, contentType, body string, 
 
 func TestHTTP(t *testing.T) {
 	t.Parallel()
-	notFound := `{"error":{"message":"Item 2 not found","code":-32004,"data":{"code":"NOT_FOUND","httpStatus":404,"path":"item.get"}}}`
+	notFound := `{"error":{"message":"Item 2 not found","code":-32004,"data":{"code":"NOT_FOUND","httpStatus":404,"path":"item.get","zodError":null}}}`
 	tests := []struct {
 		name, method, target, contentType, body string
 		wantStatus                              int
@@ -115,43 +115,47 @@ func TestHTTP(t *testing.T) {
 		{"same statuses keep the status", "GET", "/trpc/item.get,item.get?batch=1&input=%7B%220%22%3A%7B%22id%22%3A2%7D%2C%221%22%3A%7B%22id%22%3A2%7D%7D", "", "", 404,
 			`[` + notFound + `,` + notFound + `]`},
 		{"empty POST body is undefined", "POST", "/trpc/item.touch", "application/json", "", 200, `{"result":{}}`},
-		{"empty POST body without content-type", "POST", "/trpc/item.touch", "", "", 200, `{"result":{}}`},
+		// The reference server refuses a POST without a content-type even when it has no body.
+		{"empty POST body without content-type", "POST", "/trpc/item.touch", "", "", 415,
+			`{"error":{"message":"Missing content-type header","code":-32015,"data":{"code":"UNSUPPORTED_MEDIA_TYPE","httpStatus":415,"zodError":null}}}`},
+		{"content-type is case-insensitive, parameters need no value", "POST", "/trpc/item.add", "Application/JSON; charset", `{"name":"a"}`, 200,
+			`{"result":{"data":{"id":2,"name":"a","at":"0001-01-01T00:00:00Z","tags":[]}}}`},
 		{"content-type parameters are ignored", "POST", "/trpc/item.add", "application/json; charset=utf-8", `{"name":"a"}`, 200,
 			`{"result":{"data":{"id":2,"name":"a","at":"0001-01-01T00:00:00Z","tags":[]}}}`},
 		{"validation fills fieldErrors", "POST", "/trpc/item.add", "application/json", `{"name":""}`, 400,
-			`{"error":{"message":"invalid input: name: is required","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.add","fieldErrors":{"name":"is required"}}}}`},
+			`{"error":{"message":"invalid input: name: is required","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.add","fieldErrors":{"name":"is required"},"zodError":{"formErrors":[],"fieldErrors":{"name":["is required"]}}}}}`},
 		{"wrong input type names the field", "POST", "/trpc/item.add", "application/json", `{"name":3}`, 400,
-			`{"error":{"message":"Invalid input: name: expected string, got number","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.add","fieldErrors":{"name":"expected string, got number"}}}}`},
+			`{"error":{"message":"Invalid input: name: expected string, got number","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.add","fieldErrors":{"name":"expected string, got number"},"zodError":{"formErrors":[],"fieldErrors":{"name":["expected string, got number"]}}}}}`},
 		{"malformed JSON is a per-call BAD_REQUEST", "POST", "/trpc/item.add", "application/json", `{"name":`, 400,
-			`{"error":{"message":"Invalid input: malformed JSON","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.add"}}}`},
+			`{"error":{"message":"Invalid input: malformed JSON","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.add","zodError":null}}}`},
 		{"bad percent-encoding in the query", "GET", "/trpc/item.get?input=%zz", "", "", 400,
-			`{"error":{"message":"Invalid query string","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400}}}`},
+			`{"error":{"message":"Invalid query string","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"zodError":null}}}`},
 		{"non-object batch input", "GET", "/trpc/item.get,item.get?batch=1&input=%5B1%5D", "", "", 400,
-			`[{"error":{"message":"\"input\" needs to be an object when doing a batch call","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.get"}}},{"error":{"message":"\"input\" needs to be an object when doing a batch call","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.get"}}}]`},
+			`[{"error":{"message":"\"input\" needs to be an object when doing a batch call","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.get","zodError":null}}},{"error":{"message":"\"input\" needs to be an object when doing a batch call","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"item.get","zodError":null}}}]`},
 		{"mixed procedure types", "POST", "/trpc/item.get,item.add?batch=1", "application/json", `{}`, 400,
-			`{"error":{"message":"Cannot mix procedure types in call","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400}}}`},
+			`{"error":{"message":"Cannot mix procedure types in call","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"zodError":null}}}`},
 		{"subscriptions cannot be batched", "GET", "/trpc/item.watch?batch=1", "", "", 400,
-			`{"error":{"message":"Cannot batch subscription calls","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400}}}`},
+			`{"error":{"message":"Cannot batch subscription calls","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"zodError":null}}}`},
 		{"unknown procedure", "GET", "/trpc/nope", "", "", 404,
-			`{"error":{"message":"No procedure found on path \"nope\"","code":-32004,"data":{"code":"NOT_FOUND","httpStatus":404,"path":"nope"}}}`},
+			`{"error":{"message":"No procedure found on path \"nope\"","code":-32004,"data":{"code":"NOT_FOUND","httpStatus":404,"path":"nope","zodError":null}}}`},
 		{"query as POST", "POST", "/trpc/item.get", "application/json", `{"id":1}`, 405,
-			`{"error":{"message":"Unsupported POST-request to query procedure at path \"item.get\"","code":-32005,"data":{"code":"METHOD_NOT_SUPPORTED","httpStatus":405,"path":"item.get"}}}`},
+			`{"error":{"message":"Unsupported POST-request to query procedure at path \"item.get\"","code":-32005,"data":{"code":"METHOD_NOT_SUPPORTED","httpStatus":405,"path":"item.get","zodError":null}}}`},
 		{"mutation as GET", "GET", "/trpc/item.add", "", "", 405,
-			`{"error":{"message":"Unsupported GET-request to mutation procedure at path \"item.add\"","code":-32005,"data":{"code":"METHOD_NOT_SUPPORTED","httpStatus":405,"path":"item.add"}}}`},
+			`{"error":{"message":"Unsupported GET-request to mutation procedure at path \"item.add\"","code":-32005,"data":{"code":"METHOD_NOT_SUPPORTED","httpStatus":405,"path":"item.add","zodError":null}}}`},
 		{"PUT", "PUT", "/trpc/item.get", "", "", 405,
-			`{"error":{"message":"Unsupported PUT-request","code":-32005,"data":{"code":"METHOD_NOT_SUPPORTED","httpStatus":405}}}`},
+			`{"error":{"message":"Unsupported PUT-request","code":-32005,"data":{"code":"METHOD_NOT_SUPPORTED","httpStatus":405,"zodError":null}}}`},
 		{"unsupported content type", "POST", "/trpc/item.add", "text/plain", `x`, 415,
-			`{"error":{"message":"Unsupported content-type \"text/plain\"","code":-32015,"data":{"code":"UNSUPPORTED_MEDIA_TYPE","httpStatus":415}}}`},
+			`{"error":{"message":"Unsupported content-type \"text/plain\"","code":-32015,"data":{"code":"UNSUPPORTED_MEDIA_TYPE","httpStatus":415,"zodError":null}}}`},
 		{"missing content type", "POST", "/trpc/item.add", "", `{"name":"a"}`, 415,
-			`{"error":{"message":"Missing content-type header","code":-32015,"data":{"code":"UNSUPPORTED_MEDIA_TYPE","httpStatus":415}}}`},
+			`{"error":{"message":"Missing content-type header","code":-32015,"data":{"code":"UNSUPPORTED_MEDIA_TYPE","httpStatus":415,"zodError":null}}}`},
 		{"oversized body", "POST", "/trpc/item.add", "application/json", `{"name":"` + strings.Repeat("x", 200) + `"}`, 413,
-			`{"error":{"message":"Request body is larger than 100 bytes","code":-32013,"data":{"code":"PAYLOAD_TOO_LARGE","httpStatus":413}}}`},
+			`{"error":{"message":"Request body is larger than 100 bytes","code":-32013,"data":{"code":"PAYLOAD_TOO_LARGE","httpStatus":413,"zodError":null}}}`},
 		{"streaming needs a batch", "GET", "/trpc/item.get", "", "", 400,
-			`{"error":{"message":"Streaming requests must be batched (you can do a batch of 1)","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400}}}`},
+			`{"error":{"message":"Streaming requests must be batched (you can do a batch of 1)","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"zodError":null}}}`},
 		{"unknown errors are hidden", "GET", "/trpc/item.fail", "", "", 500,
-			`{"error":{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500,"path":"item.fail"}}}`},
+			`{"error":{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500,"path":"item.fail","zodError":null}}}`},
 		{"panics are hidden", "GET", "/trpc/item.panic", "", "", 500,
-			`{"error":{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500,"path":"item.panic"}}}`},
+			`{"error":{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500,"path":"item.panic","zodError":null}}}`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -216,7 +220,7 @@ func TestMapErrorFunc(t *testing.T) {
 		return nil
 	}})
 	res := b.do(t, "GET", "/trpc/item.fail", "", "")
-	want := `{"error":{"message":"Conflict","code":-32009,"data":{"code":"CONFLICT","httpStatus":409,"path":"item.fail"}}}`
+	want := `{"error":{"message":"Conflict","code":-32009,"data":{"code":"CONFLICT","httpStatus":409,"path":"item.fail","zodError":null}}}`
 	if res.status != 409 || res.body != want {
 		t.Errorf("got %d %s", res.status, res.body)
 	}
@@ -243,7 +247,7 @@ func TestAuth(t *testing.T) {
 		body         string
 	}{
 		{"/trpc/me", "Bearer ok", 200, `{"result":{"data":"u1"}}`},
-		{"/trpc/me", "Bearer bad", 401, `{"error":{"message":"Unauthorized","code":-32001,"data":{"code":"UNAUTHORIZED","httpStatus":401,"path":"me"}}}`},
+		{"/trpc/me", "Bearer bad", 401, `{"error":{"message":"Unauthorized","code":-32001,"data":{"code":"UNAUTHORIZED","httpStatus":401,"path":"me","zodError":null}}}`},
 		{"/trpc/hello", "", 200, `{"result":{"data":"hi"}}`},
 	}
 	for _, tt := range tests {
@@ -266,8 +270,8 @@ func TestJSONL(t *testing.T) {
 		t.Errorf("head = %s", lines[0])
 	}
 	want := map[string]bool{
-		`[0,0,[[{"result":{"data":{"id":1,"at":"2024-01-01T00:00:00Z","tags":[]}}}]]]`:                                                    true,
-		`[1,0,[[{"error":{"message":"Item 2 not found","code":-32004,"data":{"code":"NOT_FOUND","httpStatus":404,"path":"item.get"}}}]]]`: true,
+		`[0,0,[[{"result":{"data":{"id":1,"at":"2024-01-01T00:00:00Z","tags":[]}}}]]]`:                                                                    true,
+		`[1,0,[[{"error":{"message":"Item 2 not found","code":-32004,"data":{"code":"NOT_FOUND","httpStatus":404,"path":"item.get","zodError":null}}}]]]`: true,
 	}
 	for _, l := range lines[1:] {
 		if !want[l] {

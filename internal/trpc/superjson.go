@@ -74,6 +74,9 @@ type encoder struct {
 // serialize returns the wire form of v: plain JSON, or superjson's
 // {"json":…,"meta":{"values":…,"v":1}}.
 func (t Transformer) serialize(v any) ([]byte, error) {
+	if s, ok := v.(errorShape); ok && s.wire != "" && s.wire != t {
+		return s.wire.serialize(v)
+	}
 	e := &encoder{super: t == TransformerSuperJSON}
 	if !e.super {
 		if _, err := e.value(reflect.ValueOf(v)); err != nil {

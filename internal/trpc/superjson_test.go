@@ -71,7 +71,8 @@ func TestSuperJSONDeserialize(t *testing.T) {
 	}{
 		{"empty is undefined", ``, ``},
 		{"no meta", `{"json":{"a":1}}`, `{"a":1}`},
-		{"missing json is undefined", `{}`, ``},
+		{"json null is undefined", `{"json":null}`, ``},
+		{"null is undefined", `null`, ``},
 		{"root undefined", `{"json":null,"meta":{"values":["undefined"],"v":1}}`, ``},
 		{"Date stays a string", `{"json":{"at":"2024-01-01T00:00:00.000Z"},"meta":{"values":{"at":["Date"]},"v":1}}`, `{"at":"2024-01-01T00:00:00.000Z"}`},
 		{"bigint becomes a number", `{"json":{"n":"12345678901234567890"},"meta":{"values":{"n":["bigint"]}}}`, `{"n":12345678901234567890}`},

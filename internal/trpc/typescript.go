@@ -22,8 +22,8 @@ var typeScriptTyper = reflect.TypeFor[TypeScriptTyper]()
 // WriteTypeScript writes a TypeScript module that exports AppRouter, the
 // type of r built from @trpc/server's published types, so that
 // createTRPCClient<AppRouter> types every procedure's input and output. It
-// also exports an interface per named Go struct and ErrorShape (the default
-// shape plus data.fieldErrors).
+// also exports an interface per named Go struct, ErrorShape (every field of
+// errorShape) and ZodFlattenedError.
 //
 // Types follow encoding/json: json tags name fields, omitempty/omitzero
 // make them optional, pointers add "| null", []byte is a base64 string and
@@ -34,7 +34,7 @@ var typeScriptTyper = reflect.TypeFor[TypeScriptTyper]()
 // AsyncIterable of TrackedData, so onData receives {id, data}
 // (of the data itself for one registered with Untracked).
 func WriteTypeScript(w io.Writer, r *Router) error {
-	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{"AppRouter": true, "ErrorShape": true, "TrackedData": true}}
+	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{"AppRouter": true, "ErrorShape": true, "TrackedData": true, "ZodFlattenedError": true}}
 	tree := map[string]any{}
 	for _, path := range r.paths() {
 		p := r.procs[path]
@@ -74,8 +74,7 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 	bw.WriteString("import type {\n  TRPCBuiltRouter,\n  TRPCDefaultErrorShape,\n  TRPCMutationProcedure,\n  TRPCQueryProcedure,\n  TRPCSubscriptionProcedure,\n} from '@trpc/server';\n\n")
 	bw.WriteString("/** A tracked subscription event as onData receives it; id is sent back as lastEventId on resubscribe. */\n")
 	bw.WriteString("export interface TrackedData<T> {\n  id: string;\n  data: T;\n}\n\n")
-	bw.WriteString("/** The error shape: tRPC's default plus the field messages of a failed validation. */\n")
-	bw.WriteString("export interface ErrorShape extends TRPCDefaultErrorShape {\n  data: TRPCDefaultErrorShape['data'] & { fieldErrors?: Record<string, string> };\n}\n\n")
+	bw.WriteString(errorShapeTS)
 	bw.WriteString("/** The Go router's type, for createTRPCClient<AppRouter>. */\n")
 	fmt.Fprintf(bw, "export type AppRouter = TRPCBuiltRouter<\n  { ctx: object; meta: object; errorShape: ErrorShape; transformer: %t },\n  ", g.super)
 	writeTree(bw, tree, "  ")
@@ -88,6 +87,28 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 	}
 	return nil
 }
+
+// errorShapeTS declares every field errorShape sends (errors.go); a test
+// in tests/trpc-client reads each one.
+const errorShapeTS = `/** zod's error.flatten(): messages about the whole input, and per top-level field. */
+export interface ZodFlattenedError {
+  formErrors: string[];
+  fieldErrors: { [field: string]: string[] | undefined };
+}
+
+/** The error shape: tRPC's default, plus what create-t3-app's errorFormatter adds and packshot's extras. */
+export interface ErrorShape extends TRPCDefaultErrorShape {
+  data: TRPCDefaultErrorShape['data'] & {
+    /** An input validation error's messages as zod's flatten() gives them (as a T3 app sends them); null for any other error. */
+    zodError: ZodFlattenedError | null;
+    /** The same field messages, one per field (dotted paths for nested fields). */
+    fieldErrors?: Record<string, string>;
+    /** When to retry, in seconds (TOO_MANY_REQUESTS, SERVICE_UNAVAILABLE); also the HTTP Retry-After header. */
+    retryAfterSeconds?: number;
+  };
+}
+
+`
 
 func writeTree(w *bufio.Writer, node map[string]any, indent string) {
 	keys := make([]string, 0, len(node))

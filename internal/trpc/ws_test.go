@@ -49,7 +49,7 @@ func TestWebSocketCalls(t *testing.T) {
 		t.Fatalf("PING: got %s", got)
 	}
 	send(`{"id":1,"jsonrpc":"2.0","method":"query","params":{"path":"item.get","input":{"id":2}}}`)
-	want := `{"id":1,"jsonrpc":"2.0","error":{"message":"Item 2 not found","code":-32004,"data":{"code":"NOT_FOUND","httpStatus":404,"path":"item.get"}}}`
+	want := `{"id":1,"jsonrpc":"2.0","error":{"message":"Item 2 not found","code":-32004,"data":{"code":"NOT_FOUND","httpStatus":404,"path":"item.get","zodError":null}}}`
 	if got := read(); got != want {
 		t.Errorf("query error: got %s", got)
 	}
@@ -91,7 +91,7 @@ func TestWebSocketSubscriptions(t *testing.T) {
 	got := map[string]bool{read(): true, read(): true, read(): true}
 	for _, w := range []string{
 		`{"id":1,"result":{"type":"started"}}`,
-		`{"id":1,"error":{"message":"Duplicate id 1","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"wait"}}}`,
+		`{"id":1,"error":{"message":"Duplicate id 1","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"wait","zodError":null}}}`,
 		`{"id":1,"result":{"type":"data","id":"1","data":{"id":"1","data":"first"}}}`,
 	} {
 		if !got[w] {

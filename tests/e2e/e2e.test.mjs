@@ -260,9 +260,10 @@ describe('packshot in a browser', () => {
     const res = await fetch(`${BASE}/trpc/image.upload`, { method: 'POST', headers: { authorization: `Bearer ${token}` }, body: fd });
     const body = await res.json();
     assert.ok(body.error, `the server refuses the file (HTTP ${res.status})`);
-    assert.ok(body.error.message.length > 0);
+    const { message } = body.error.json; // superjson, the server's default transformer
+    assert.ok(message.length > 0);
     const shown = (await error.textContent()).trim();
-    assert.equal(shown, body.error.message.charAt(0).toUpperCase() + body.error.message.slice(1));
+    assert.equal(shown, message.charAt(0).toUpperCase() + message.slice(1));
     assert.equal(await page.locator('#generate').isDisabled(), true, 'no pack without a photo');
     await shot(page, '10-upload-refused');
     await context.close();

@@ -49,6 +49,8 @@ func newScenario(t *testing.T, extraEnv map[string]string) *scenario {
 		"PACKSHOT_SHUTDOWN_GRACE":        "15s",
 		"PACKSHOT_RATE_LIMIT_PER_MINUTE": "0",
 		"PACKSHOT_MAX_PACKS_IN_FLIGHT":   "0",
+		// The scenario client (client_test.go) speaks plain JSON, not the default superjson.
+		"PACKSHOT_TRPC_TRANSFORMER": "json",
 	}
 	for k, v := range extraEnv {
 		s.env[k] = v

@@ -1,7 +1,8 @@
 // The tRPC client: queries and mutations over httpBatchLink (uploads over
 // httpLink, since FormData cannot be batched), subscriptions over the
 // WebSocket, or Server-Sent Events when the WebSocket cannot connect. The
-// Connection in live.ts decides which of the two clients is current.
+// Connection in live.ts decides which of the two clients is current. Every
+// link uses superjson, the server's default transformer, so dates arrive as Date.
 
 import {
   TRPCClientError,
@@ -17,6 +18,7 @@ import {
   type TRPCLink,
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
+import superjson from 'superjson';
 import type { AppRouter } from './generated/router';
 
 /** Client is a typed tRPC client for the packshot router. */
@@ -48,8 +50,8 @@ function httpChain(token: TokenSource): TRPCLink<AppRouter> {
   };
   return splitLink({
     condition: (op) => isNonJsonSerializable(op.input),
-    true: httpLink({ url: '/trpc', headers }),
-    false: httpBatchLink({ url: '/trpc', headers, maxURLLength: 4000 }),
+    true: httpLink({ url: '/trpc', headers, transformer: superjson }),
+    false: httpBatchLink({ url: '/trpc', headers, maxURLLength: 4000, transformer: superjson }),
   });
 }
 
@@ -77,7 +79,7 @@ export function newWSClient(token: TokenSource, retryDelayMs: (attempt: number) 
     links: [
       splitLink({
         condition: (op) => op.type === 'subscription',
-        true: wsLink<AppRouter>({ client: ws }),
+        true: wsLink<AppRouter>({ client: ws, transformer: superjson }),
         false: httpChain(token),
       }),
     ],
@@ -94,6 +96,7 @@ export function newSSEClient(token: TokenSource): Client {
         true: httpSubscriptionLink({
           url: '/trpc',
           connectionParams: () => ({ token: token() ?? '' }),
+          transformer: superjson,
         }),
         false: httpChain(token),
       }),

@@ -179,6 +179,19 @@ type Uploaded struct {
 	Type      string `json:"type,omitempty"`
 }
 
+// Stamp is a value a superjson client with dedupe sends once and refers to.
+type Stamp struct {
+	At   time.Time        `json:"at"`
+	Tags trpc.Set[string] `json:"tags"`
+}
+
+// RefsInput repeats one Stamp: the input and output of refs.echo.
+type RefsInput struct {
+	First  Stamp   `json:"first"`
+	Second Stamp   `json:"second"`
+	List   []Stamp `json:"list"`
+}
+
 // WhoAmI is the output of auth.whoami.
 type WhoAmI struct {
 	User string `json:"user"`
@@ -249,6 +262,12 @@ func newRouter(t trpc.Transformer) *trpc.Router {
 		case <-ctx.Done():
 			return "", ctx.Err()
 		}
+	}, trpc.Public())
+	trpc.Query(r, "limited", func(ctx context.Context, in trpc.Void) (trpc.Void, error) {
+		return trpc.Void{}, &trpc.Error{Code: trpc.CodeTooManyRequests, Message: "Slow down", RetryAfter: 3 * time.Second}
+	}, trpc.Public())
+	trpc.Mutation(r, "refs.echo", func(ctx context.Context, in RefsInput) (RefsInput, error) {
+		return in, nil
 	}, trpc.Public())
 	trpc.Query(r, "auth.whoami", func(ctx context.Context, in trpc.Void) (WhoAmI, error) {
 		u, _ := ctx.Value(userKey{}).(user)

@@ -8,10 +8,11 @@ import {
   httpSubscriptionLink,
   isNonJsonSerializable,
   splitLink,
+  TRPCClientError,
   wsLink,
 } from '@trpc/client';
 import superjson from 'superjson';
-import type { AppRouter, Count, Post, TypesOutput, Uploaded, WhoAmI } from './router.gen';
+import type { AppRouter, Count, Post, RefsInput, TypesOutput, Uploaded, WhoAmI, ZodFlattenedError } from './router.gen';
 
 const url = 'http://localhost:8080/trpc';
 const client = createTRPCClient<AppRouter>({
@@ -55,6 +56,11 @@ export async function everyProcedure(): Promise<void> {
   fd.append('projectId', 'p');
   const up: Uploaded = await client.upload.mutate(fd);
   const blob: Uploaded = await client.uploadBlob.mutate(new Blob(['x']));
+  await client.limited.query();
+  const stamp = { at: new Date(), tags: new Set(['a']) };
+  const refs: RefsInput = await client.refs.echo.mutate({ first: stamp, second: stamp, list: [stamp] });
+  const tags: Set<string> = refs.first.tags;
+  console.log(tags);
   client.counter.subscribe({ to: 3 }, {
     onData(ev) {
       const id: string = ev.id;
@@ -73,4 +79,24 @@ export async function everyProcedure(): Promise<void> {
     },
   });
   console.log(text, at, note, added, big, nested, nothing, waited, who, up, blob);
+}
+
+// Reads every field of the error shape the server sends (errors.go's
+// errorShape), as application code does: a missing declaration fails here.
+export function everyErrorField(err: unknown): void {
+  if (!(err instanceof TRPCClientError)) return;
+  const e = err as TRPCClientError<AppRouter>;
+  const message: string = e.message;
+  const rpcCode: number | undefined = e.shape?.code;
+  const shapeMessage: string | undefined = e.shape?.message;
+  const code: string | undefined = e.data?.code;
+  const httpStatus: number | undefined = e.data?.httpStatus;
+  const path: string | undefined = e.data?.path;
+  // create-t3-app's errorFormatter: zod's flatten() or null.
+  const zod: ZodFlattenedError | null | undefined = e.data?.zodError;
+  const formErrors: string[] | undefined = e.data?.zodError?.formErrors;
+  const titleErrors: string[] | undefined = e.data?.zodError?.fieldErrors.title;
+  const fields: Record<string, string> | undefined = e.data?.fieldErrors;
+  const retryAfterSeconds: number | undefined = e.data?.retryAfterSeconds;
+  console.log(message, rpcCode, shapeMessage, code, httpStatus, path, zod, formErrors, titleErrors, fields, retryAfterSeconds);
 }

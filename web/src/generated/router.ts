@@ -1,4 +1,4 @@
-// Code generated from the Go tRPC router (transformer: json). DO NOT EDIT.
+// Code generated from the Go tRPC router (transformer: superjson). DO NOT EDIT.
 
 import type {
   TRPCBuiltRouter,
@@ -14,14 +14,27 @@ export interface TrackedData<T> {
   data: T;
 }
 
-/** The error shape: tRPC's default plus the field messages of a failed validation. */
+/** zod's error.flatten(): messages about the whole input, and per top-level field. */
+export interface ZodFlattenedError {
+  formErrors: string[];
+  fieldErrors: { [field: string]: string[] | undefined };
+}
+
+/** The error shape: tRPC's default, plus what create-t3-app's errorFormatter adds and packshot's extras. */
 export interface ErrorShape extends TRPCDefaultErrorShape {
-  data: TRPCDefaultErrorShape['data'] & { fieldErrors?: Record<string, string> };
+  data: TRPCDefaultErrorShape['data'] & {
+    /** An input validation error's messages as zod's flatten() gives them (as a T3 app sends them); null for any other error. */
+    zodError: ZodFlattenedError | null;
+    /** The same field messages, one per field (dotted paths for nested fields). */
+    fieldErrors?: Record<string, string>;
+    /** When to retry, in seconds (TOO_MANY_REQUESTS, SERVICE_UNAVAILABLE); also the HTTP Retry-After header. */
+    retryAfterSeconds?: number;
+  };
 }
 
 /** The Go router's type, for createTRPCClient<AppRouter>. */
 export type AppRouter = TRPCBuiltRouter<
-  { ctx: object; meta: object; errorShape: ErrorShape; transformer: false },
+  { ctx: object; meta: object; errorShape: ErrorShape; transformer: true },
   {
     admin: {
       failedJobs: TRPCQueryProcedure<{ input: failedJobsInput; output: Job[]; meta: object }>;
@@ -66,10 +79,10 @@ export interface Job {
   progress: number;
   stage: string;
   lastError: string | null;
-  runAt: string;
-  createdAt: string;
-  startedAt: string | null;
-  completedAt: string | null;
+  runAt: Date;
+  createdAt: Date;
+  startedAt: Date | null;
+  completedAt: Date | null;
 }
 
 export interface JobStats {
@@ -113,7 +126,7 @@ export interface GeneratedImage {
   prompt: string;
   compliance: Compliance;
   costUsd: number;
-  createdAt: string;
+  createdAt: Date;
 }
 
 export interface Compliance {
@@ -138,8 +151,8 @@ export interface Snapshot {
   dimensions: string;
   progress: number;
   costUsd: number;
-  createdAt: string;
-  updatedAt: string;
+  createdAt: Date;
+  updatedAt: Date;
   source: SourceImage | null;
   images: ImageSlot[];
   packUrl: string | null;
@@ -202,8 +215,8 @@ export interface Summary {
   progress: number;
   version: number;
   thumbnailUrl: string | null;
-  createdAt: string;
-  updatedAt: string;
+  createdAt: Date;
+  updatedAt: Date;
 }
 
 export interface onUpdateInput {

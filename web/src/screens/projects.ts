@@ -19,7 +19,7 @@ export const projectsScreen: Screen = (root, app) => {
   const more = h('button', { class: 'btn btn-secondary', type: 'button', hidden: true }, 'Show older projects');
   const body = h('div', { class: 'projects-body', 'aria-busy': 'true' });
 
-  const sorted = () => [...byId.values()].sort((a, b) => String(b.createdAt).localeCompare(String(a.createdAt)));
+  const sorted = () => [...byId.values()].sort((a, b) => b.createdAt.getTime() - a.createdAt.getTime());
 
   function row(p: Summary): HTMLElement {
     const thumb = p.thumbnailUrl

@@ -1,0 +1,202 @@
+package trpc
+
+import (
+	"context"
+	"encoding/json"
+	"net/url"
+	"reflect"
+	"regexp"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+// A client whose transformer differs from the server's is told so, in a
+// shape it can read (its own transformer's), with the setting to change.
+func TestTransformerMismatch(t *testing.T) {
+	t.Parallel()
+	plain := `{"error":{"message":"Invalid input: expected a superjson envelope {\"json\":…} because this server's transformer is superjson (PACKSHOT_TRPC_TRANSFORMER): pass transformer: superjson to the client's links, or run the server with PACKSHOT_TRPC_TRANSFORMER=json","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"%s","zodError":null}}}`
+	wrapped := `{"error":{"json":{"message":"Invalid input: got a superjson envelope {\"json\":…} but this server's transformer is json (PACKSHOT_TRPC_TRANSFORMER): remove transformer: superjson from the client's links, or run the server with PACKSHOT_TRPC_TRANSFORMER=superjson","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"%s","zodError":null}}}}`
+	tests := []struct {
+		name        string
+		transformer Transformer
+		method      string
+		target      string
+		body        string
+		want        string
+	}{
+		{"plain JSON query to a superjson server", TransformerSuperJSON, "GET", "/trpc/item.get?input=" + url.QueryEscape(`{"id":1}`), "", plain},
+		{"plain JSON mutation to a superjson server", TransformerSuperJSON, "POST", "/trpc/item.add", `{"name":"a"}`, plain},
+		{"plain JSON string to a superjson server", TransformerSuperJSON, "POST", "/trpc/item.add", `"a"`, plain},
+		{"superjson query to a JSON server", TransformerJSON, "GET", "/trpc/item.get?input=" + url.QueryEscape(`{"json":{"id":1}}`), "", wrapped},
+		{"superjson undefined to a JSON server", TransformerJSON, "POST", "/trpc/item.touch", `{"json":null,"meta":{"values":["undefined"],"v":1}}`, wrapped},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			t.Parallel()
+			b := setup(t, Config{Transformer: tt.transformer})
+			ct := ""
+			if tt.method == "POST" {
+				ct = "application/json"
+			}
+			res := b.do(t, tt.method, tt.target, ct, tt.body)
+			path := strings.TrimPrefix(strings.SplitN(tt.target, "?", 2)[0], "/trpc/")
+			want := strings.Replace(tt.want, "%s", path, 1)
+			if res.status != 400 || res.body != want {
+				t.Errorf("got %d %s\nwant 400 %s", res.status, res.body, want)
+			}
+			// The server still answers a client that speaks its transformer.
+			in := `{"id":1}`
+			if tt.transformer == TransformerSuperJSON {
+				in = `{"json":{"id":1}}`
+			}
+			if res := b.do(t, "GET", "/trpc/item.get?input="+url.QueryEscape(in), "", ""); res.status != 200 {
+				t.Errorf("then a matching call: %d %s", res.status, res.body)
+			}
+		})
+	}
+}
+
+type jsonFieldInput struct {
+	JSON string `json:"json"`
+}
+
+// On a JSON server an input whose only member is "json" is plain JSON when
+// the procedure's input has that field.
+func TestTransformerMismatchSparesAJSONField(t *testing.T) {
+	t.Parallel()
+	r := NewRouter(Config{})
+	Mutation(r, "echo", func(ctx context.Context, in jsonFieldInput) (string, error) { return in.JSON, nil })
+	b := &testBundle{router: r}
+	res := b.do(t, "POST", "/trpc/echo", "application/json", `{"json":"x"}`)
+	if res.status != 200 || res.body != `{"result":{"data":"x"}}` {
+		t.Errorf("got %d %s", res.status, res.body)
+	}
+}
+
+// Input validation errors carry zod's error.flatten() in data.zodError, as
+// create-t3-app's errorFormatter sends them; other errors carry null.
+func TestZodError(t *testing.T) {
+	t.Parallel()
+	r := NewRouter(Config{})
+	Mutation(r, "fields", func(ctx context.Context, in addInput) (Void, error) {
+		return Void{}, FieldErrors{"name": "taken", "address.street": "required", "address.city": "unknown"}
+	})
+	Mutation(r, "whole", func(ctx context.Context, in []int) (Void, error) { return Void{}, nil })
+	b := &testBundle{router: r}
+	tests := []struct {
+		name, target, body, want string
+	}{
+		{"procedure field errors, nested fields under their top-level key", "/trpc/fields", `{"name":"a"}`,
+			`{"formErrors":[],"fieldErrors":{"address":["unknown","required"],"name":["taken"]}}`},
+		{"a wrong input type is a form error", "/trpc/whole", `"x"`,
+			`{"formErrors":["Invalid input: expected array, got string"],"fieldErrors":{}}`},
+		{"Validate", "/trpc/fields", `{"name":""}`, `{"formErrors":[],"fieldErrors":{"name":["is required"]}}`},
+	}
+	for _, tt := range tests {
+		res := b.do(t, "POST", tt.target, "application/json", tt.body)
+		var env struct {
+			Error struct {
+				Data struct {
+					ZodError json.RawMessage `json:"zodError"`
+				} `json:"data"`
+			} `json:"error"`
+		}
+		if err := json.Unmarshal([]byte(res.body), &env); err != nil {
+			t.Fatalf("%s: %v: %s", tt.name, err, res.body)
+		}
+		if string(env.Error.Data.ZodError) != tt.want {
+			t.Errorf("%s: zodError = %s\nwant %s", tt.name, env.Error.Data.ZodError, tt.want)
+		}
+	}
+	// A procedure's own error is not about the input.
+	bb := setup(t, Config{})
+	res := bb.do(t, "GET", "/trpc/item.get?input="+url.QueryEscape(`{"id":2}`), "", "")
+	if !strings.Contains(res.body, `"zodError":null`) {
+		t.Errorf("NOT_FOUND: %s", res.body)
+	}
+}
+
+type refsInput struct {
+	X *refsItem  `json:"x"`
+	Y *refsItem  `json:"y"`
+	Z []refsItem `json:"z"`
+}
+
+type refsItem struct {
+	At time.Time      `json:"at"`
+	M  map[string]int `json:"m"`
+}
+
+// superjson's referentialEqualities are honoured: with dedupe the repeated
+// values arrive as null and are restored from the first occurrence, with
+// their annotations applied.
+func TestSuperJSONReferentialEqualities(t *testing.T) {
+	t.Parallel()
+	r := NewRouter(Config{Transformer: TransformerSuperJSON})
+	Mutation(r, "refs", func(ctx context.Context, in refsInput) (refsInput, error) { return in, nil })
+	b := &testBundle{router: r}
+	deduped := `{"json":{"x":{"at":"1970-01-01T00:00:00.000Z","m":[["k",1]]},"y":null,"z":[null]},"meta":{"values":{"x.at":["Date"],"x.m":["map"]},"referentialEqualities":{"x":["y","z.0"]},"v":1}}`
+	full := `{"json":{"x":{"at":"1970-01-01T00:00:00.000Z","m":[["k",1]]},"y":{"at":"1970-01-01T00:00:00.000Z","m":[["k",1]]},"z":[{"at":"1970-01-01T00:00:00.000Z","m":[["k",1]]}]},"meta":{"values":{"x.at":["Date"],"x.m":["map"],"y.at":["Date"],"y.m":["map"],"z.0.at":["Date"],"z.0.m":["map"]},"referentialEqualities":{"x":["y","z.0"]},"v":1}}`
+	want := `{"result":{"data":{"json":{"x":{"at":"1970-01-01T00:00:00.000Z","m":{"k":1}},"y":{"at":"1970-01-01T00:00:00.000Z","m":{"k":1}},"z":[{"at":"1970-01-01T00:00:00.000Z","m":{"k":1}}]},"meta":{"v":1,"values":{"x.at":["Date"],"y.at":["Date"],"z.0.at":["Date"]}}}}}`
+	for name, body := range map[string]string{"dedupe": deduped, "full copies": full} {
+		res := b.do(t, "POST", "/trpc/refs", "application/json", body)
+		if res.status != 200 || res.body != want {
+			t.Errorf("%s: got %d %s\nwant %s", name, res.status, res.body, want)
+		}
+	}
+}
+
+// References that would make the input circular, or blow a short input up
+// (each level doubling the last), are refused with BAD_REQUEST.
+func TestSuperJSONReferencesRefused(t *testing.T) {
+	t.Parallel()
+	var bomb strings.Builder
+	var refs []string
+	bomb.WriteString(`{"json":{"l0":[1,2,3,4,5,6,7,8]`)
+	for i := 1; i <= 40; i++ {
+		bomb.WriteString(`,"l` + strconv.Itoa(i) + `":{"a":null,"b":null}`)
+		refs = append(refs, `"l`+strconv.Itoa(i-1)+`":["l`+strconv.Itoa(i)+`.a","l`+strconv.Itoa(i)+`.b"]`)
+	}
+	bomb.WriteString(`},"meta":{"referentialEqualities":{` + strings.Join(refs, ",") + `},"v":1}}`)
+	for name, in := range map[string]string{
+		"self":         `{"json":{"x":{"y":null}},"meta":{"referentialEqualities":{"x":["x.y"]}}}`,
+		"root":         `{"json":{"y":null},"meta":{"referentialEqualities":[["y"]]}}`,
+		"missing path": `{"json":{"x":{}},"meta":{"referentialEqualities":{"x":["q.r"]}}}`,
+		"bomb":         bomb.String(),
+	} {
+		if _, err := TransformerSuperJSON.deserialize([]byte(in)); err == nil {
+			t.Errorf("%s: want an error", name)
+		}
+	}
+	r := NewRouter(Config{Transformer: TransformerSuperJSON})
+	Mutation(r, "any", func(ctx context.Context, in map[string]any) (Void, error) { return Void{}, nil })
+	b := &testBundle{router: r}
+	res := b.do(t, "POST", "/trpc/any", "application/json", bomb.String())
+	if res.status != 400 || !strings.Contains(res.body, `"code":"BAD_REQUEST"`) {
+		t.Errorf("bomb: %d %s", res.status, res.body)
+	}
+	if res := b.do(t, "POST", "/trpc/any", "application/json", `{"json":{}}`); res.status != 200 {
+		t.Errorf("then: %d %s", res.status, res.body)
+	}
+}
+
+// Every member errorShape sends is declared in the generated ErrorShape:
+// by tRPC's default shape (message, code, data.code, data.httpStatus,
+// data.path) or by ours.
+func TestErrorShapeDeclaresEveryField(t *testing.T) {
+	t.Parallel()
+	inDefault := map[string]bool{"message": true, "code": true, "httpStatus": true, "path": true}
+	for _, typ := range []reflect.Type{reflect.TypeFor[errorShape](), reflect.TypeFor[errorData](), reflect.TypeFor[flattenedError]()} {
+		for i := range typ.NumField() {
+			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+			if name == "" || name == "-" || inDefault[name] || name == "data" {
+				continue
+			}
+			if !regexp.MustCompile(`\n\s+` + name + `\??: `).MatchString(errorShapeTS) {
+				t.Errorf("%s.%s is sent as %q but ErrorShape does not declare it", typ.Name(), typ.Field(i).Name, name)
+			}
+		}
+	}
+}
