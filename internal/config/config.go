@@ -93,6 +93,17 @@ type Config struct {
 	// MaxPacksInFlight caps packs generating at once per user (PACKSHOT_MAX_PACKS_IN_FLIGHT).
 	// Defaults to 5; 0 disables.
 	MaxPacksInFlight int
+
+	// DecodeBudgetBytes is the memory all image decodes running at once may take, as
+	// estimated from each file's header (PACKSHOT_DECODE_BUDGET_BYTES, bytes). A decode
+	// waits for its share; one larger than the whole budget is refused. Defaults to
+	// 805306368 (768 MiB): with the collector's headroom the process then stays under
+	// about 1.8 GiB however many photos arrive at once.
+	DecodeBudgetBytes int64
+	// MaxCostlyMegapixels caps the pixels of a progressive or CMYK JPEG, whose decode
+	// takes up to 32 bytes per pixel (PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS,
+	// megapixels). Defaults to 24.
+	MaxCostlyMegapixels int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -132,6 +143,15 @@ func Load(getenv func(string) string) (Config, error) {
 		AITimeout:          r.duration("PACKSHOT_AI_TIMEOUT", 180*time.Second),
 		RateLimitPerMinute: int(r.int64("PACKSHOT_RATE_LIMIT_PER_MINUTE", 120)),
 		MaxPacksInFlight:   int(r.int64("PACKSHOT_MAX_PACKS_IN_FLIGHT", 5)),
+
+		DecodeBudgetBytes:   r.int64("PACKSHOT_DECODE_BUDGET_BYTES", 768<<20),
+		MaxCostlyMegapixels: int(r.int64("PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS", 24)),
+	}
+	if c.DecodeBudgetBytes < 64<<20 {
+		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")
+	}
+	if c.MaxCostlyMegapixels < 1 {
+		r.fail("PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS", "must be at least 1")
 	}
 	if c.Workers < 1 {
 		r.fail("PACKSHOT_WORKERS", "must be at least 1")
