@@ -108,7 +108,7 @@ func cmdPack(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("pack: %w", err)
 	}
-	img, format, err := imaging.DecodeBytes(data, prof.SourceLimits())
+	img, format, err := imaging.DecodeBytes(ctx, data, prof.SourceLimits())
 	if err != nil {
 		return fmt.Errorf("pack: %s: %w", *in, err)
 	}
@@ -219,7 +219,7 @@ func generateLifestyle(ctx context.Context, gen ai.ImageGenerator, main *imaging
 	if err != nil {
 		return nil, fmt.Errorf("lifestyle from %s: %w", gen.Name(), err)
 	}
-	r, err := imaging.FromGenerated(imaging.TypeLifestyle, res.Image, res.Provider, prof)
+	r, err := imaging.FromGenerated(ctx, imaging.TypeLifestyle, res.Image, res.Provider, prof)
 	if err != nil {
 		return nil, err
 	}
@@ -233,7 +233,7 @@ func removeWithAI(ctx context.Context, rm ai.BackgroundRemover, photo []byte) (*
 	if err != nil {
 		return nil, fmt.Errorf("background removal by %s: %w", rm.Name(), err)
 	}
-	cutImg, _, err := imaging.DecodeBytes(res.Image, imaging.Limits{MinLongestSide: 1})
+	cutImg, _, err := imaging.DecodeBytes(ctx, res.Image, imaging.Limits{MinLongestSide: 1})
 	if err != nil {
 		return nil, fmt.Errorf("background removal by %s: %w", rm.Name(), err)
 	}

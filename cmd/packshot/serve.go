@@ -48,6 +48,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	defer d.Close()
 
 	metrics := telemetry.New()
+	configureDecode(cfg, metrics)
 
 	// --- pack wiring (issue 6; see domain.go): storage, auth, AI providers and the pack
 	// service; realtime (the broker serves subscriptions and long-polls and rings every

@@ -107,6 +107,7 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 	defer d.Close()
 
 	metrics := telemetry.New()
+	configureDecode(cfg, metrics)
 	var dom jobDomain
 	if newJobDomain != nil {
 		if dom, err = newJobDomain(ctx, cfg, d, logger, metrics); err != nil {

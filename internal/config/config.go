@@ -125,6 +125,17 @@ type Config struct {
 	// a stream silent for this long (pings come every 10s) is reconnected by the client
 	// (PACKSHOT_SSE_RECONNECT_AFTER_INACTIVITY, duration). Defaults to 30s; 0 sends none.
 	SSEReconnectAfterInactivity time.Duration
+
+	// DecodeBudgetBytes is the memory all image decodes running at once may take, as
+	// estimated from each file's header (PACKSHOT_DECODE_BUDGET_BYTES, bytes). A decode
+	// waits for its share; one larger than the whole budget is refused. Defaults to
+	// 805306368 (768 MiB): with the collector's headroom the process then stays under
+	// about 1.8 GiB however many photos arrive at once.
+	DecodeBudgetBytes int64
+	// MaxCostlyMegapixels caps the pixels of a progressive or CMYK JPEG, whose decode
+	// takes up to 32 bytes per pixel (PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS,
+	// megapixels). Defaults to 24.
+	MaxCostlyMegapixels int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -172,6 +183,15 @@ func Load(getenv func(string) string) (Config, error) {
 		WSMaxSubscriptions:          int(r.int64("PACKSHOT_WS_MAX_SUBSCRIPTIONS", 64)),
 		TrustedProxies:              r.prefixes("PACKSHOT_TRUSTED_PROXIES"),
 		SSEReconnectAfterInactivity: r.duration("PACKSHOT_SSE_RECONNECT_AFTER_INACTIVITY", 30*time.Second),
+
+		DecodeBudgetBytes:   r.int64("PACKSHOT_DECODE_BUDGET_BYTES", 768<<20),
+		MaxCostlyMegapixels: int(r.int64("PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS", 24)),
+	}
+	if c.DecodeBudgetBytes < 64<<20 {
+		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")
+	}
+	if c.MaxCostlyMegapixels < 1 {
+		r.fail("PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS", "must be at least 1")
 	}
 	if c.Workers < 1 {
 		r.fail("PACKSHOT_WORKERS", "must be at least 1")

@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"image/color"
 	"image/jpeg"
@@ -35,7 +36,7 @@ func BenchmarkLocalPack12MP(b *testing.B) {
 	before := cpuTime()
 	b.ResetTimer()
 	for b.Loop() {
-		img, _, err := DecodeBytes(data, prof.SourceLimits())
+		img, _, err := DecodeBytes(context.Background(), data, prof.SourceLimits())
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -74,7 +75,7 @@ func peakRSS() int64 {
 func BenchmarkRenderMain12MP(b *testing.B) {
 	data := benchPhoto(b)
 	prof, _ := ProfileFor("amazon")
-	img, _, err := DecodeBytes(data, prof.SourceLimits())
+	img, _, err := DecodeBytes(context.Background(), data, prof.SourceLimits())
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -99,7 +100,7 @@ func BenchmarkLocalPack12MPConcurrent(b *testing.B) {
 	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
-		img, _, err := DecodeBytes(data, prof.SourceLimits())
+		img, _, err := DecodeBytes(context.Background(), data, prof.SourceLimits())
 		if err != nil {
 			b.Fatal(err)
 		}

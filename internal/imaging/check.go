@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"context"
 	"fmt"
 	"image"
 	"math"
@@ -121,7 +122,8 @@ func CheckSecondary(img image.Image, t ImageType, prof Profile) Compliance {
 }
 
 // Check checks an encoded image for its type: the file's format and size, then the
-// main image's pixels (CheckMain) or, for other types, the size from the header.
+// main image's pixels (CheckMain) or, for other types, the size from the header. A main
+// image's decode waits for the decode budget as long as it takes.
 func Check(t ImageType, data []byte, prof Profile) Compliance {
 	unreadable := func(err error) Compliance {
 		c := Compliance{Marketplace: prof.Name, Type: t, Passed: true, Violations: []Violation{}}
@@ -132,7 +134,7 @@ func Check(t ImageType, data []byte, prof Profile) Compliance {
 	var c Compliance
 	var format string
 	if t == TypeMain {
-		img, f, err := DecodeBytes(data, lim)
+		img, f, err := DecodeBytes(context.Background(), data, lim)
 		if err != nil {
 			return unreadable(err)
 		}

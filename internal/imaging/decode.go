@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -19,6 +20,9 @@ import (
 
 // Limits bounds what Decode accepts. The pixel limit is checked from the file header
 // before any pixel is decoded, so a small file that claims a huge size costs nothing.
+// Beyond these per-call limits, every decode goes through the process-wide guard
+// (ConfigureDecode): a lower pixel limit for progressive and CMYK JPEGs, and a memory
+// budget shared by all decodes running at once.
 type Limits struct {
 	// MaxBytes is the largest file accepted, in bytes. Defaults to 30 MiB.
 	MaxBytes int64
@@ -48,9 +52,12 @@ func (l Limits) withDefaults() Limits {
 
 // Decode reads one image (JPEG, PNG, GIF first frame, WebP) from r within the limits,
 // applies the JPEG EXIF orientation and returns it as NRGBA with its format name
-// ("jpeg", "png", "gif", "webp"). Errors wrap ErrNotImage, ErrTruncated, ErrCorrupt,
-// ErrTooLarge or ErrTooSmall.
-func Decode(r io.Reader, lim Limits) (*image.NRGBA, string, error) {
+// ("jpeg", "png", "gif", "webp"). Before decoding it takes the decode's estimated
+// memory from the process-wide budget, waiting until ctx ends for it to be free, and
+// gives it back when it returns (the returned image is then the caller's). Errors wrap
+// ErrNotImage, ErrTruncated, ErrCorrupt, ErrTooLarge (file, pixels, or a decode larger
+// than the whole budget), ErrTooSmall or ErrDecodeBusy (ctx ended while waiting).
+func Decode(ctx context.Context, r io.Reader, lim Limits) (*image.NRGBA, string, error) {
 	lim = lim.withDefaults()
 	data, err := io.ReadAll(io.LimitReader(r, lim.MaxBytes+1))
 	if err != nil {
@@ -59,18 +66,27 @@ func Decode(r io.Reader, lim Limits) (*image.NRGBA, string, error) {
 	if int64(len(data)) > lim.MaxBytes {
 		return nil, "", fmt.Errorf("%w: file is over %d MB", ErrTooLarge, lim.MaxBytes>>20)
 	}
-	return DecodeBytes(data, lim)
+	return DecodeBytes(ctx, data, lim)
 }
 
 // DecodeBytes is Decode for data already in memory.
-func DecodeBytes(data []byte, lim Limits) (*image.NRGBA, string, error) {
+func DecodeBytes(ctx context.Context, data []byte, lim Limits) (*image.NRGBA, string, error) {
+	return decodeBytes(ctx, guard.Load(), data, lim)
+}
+
+func decodeBytes(ctx context.Context, g *decodeGuard, data []byte, lim Limits) (*image.NRGBA, string, error) {
 	lim = lim.withDefaults()
 	if int64(len(data)) > lim.MaxBytes {
 		return nil, "", fmt.Errorf("%w: file is over %d MB", ErrTooLarge, lim.MaxBytes>>20)
 	}
-	if _, err := CheckHeader(data, lim); err != nil {
+	h, err := checkHeader(g, data, lim)
+	if err != nil {
 		return nil, "", err
 	}
+	if err := g.budget.Acquire(ctx, h.DecodeCost); err != nil {
+		return nil, "", err
+	}
+	defer g.budget.Release(h.DecodeCost)
 	src, format, err := image.Decode(bytes.NewReader(data))
 	if err != nil {
 		if !hasEndMarker(data, format) {
@@ -91,11 +107,24 @@ type Header struct {
 	Format string
 	// Width and Height are the stored size in pixels, before EXIF orientation.
 	Width, Height int
+	// Progressive and Components describe a JPEG's frame (0 components for other
+	// formats, or a JPEG whose markers could not be followed).
+	Progressive bool
+	Components  int
+	// DecodeCost is the estimated peak memory of decoding the image to NRGBA, in bytes:
+	// what Decode takes from the decode budget.
+	DecodeCost int64
 }
 
-// CheckHeader reads only the image header and checks it against the limits. It lets an
-// API refuse a bad upload before decoding it. Errors are as for Decode.
+// CheckHeader reads only the image header and checks it against the limits and the
+// process-wide decode guard (the pixel limit for progressive and CMYK JPEGs, and a
+// decode cost that could never fit the budget). It lets an API refuse a bad upload
+// before decoding it. Errors are as for Decode.
 func CheckHeader(data []byte, lim Limits) (Header, error) {
+	return checkHeader(guard.Load(), data, lim)
+}
+
+func checkHeader(g *decodeGuard, data []byte, lim Limits) (Header, error) {
 	lim = lim.withDefaults()
 	cfg, format, err := image.DecodeConfig(bytes.NewReader(data))
 	if err != nil {
@@ -108,6 +137,19 @@ func CheckHeader(data []byte, lim Limits) (Header, error) {
 	if int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
 		return h, fmt.Errorf("%w: %d×%d pixels is over the limit of %.0f megapixels",
 			ErrTooLarge, cfg.Width, cfg.Height, float64(lim.MaxPixels)/1e6)
+	}
+	cost := estimateCost(data, format, cfg.Width, cfg.Height)
+	h.Progressive, h.Components, h.DecodeCost = cost.progressive, cost.components, cost.cost
+	if cost.costly && int64(cfg.Width)*int64(cfg.Height) > g.maxCostlyPixels {
+		g.budget.refused(RefusedPixels)
+		return h, fmt.Errorf("%w: %d×%d pixels is over the limit of %.0f megapixels for a progressive or CMYK JPEG, "+
+			"whose decoding takes several times the memory of a baseline RGB one (save it as a baseline RGB JPEG or PNG)",
+			ErrTooLarge, cfg.Width, cfg.Height, float64(g.maxCostlyPixels)/1e6)
+	}
+	if h.DecodeCost > g.budget.Size() {
+		g.budget.refused(RefusedBudget)
+		return h, fmt.Errorf("%w: decoding this %d×%d %s needs about %d MB of memory; the server's image decode budget is %d MB",
+			ErrTooLarge, cfg.Width, cfg.Height, format, mb(h.DecodeCost), mb(g.budget.Size()))
 	}
 	if max(cfg.Width, cfg.Height) < lim.MinLongestSide {
 		return h, fmt.Errorf("%w: %d×%d pixels; the longest side must be at least %d px",

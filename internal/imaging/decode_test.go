@@ -3,6 +3,7 @@ package imaging
 import (
 	"bytes"
 	"compress/zlib"
+	"context"
 	"encoding/binary"
 	"errors"
 	"hash/crc32"
@@ -95,7 +96,7 @@ func TestDecodeRefusesBadInput(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			_, _, err := Decode(bytes.NewReader(c.data), c.lim)
+			_, _, err := Decode(context.Background(), bytes.NewReader(c.data), c.lim)
 			if !errors.Is(err, c.want) {
 				t.Fatalf("Decode = %v, want %v", err, c.want)
 			}
@@ -110,7 +111,7 @@ func TestDecodeFormats(t *testing.T) {
 	t.Parallel()
 	src := testImage(640, 480)
 	for _, format := range []string{"jpeg", "png", "gif"} {
-		img, got, err := DecodeBytes(encodeTest(t, format, src), Limits{})
+		img, got, err := DecodeBytes(context.Background(), encodeTest(t, format, src), Limits{})
 		if err != nil {
 			t.Fatalf("%s: %v", format, err)
 		}
@@ -166,7 +167,7 @@ func TestDecodeAppliesEXIFOrientation(t *testing.T) {
 		{8, image.Pt(400, 600), image.Pt(50, 550)},
 	}
 	for _, c := range cases {
-		img, _, err := DecodeBytes(withOrientation(jpg, c.orientation), Limits{})
+		img, _, err := DecodeBytes(context.Background(), withOrientation(jpg, c.orientation), Limits{})
 		if err != nil {
 			t.Fatalf("orientation %d: %v", c.orientation, err)
 		}

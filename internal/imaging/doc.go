@@ -3,9 +3,9 @@
 //
 // The steps are separate functions, so a job handler runs exactly the part it needs:
 //
-//	prof, err := imaging.ProfileFor("amazon")               // ErrUnknownMarketplace lists the valid names
-//	img, _, err := imaging.DecodeBytes(data, prof.SourceLimits()) // bytes and header pixels checked first
-//	cut, err := imaging.RemoveBackground(img)               // ErrNeedsAIBackgroundRemoval on a busy backdrop
+//	prof, err := imaging.ProfileFor("amazon")                          // ErrUnknownMarketplace lists the valid names
+//	img, _, err := imaging.DecodeBytes(ctx, data, prof.SourceLimits()) // header checked, decode budget taken first
+//	cut, err := imaging.RemoveBackground(img)                          // ErrNeedsAIBackgroundRemoval on a busy backdrop
 //	out, err := imaging.Make(imaging.TypeMain, cut, product, prof)
 //	// out.Data is the JPEG; out.Compliance (JSON) is stored with the image.
 //
@@ -13,6 +13,11 @@
 // image's encoded border is exactly white, then Check). An image made by an AI provider
 // goes through FromGenerated and Finish instead. CheckHeader lets an API refuse an upload
 // from its header alone, and ParseDimensions reads "30 x 20 x 10 cm".
+//
+// Every decode in the process goes through one guard (ConfigureDecode): its memory is
+// estimated from the header (progressive and CMYK JPEGs cost several times their pixels)
+// and taken from a process-wide budget before decoding, and progressive and CMYK JPEGs
+// have a lower pixel limit.
 //
 // Everything is pure Go (the standard library and golang.org/x/image; text in the
 // embedded Go fonts). Hot loops work on Pix slices; the background mask is estimated on a

@@ -2,9 +2,11 @@ package imaging
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"image"
 	"image/jpeg"
+	"math"
 )
 
 // borderWidth is how deep, in pixels, the main image's frame is checked for pure white.
@@ -66,13 +68,14 @@ func encodeJPEG(img image.Image, quality int) ([]byte, error) {
 	return buf.Bytes(), nil
 }
 
-// encodedBorderWhite decodes a JPEG and reports whether its border is exactly white.
+// encodedBorderWhite decodes a JPEG and reports whether its border is exactly white. The
+// JPEG is this package's own, but its decode still takes its share of the budget, waiting
+// for it as long as it takes: the budget bounds every decode in the process.
 func encodedBorderWhite(data []byte) (*image.NRGBA, bool, error) {
-	img, err := jpeg.Decode(bytes.NewReader(data))
+	n, _, err := DecodeBytes(context.Background(), data, Limits{MaxBytes: math.MaxInt64, MinLongestSide: 1})
 	if err != nil {
 		return nil, false, fmt.Errorf("decode encoded JPEG: %w", err)
 	}
-	n := toNRGBA(img)
 	bad, _ := borderStats(n)
 	return n, bad == 0, nil
 }

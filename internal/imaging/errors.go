@@ -13,6 +13,9 @@ var (
 	ErrCorrupt = errors.New("image file is corrupt")
 	// ErrTooLarge means the file or the image's pixel count is over the limit.
 	ErrTooLarge = errors.New("image is too large")
+	// ErrDecodeBusy means an image was not decoded because the process-wide decode
+	// budget stayed full until the caller's context ended; trying again later may work.
+	ErrDecodeBusy = errors.New("the server is busy decoding other images")
 	// ErrTooSmall means the image is smaller than the marketplace or the engine accepts.
 	ErrTooSmall = errors.New("image is too small")
 	// ErrNeedsAIBackgroundRemoval means the photo's background is not plain enough for

@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"context"
 	"errors"
 	"testing"
 )
@@ -23,7 +24,7 @@ func FuzzDecodeGuard(f *testing.F) {
 	userErrors := []error{ErrNotImage, ErrTruncated, ErrCorrupt, ErrTooLarge, ErrTooSmall}
 	f.Fuzz(func(t *testing.T, data []byte) {
 		h, herr := CheckHeader(data, fuzzLimits)
-		img, format, err := DecodeBytes(data, fuzzLimits)
+		img, format, err := DecodeBytes(context.Background(), data, fuzzLimits)
 		if err != nil {
 			for _, ue := range userErrors {
 				if errors.Is(err, ue) {

@@ -1,6 +1,7 @@
 package imaging
 
 import (
+	"context"
 	"fmt"
 	"image"
 )
@@ -50,12 +51,13 @@ func Finish(r *Rendered, prof Profile) (*Output, error) {
 
 // FromGenerated fits an image made by an AI provider (for a type other than main) to
 // the profile's canvas, cropping the longer side so it fills the frame, and labels it
-// with the provider. data is the provider's PNG, JPEG or WebP.
-func FromGenerated(t ImageType, data []byte, provider string, prof Profile) (*Rendered, error) {
+// with the provider. data is the provider's PNG, JPEG or WebP; its decode waits for the
+// decode budget until ctx ends.
+func FromGenerated(ctx context.Context, t ImageType, data []byte, provider string, prof Profile) (*Rendered, error) {
 	if t == TypeMain {
 		return nil, fmt.Errorf("the main image is never AI-generated: render it with RenderMain")
 	}
-	img, _, err := DecodeBytes(data, Limits{MinLongestSide: 256})
+	img, _, err := DecodeBytes(ctx, data, Limits{MinLongestSide: 256})
 	if err != nil {
 		return nil, fmt.Errorf("generated %s image: %w", t, err)
 	}

@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -186,7 +187,7 @@ func TestFromGeneratedFitsTheCanvas(t *testing.T) {
 	t.Parallel()
 	gen := encodeTest(t, "png", testImage(1536, 1024)) // an OpenAI landscape answer
 	prof, _ := ProfileFor("shopify")
-	r, err := FromGenerated(TypeLifestyle, gen, "openai", prof)
+	r, err := FromGenerated(context.Background(), TypeLifestyle, gen, "openai", prof)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +198,7 @@ func TestFromGeneratedFitsTheCanvas(t *testing.T) {
 	if out.Width != 2048 || out.Height != 2048 || out.Provider != "openai" || !out.Compliance.Passed {
 		t.Errorf("generated lifestyle = %d×%d by %q, compliance %+v", out.Width, out.Height, out.Provider, out.Compliance)
 	}
-	if _, err := FromGenerated(TypeMain, gen, "openai", prof); err == nil {
+	if _, err := FromGenerated(context.Background(), TypeMain, gen, "openai", prof); err == nil {
 		t.Error("FromGenerated accepted an AI main image")
 	}
 }

@@ -2,6 +2,7 @@ package imaging
 
 import (
 	"bytes"
+	"context"
 	"image"
 	"image/color"
 	"image/jpeg"
@@ -120,7 +121,7 @@ func (s scene) render(t testing.TB) (*image.NRGBA, []bool) {
 		if err := jpeg.Encode(&buf, img, &jpeg.Options{Quality: s.quality}); err != nil {
 			t.Fatal(err)
 		}
-		dec, _, err := DecodeBytes(buf.Bytes(), Limits{})
+		dec, _, err := DecodeBytes(context.Background(), buf.Bytes(), Limits{})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -108,7 +108,10 @@ func (s *Service) generate(ctx context.Context, gen ai.ImageGenerator, p db.Proj
 		return nil, err
 	}
 	progress(80, "finishing")
-	r, err := imaging.FromGenerated(imaging.ImageType(t), res.Image, res.Provider, prof)
+	r, err := imaging.FromGenerated(ctx, imaging.ImageType(t), res.Image, res.Provider, prof)
+	if errors.Is(err, imaging.ErrDecodeBusy) {
+		return nil, err // the job ended while waiting for the decode budget: try again
+	}
 	if err != nil {
 		return nil, permanent("%s returned an image packshot cannot use: %v", gen.Name(), err)
 	}
@@ -177,7 +180,7 @@ func (s *Service) loadCutout(ctx context.Context, key string) (*imaging.Cutout, 
 	if err != nil {
 		return nil, err
 	}
-	img, _, err := imaging.DecodeBytes(data, imaging.Limits{MinLongestSide: 1})
+	img, _, err := imaging.DecodeBytes(ctx, data, imaging.Limits{MinLongestSide: 1})
 	if err != nil {
 		return nil, err
 	}
@@ -206,7 +209,10 @@ func (s *Service) makeCutout(ctx context.Context, p db.Project, src db.SourceIma
 		}
 		img, provider, cost = res.Image, rm.Name(), res.CostUSD
 	}
-	decoded, _, err := imaging.DecodeBytes(img, imaging.Limits{MinLongestSide: 1})
+	decoded, _, err := imaging.DecodeBytes(ctx, img, imaging.Limits{MinLongestSide: 1})
+	if errors.Is(err, imaging.ErrDecodeBusy) {
+		return nil, err // the job ended while waiting for the decode budget: try again
+	}
 	if err != nil {
 		return nil, permanent("cannot read the photo: %v", err)
 	}

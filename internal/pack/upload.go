@@ -15,10 +15,12 @@ var mimeTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "gif
 
 // Upload stores a project's photo (replacing any previous one) and moves a draft project
 // to ready. The photo is decoded in full before anything is stored, so a truncated or
-// hostile file changes nothing. Errors: EINVALID (malformed id, not an image, truncated,
-// corrupt, too many pixels, too small for the marketplace), ETOOLARGE (over
-// MaxUploadBytes), ENOTFOUND, ECONFLICT (a pack is being generated from the current
-// photo).
+// hostile file changes nothing; the decode takes its estimated memory from the
+// process-wide decode budget first, waiting for it while ctx lasts. Errors: EINVALID
+// (malformed id, not an image, truncated, corrupt, too many pixels, a decode too large
+// for the budget, too small for the marketplace), ETOOLARGE (over MaxUploadBytes),
+// EUNAVAILABLE (ctx ended while waiting for the decode budget), ENOTFOUND, ECONFLICT (a
+// pack is being generated from the current photo).
 func (s *Service) Upload(ctx context.Context, c Caller, projectID string, data []byte) (Snapshot, error) {
 	pid, err := parseID("projectId", projectID)
 	if err != nil {
@@ -38,7 +40,7 @@ func (s *Service) Upload(ctx context.Context, c Caller, projectID string, data [
 	}
 	lim := prof.SourceLimits()
 	lim.MaxBytes = max(s.cfg.MaxUploadBytes, lim.MaxBytes)
-	img, format, err := imaging.DecodeBytes(data, lim)
+	img, format, err := imaging.DecodeBytes(ctx, data, lim)
 	if err != nil {
 		return Snapshot{}, uploadError(err, p.Marketplace)
 	}
@@ -80,6 +82,8 @@ func uploadError(err error, marketplace string) error {
 		return &apperr.Error{Code: code, Message: msg, Fields: map[string]string{"file": msg}, Err: err}
 	}
 	switch {
+	case errors.Is(err, imaging.ErrDecodeBusy):
+		return &apperr.Error{Code: apperr.EUNAVAILABLE, Message: "the server is busy reading other photos: try again", Err: err}
 	case errors.Is(err, imaging.ErrTooSmall):
 		return field(apperr.EINVALID, fmt.Sprintf("the photo is too small for %s: %v", marketplace, err))
 	case errors.Is(err, imaging.ErrTooLarge):

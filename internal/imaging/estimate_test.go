@@ -1,0 +1,90 @@
+package imaging
+
+import (
+	"bytes"
+	"context"
+	"image"
+	"image/color"
+	"image/gif"
+	"image/png"
+	"runtime"
+	"testing"
+
+	"github.com/packshot/packshot/internal/imaging/imagingtest"
+)
+
+// TestEstimateCostCoversTheDecode decodes files of each layout and checks that the
+// estimate taken from the budget is at least what the decode allocated, and not far
+// above it. Not parallel: it counts the process's allocations.
+func TestEstimateCostCoversTheDecode(t *testing.T) {
+	const w, h = 803, 605 // not multiples of an MCU
+	pngOf := func(img image.Image) []byte {
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	gifOf := func(img *image.Paletted) []byte {
+		var b bytes.Buffer
+		if err := gif.Encode(&b, img, nil); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	rect := image.Rect(0, 0, w, h)
+	translucent := image.NewNRGBA(rect)
+	translucent.Pix[3] = 7
+	deep := image.NewNRGBA64(rect)
+	deep.Set(0, 0, color.NRGBA64{1, 2, 3, 4})
+	cases := map[string][]byte{
+		"jpeg baseline 4:2:0":    imagingtest.JPEG{Width: w, Height: h, Subsampled: true}.Bytes(),
+		"jpeg baseline 4:4:4":    imagingtest.JPEG{Width: w, Height: h}.Bytes(),
+		"jpeg progressive 4:2:0": imagingtest.JPEG{Width: w, Height: h, Progressive: true, Subsampled: true}.Bytes(),
+		"jpeg progressive 4:4:4": imagingtest.JPEG{Width: w, Height: h, Progressive: true}.Bytes(),
+		"jpeg baseline CMYK":     imagingtest.JPEG{Width: w, Height: h, CMYK: true}.Bytes(),
+		"jpeg progressive CMYK":  imagingtest.JPEG{Width: w, Height: h, Progressive: true, CMYK: true}.Bytes(),
+		"jpeg rotated":           withOrientation(imagingtest.JPEG{Width: w, Height: h}.Bytes(), 6),
+		"png NRGBA":              pngOf(translucent),
+		"png gray":               pngOf(image.NewGray(rect)),
+		"png 16-bit":             pngOf(deep),
+		"png paletted":           pngOf(image.NewPaletted(rect, color.Palette{color.Black, color.White})),
+		"gif":                    gifOf(image.NewPaletted(rect, color.Palette{color.Black, color.White})),
+	}
+	g := newDecodeGuard(DecodeConfig{BudgetBytes: 1 << 40, MaxCostlyPixels: 1 << 40})
+	lim := Limits{MinLongestSide: 1}
+	for name, data := range cases {
+		hd, err := checkHeader(g, data, lim)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		img, _, err := decodeBytes(context.Background(), g, data, lim)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		runtime.KeepAlive(img)
+		alloc := int64(after.TotalAlloc - before.TotalAlloc)
+		t.Logf("%-24s allocated %5.1f B/px, estimated %5.1f B/px", name, float64(alloc)/(w*h), float64(hd.DecodeCost)/(w*h))
+		if hd.DecodeCost < alloc || hd.DecodeCost > alloc+alloc/5+decodeOverhead {
+			t.Errorf("%s: estimated %d bytes; the decode allocated %d", name, hd.DecodeCost, alloc)
+		}
+	}
+}
+
+// TestEstimateCostOfAnUnreadableFrame: a JPEG whose markers cannot be followed is costed
+// (and limited) as the worst case.
+func TestEstimateCostOfAnUnreadableFrame(t *testing.T) {
+	t.Parallel()
+	data := imagingtest.JPEG{Width: 800, Height: 600}.Bytes()
+	// Garbage between two marker segments: Go's decoder skips it, the parser gives up.
+	i := bytes.Index(data, []byte{0xFF, 0xDB})
+	odd := append(append(append([]byte{}, data[:i]...), 0x00, 0x00), data[i:]...)
+	c := estimateCost(odd, "jpeg", 800, 600)
+	if !c.costly || c.cost != worstBytesPerPixel*800*600+decodeOverhead {
+		t.Fatalf("unreadable frame: %+v; want the worst case", c)
+	}
+}
