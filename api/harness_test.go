@@ -39,6 +39,8 @@ type testBundle struct {
 	client *http.Client
 	// start starts the dispatcher of a bundle set up with noWorker.
 	start func()
+	// guard is the AI guard the providers sit behind, when setupOptions.guard is set.
+	guard *ai.Guard
 }
 
 // setupOptions change what setup builds.
@@ -48,6 +50,8 @@ type setupOptions struct {
 	noWorker bool
 	// maxUpload caps uploads, in bytes; 0 means the default 25 MiB.
 	maxUpload int64
+	// guard, when set, puts the providers behind an ai.Guard so configured.
+	guard *ai.GuardConfig
 }
 
 func setup(t *testing.T, opts setupOptions) *testBundle {
@@ -66,9 +70,16 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 		t.Fatal(err)
 	}
 	links := api.NewPackLinks(signer, time.Hour)
+	providers := pack.ProvidersFrom(opts.providers)
+	var guard *ai.Guard
+	if opts.guard != nil {
+		guard = ai.NewGuard(*opts.guard)
+		providers.Generator = guard.Generator(providers.Generator)
+		providers.BackgroundRemover = guard.BackgroundRemover(providers.BackgroundRemover)
+	}
 	svc := pack.New(pack.Config{
 		Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour),
-		Providers: pack.ProvidersFrom(opts.providers), Logger: logger, PackURLFunc: links.URL,
+		Providers: providers, Logger: logger, PackURLFunc: links.URL,
 		MaxUploadBytes: opts.maxUpload, ProfileFunc: testProfile,
 	})
 	// Short backoff so retries never wait on real time.
@@ -104,7 +115,7 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testBundle{url: srv.URL, db: d, svc: svc, queue: qc, client: srv.Client(), start: start}
+	return &testBundle{url: srv.URL, db: d, svc: svc, queue: qc, client: srv.Client(), start: start, guard: guard}
 }
 
 // testCanvas is the side of the canvas tests render on instead of the marketplaces'

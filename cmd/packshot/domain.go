@@ -77,11 +77,13 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 		Timeout: cfg.AITimeout, Logger: logger.With("component", "ai"),
 	})
 	// One guard per process: it caps concurrent calls per provider and pauses a provider
-	// for every instance (through the provider_pauses table) on a 429 or an outage.
+	// for every instance (through the provider_pauses table) on a 429 or an outage. A
+	// job that finds the provider busy is snoozed rather than parked on a worker.
 	guard := ai.NewGuard(ai.GuardConfig{
-		Store:    db.NewPauseStore(d.Store),
-		Observer: providerObserver,
-		Logger:   logger.With("component", "ai"),
+		Store:          db.NewPauseStore(d.Store),
+		Observer:       providerObserver,
+		Logger:         logger.With("component", "ai"),
+		BusyRetryAfter: providerBusySnooze,
 	})
 	chosen := pack.ProvidersFrom(providers)
 	chosen.Generator = guard.Generator(chosen.Generator)
@@ -102,6 +104,12 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	logger.Info("image providers", "providers", names)
 	return p, nil
 }
+
+// providerBusySnooze is how long a job that found its AI provider busy (every slot of
+// this instance taken, or the probe after a pause under way) is snoozed, without spending
+// an attempt, so its worker runs other jobs meanwhile. Short, because a slot may free at
+// any time; each snooze costs one claim and one write-back.
+const providerBusySnooze = 2 * time.Second
 
 // changed rings realtime's doorbell for each changed project (after commit).
 func (p *packDomain) changed(changes []pack.Change) {
