@@ -52,11 +52,18 @@ type setupOptions struct {
 	maxUpload int64
 	// guard, when set, puts the providers behind an ai.Guard so configured.
 	guard *ai.GuardConfig
+	// db, when set, is the database to use (another instance's); else a fresh one.
+	db *pgtest.DB
+	// spend are the pack service's AI spend limits; the zero value limits nothing.
+	spend pack.SpendLimits
 }
 
 func setup(t *testing.T, opts setupOptions) *testBundle {
 	t.Helper()
-	d := pgtest.New(t)
+	d := opts.db
+	if d == nil {
+		d = pgtest.New(t)
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -80,7 +87,7 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 	svc := pack.New(pack.Config{
 		Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour),
 		Providers: providers, Logger: logger, PackURLFunc: links.URL,
-		MaxUploadBytes: opts.maxUpload, ProfileFunc: testProfile,
+		MaxUploadBytes: opts.maxUpload, ProfileFunc: testProfile, Spend: opts.spend,
 	})
 	// Short backoff so retries never wait on real time.
 	qc := queue.NewClient(d.Store, queue.Config{
@@ -161,6 +168,8 @@ type trpcResult struct {
 			Code        string            `json:"code"`
 			HTTPStatus  int               `json:"httpStatus"`
 			FieldErrors map[string]string `json:"fieldErrors"`
+			// RetryAfterSeconds comes with TOO_MANY_REQUESTS.
+			RetryAfterSeconds int `json:"retryAfterSeconds"`
 		} `json:"data"`
 	} `json:"error"`
 }

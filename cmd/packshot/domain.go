@@ -40,7 +40,9 @@ type packDomain struct {
 
 // newPackDomain builds the pack service from cfg: blob storage (the filesystem under
 // DataDir/blobs, or S3), token verification, and the AI providers behind one guard.
-func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, providerObserver ai.GuardObserver) (*packDomain, error) {
+// spendRefused, when set, counts the requests an AI spend limit refused.
+func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, providerObserver ai.GuardObserver,
+	spendRefused func(limit string)) (*packDomain, error) {
 	secret, err := auth.Secret(cfg)
 	if err != nil {
 		return nil, err
@@ -96,6 +98,12 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 		PackURLFunc:    p.links.URL,
 		ChangedFunc:    p.changed,
 		MaxUploadBytes: cfg.MaxUploadBytes,
+		Spend: pack.SpendLimits{
+			MaxAIJobsInFlight: cfg.MaxAIJobsInFlight,
+			UserDailyUSD:      cfg.AIDailyBudgetUSD,
+			GlobalDailyUSD:    cfg.AIGlobalDailyBudgetUSD,
+			RefusedFunc:       spendRefused,
+		},
 	})
 	names := providers.Names()
 	if len(names) == 0 {
@@ -165,7 +173,7 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 // publisher of its own so API instances' subscribers see them.
 func init() {
 	newJobDomain = func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error) {
-		p, err := newPackDomain(ctx, cfg, d, logger, metrics.Providers())
+		p, err := newPackDomain(ctx, cfg, d, logger, metrics.Providers(), nil)
 		if err != nil {
 			return jobDomain{}, err
 		}

@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -93,6 +94,16 @@ type Config struct {
 	// MaxPacksInFlight caps packs generating at once per user (PACKSHOT_MAX_PACKS_IN_FLIGHT).
 	// Defaults to 5; 0 disables.
 	MaxPacksInFlight int
+
+	// MaxAIJobsInFlight caps one user's unfinished jobs that call an AI image generator,
+	// across instances (PACKSHOT_MAX_AI_JOBS_IN_FLIGHT). Defaults to 10; 0 disables.
+	MaxAIJobsInFlight int
+	// AIDailyBudgetUSD caps one user's AI spend per UTC day, in US dollars, across
+	// instances (PACKSHOT_AI_DAILY_BUDGET_USD). Defaults to 5; 0 disables.
+	AIDailyBudgetUSD float64
+	// AIGlobalDailyBudgetUSD caps the whole service's AI spend per UTC day, in US dollars
+	// (PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD). Defaults to 50; 0 disables.
+	AIGlobalDailyBudgetUSD float64
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -132,6 +143,10 @@ func Load(getenv func(string) string) (Config, error) {
 		AITimeout:          r.duration("PACKSHOT_AI_TIMEOUT", 180*time.Second),
 		RateLimitPerMinute: int(r.int64("PACKSHOT_RATE_LIMIT_PER_MINUTE", 120)),
 		MaxPacksInFlight:   int(r.int64("PACKSHOT_MAX_PACKS_IN_FLIGHT", 5)),
+
+		MaxAIJobsInFlight:      int(r.int64("PACKSHOT_MAX_AI_JOBS_IN_FLIGHT", 10)),
+		AIDailyBudgetUSD:       r.float("PACKSHOT_AI_DAILY_BUDGET_USD", 5),
+		AIGlobalDailyBudgetUSD: r.float("PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD", 50),
 	}
 	if c.Workers < 1 {
 		r.fail("PACKSHOT_WORKERS", "must be at least 1")
@@ -209,6 +224,19 @@ func (r *reader) int64(name string, def int64) int64 {
 		return def
 	}
 	return n
+}
+
+func (r *reader) float(name string, def float64) float64 {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		r.fail(name, fmt.Sprintf("is %q; want a non-negative number such as 2.50", v))
+		return def
+	}
+	return f
 }
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {
