@@ -127,7 +127,6 @@ func (s *Service) checkSpendTx(ctx context.Context, q db.Querier, c Caller, newP
 // wait; otherwise it waits for the UTC day to end.
 func (s *Service) checkBudget(limit, whose string, budget, spent, reserved, newUSD, resetSeconds float64) error {
 	if budget <= 0 || spent+reserved <= budget+1e-9 { // 1e-9: float sums of exact cents
-
 		return nil
 	}
 	if spent+newUSD <= budget {
