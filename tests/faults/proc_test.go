@@ -49,6 +49,10 @@ func newScenario(t *testing.T, extraEnv map[string]string) *scenario {
 		"PACKSHOT_SHUTDOWN_GRACE":        "15s",
 		"PACKSHOT_RATE_LIMIT_PER_MINUTE": "0",
 		"PACKSHOT_MAX_PACKS_IN_FLIGHT":   "0",
+		// The scenarios make many AI images; the spend limits are tested in api/spend_test.go.
+		"PACKSHOT_MAX_AI_JOBS_IN_FLIGHT":      "0",
+		"PACKSHOT_AI_DAILY_BUDGET_USD":        "0",
+		"PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD": "0",
 	}
 	for k, v := range extraEnv {
 		s.env[k] = v
