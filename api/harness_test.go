@@ -39,6 +39,8 @@ type testBundle struct {
 	client *http.Client
 	// start starts the dispatcher of a bundle set up with noWorker.
 	start func()
+	// guard is the AI guard the providers sit behind, when setupOptions.guard is set.
+	guard *ai.Guard
 }
 
 // setupOptions change what setup builds.
@@ -48,11 +50,20 @@ type setupOptions struct {
 	noWorker bool
 	// maxUpload caps uploads, in bytes; 0 means the default 25 MiB.
 	maxUpload int64
+	// guard, when set, puts the providers behind an ai.Guard so configured.
+	guard *ai.GuardConfig
+	// db, when set, is the database to use (another instance's); else a fresh one.
+	db *pgtest.DB
+	// spend are the pack service's AI spend limits; the zero value limits nothing.
+	spend pack.SpendLimits
 }
 
 func setup(t *testing.T, opts setupOptions) *testBundle {
 	t.Helper()
-	d := pgtest.New(t)
+	d := opts.db
+	if d == nil {
+		d = pgtest.New(t)
+	}
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
 	if testing.Verbose() {
 		logger = slog.New(slog.NewTextHandler(&testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
@@ -66,10 +77,17 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 		t.Fatal(err)
 	}
 	links := api.NewPackLinks(signer, time.Hour)
+	providers := pack.ProvidersFrom(opts.providers)
+	var guard *ai.Guard
+	if opts.guard != nil {
+		guard = ai.NewGuard(*opts.guard)
+		providers.Generator = guard.Generator(providers.Generator)
+		providers.BackgroundRemover = guard.BackgroundRemover(providers.BackgroundRemover)
+	}
 	svc := pack.New(pack.Config{
 		Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour),
-		Providers: pack.ProvidersFrom(opts.providers), Logger: logger, PackURLFunc: links.URL,
-		MaxUploadBytes: opts.maxUpload, ProfileFunc: testProfile,
+		Providers: providers, Logger: logger, PackURLFunc: links.URL,
+		MaxUploadBytes: opts.maxUpload, ProfileFunc: testProfile, Spend: opts.spend,
 	})
 	// Short backoff so retries never wait on real time.
 	qc := queue.NewClient(d.Store, queue.Config{
@@ -106,7 +124,7 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 	})
 	srv := httptest.NewServer(h)
 	t.Cleanup(srv.Close)
-	return &testBundle{url: srv.URL, db: d, svc: svc, queue: qc, client: srv.Client(), start: start}
+	return &testBundle{url: srv.URL, db: d, svc: svc, queue: qc, client: srv.Client(), start: start, guard: guard}
 }
 
 // testCanvas is the side of the canvas tests render on instead of the marketplaces'
@@ -152,6 +170,8 @@ type trpcResult struct {
 			Code        string            `json:"code"`
 			HTTPStatus  int               `json:"httpStatus"`
 			FieldErrors map[string]string `json:"fieldErrors"`
+			// RetryAfterSeconds comes with TOO_MANY_REQUESTS.
+			RetryAfterSeconds int `json:"retryAfterSeconds"`
 		} `json:"data"`
 	} `json:"error"`
 }

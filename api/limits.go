@@ -14,7 +14,10 @@ import (
 
 // limits protect the service and its users' money: how often one user may enqueue work,
 // and how many packs one user may have generating at once. The service role is exempt
-// (operators retrying failed jobs in bulk).
+// (operators retrying failed jobs in bulk). The AI spend limits (AI jobs in flight, the
+// per-user and global daily budgets) are not here: they must be checked in the
+// transaction that enqueues the paid jobs, so the pack service enforces them
+// (pack.SpendLimits) for every route that enqueues.
 type limits struct {
 	rate     *rateLimiter // nil: no rate limit
 	maxPacks int          // 0: no packs-in-flight limit

@@ -1,10 +1,13 @@
 package api_test
 
 import (
+	"context"
+	"math"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/ai"
 	"github.com/packshot/packshot/internal/ai/aitest"
 	"github.com/packshot/packshot/internal/pack"
@@ -102,6 +105,15 @@ func TestPackWithAIServices(t *testing.T) {
 	}
 	if n := gemini.Count(); n != 0 {
 		t.Errorf("gemini got %d calls while openai is configured; want 0", n)
+	}
+	// Everything the providers charged (remove.bg's cut-out, both generated images) counts
+	// against carol's daily AI budget.
+	u, err := b.db.Store.AISpendUserUsage(context.Background(), db.AISpendUserUsageParams{UserID: "carol", Kinds: []string{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if math.Abs(u.SpentUsd-final.CostUSD) > 1e-9 {
+		t.Errorf("carol's AI spend today: $%.4f; want the project's cost $%.4f", u.SpentUsd, final.CostUSD)
 	}
 }
 

@@ -11,6 +11,12 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type AiSpendDay struct {
+	UserID   string      `json:"userId"`
+	Day      pgtype.Date `json:"day"`
+	SpentUsd float64     `json:"spentUsd"`
+}
+
 type GeneratedImage struct {
 	ID           uuid.UUID     `json:"id"`
 	ProjectID    uuid.UUID     `json:"projectId"`

@@ -12,6 +12,21 @@ import (
 )
 
 type Querier interface {
+	// AISpendAdd adds what a provider charged to the user's spend of the current UTC day.
+	AISpendAdd(ctx context.Context, arg AISpendAddParams) error
+	// AISpendGlobalUsage is AISpendUserUsage for every user together.
+	AISpendGlobalUsage(ctx context.Context, kinds []string) (AISpendGlobalUsageRow, error)
+	// AISpendLockGlobal serialises the spend checks of every user, for the global ceiling.
+	// Taken after AISpendLockUser, never before, so two checks cannot deadlock.
+	AISpendLockGlobal(ctx context.Context) error
+	// AISpendLockUser serialises, until the transaction ends, the spend checks of one user
+	// across every instance: the check reads counts that the same transaction then changes
+	// (it enqueues), so two concurrent requests must not both read the old counts.
+	AISpendLockUser(ctx context.Context, userID string) error
+	// AISpendUserUsage returns, for one user, the unfinished jobs of the given (paid) kinds,
+	// what the providers charged today (UTC), and the seconds until the UTC day ends, when
+	// the daily budget starts again.
+	AISpendUserUsage(ctx context.Context, arg AISpendUserUsageParams) (AISpendUserUsageRow, error)
 	// GeneratedImageGetByJob returns the image a job already made, so a job delivered twice
 	// (at-least-once) does not make and pay for it again.
 	GeneratedImageGetByJob(ctx context.Context, jobID uuid.NullUUID) (GeneratedImage, error)

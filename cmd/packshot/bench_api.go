@@ -73,7 +73,7 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 	cfg.JWTSecret = uuid.NewString()
 	cfg.RateLimitPerMinute, cfg.MaxPacksInFlight = 0, 0
 	sd := &database{URL: d.URL, Pool: scratch.Pool(), Store: scratch, logger: logger}
-	dom, err := newPackDomain(ctx, cfg, sd, logger, ai.GuardObserver{})
+	dom, err := newPackDomain(ctx, cfg, sd, logger, ai.GuardObserver{}, nil)
 	if err != nil {
 		return err
 	}

@@ -40,7 +40,9 @@ type packDomain struct {
 
 // newPackDomain builds the pack service from cfg: blob storage (the filesystem under
 // DataDir/blobs, or S3), token verification, and the AI providers behind one guard.
-func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, providerObserver ai.GuardObserver) (*packDomain, error) {
+// spendRefused, when set, counts the requests an AI spend limit refused.
+func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, providerObserver ai.GuardObserver,
+	spendRefused func(limit string)) (*packDomain, error) {
 	secret, err := auth.Secret(cfg)
 	if err != nil {
 		return nil, err
@@ -77,11 +79,13 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 		Timeout: cfg.AITimeout, Logger: logger.With("component", "ai"),
 	})
 	// One guard per process: it caps concurrent calls per provider and pauses a provider
-	// for every instance (through the provider_pauses table) on a 429 or an outage.
+	// for every instance (through the provider_pauses table) on a 429 or an outage. A
+	// job that finds the provider busy is snoozed rather than parked on a worker.
 	guard := ai.NewGuard(ai.GuardConfig{
-		Store:    db.NewPauseStore(d.Store),
-		Observer: providerObserver,
-		Logger:   logger.With("component", "ai"),
+		Store:          db.NewPauseStore(d.Store),
+		Observer:       providerObserver,
+		Logger:         logger.With("component", "ai"),
+		BusyRetryAfter: providerBusySnooze,
 	})
 	chosen := pack.ProvidersFrom(providers)
 	chosen.Generator = guard.Generator(chosen.Generator)
@@ -94,6 +98,12 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 		PackURLFunc:    p.links.URL,
 		ChangedFunc:    p.changed,
 		MaxUploadBytes: cfg.MaxUploadBytes,
+		Spend: pack.SpendLimits{
+			MaxAIJobsInFlight: cfg.MaxAIJobsInFlight,
+			UserDailyUSD:      cfg.AIDailyBudgetUSD,
+			GlobalDailyUSD:    cfg.AIGlobalDailyBudgetUSD,
+			RefusedFunc:       spendRefused,
+		},
 	})
 	names := providers.Names()
 	if len(names) == 0 {
@@ -102,6 +112,12 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	logger.Info("image providers", "providers", names)
 	return p, nil
 }
+
+// providerBusySnooze is how long a job that found its AI provider busy (every slot of
+// this instance taken, or the probe after a pause under way) is snoozed, without spending
+// an attempt, so its worker runs other jobs meanwhile. Short, because a slot may free at
+// any time; each snooze costs one claim and one write-back.
+const providerBusySnooze = 2 * time.Second
 
 // changed rings realtime's doorbell for each changed project (after commit).
 func (p *packDomain) changed(changes []pack.Change) {
@@ -163,7 +179,7 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 // publisher of its own so API instances' subscribers see them.
 func init() {
 	newJobDomain = func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error) {
-		p, err := newPackDomain(ctx, cfg, d, logger, metrics.Providers())
+		p, err := newPackDomain(ctx, cfg, d, logger, metrics.Providers(), nil)
 		if err != nil {
 			return jobDomain{}, err
 		}

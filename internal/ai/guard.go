@@ -75,6 +75,15 @@ type GuardConfig struct {
 	// Now returns the current time. Defaults to time.Now; tests set a fake
 	// clock. Pauses are compared with it, never waited out with timers.
 	Now func() time.Time
+	// BusyRetryAfter, when positive, makes a call that would wait for capacity
+	// (every concurrency slot taken, or the probe after a pause still running)
+	// fail at once with a RateLimited *Error (code "provider_busy",
+	// RetryAfter this long) instead of waiting. The queue then snoozes the
+	// job without spending an attempt and its worker runs other jobs (a
+	// local-engine image, say) instead of sitting idle for up to the AI
+	// timeout. Zero, the default, waits (for callers without a queue, such
+	// as the offline pack command).
+	BusyRetryAfter time.Duration
 }
 
 // GuardObserver receives a Guard's events, for metrics. Each func may be
@@ -91,6 +100,13 @@ type GuardObserver struct {
 	// PauseFunc is called when this instance pauses a provider: after a 429
 	// (reason "rate_limited") or when the breaker opens ("breaker").
 	PauseFunc func(provider, reason string, d time.Duration)
+	// BusyFunc is called for every call sent back because the provider had
+	// no free capacity (GuardConfig.BusyRetryAfter), for metrics.
+	BusyFunc func(provider string)
+	// WaitingFunc is called with +1 when a call starts waiting for one of
+	// provider's slots or for its probe, and -1 when it stops: each waiting
+	// call holds a worker. With BusyRetryAfter set no call ever waits.
+	WaitingFunc func(provider string, delta int)
 }
 
 // Guard protects the AI providers from packshot and packshot from their
@@ -98,7 +114,8 @@ type GuardObserver struct {
 // provider:
 //
 //   - at most Concurrency calls run at once in this instance; the rest wait
-//     for a slot (or for their context);
+//     for a slot (or for their context), or, with BusyRetryAfter set, fail
+//     at once with a RateLimited *Error so the queue snoozes their jobs;
 //   - a 429 pauses the provider until its retry time, in the PauseStore, so
 //     every instance stops calling it;
 //   - BreakerThreshold Transient failures in a row pause it too, for
@@ -161,6 +178,19 @@ func (g *Guard) InFlight(provider string) int {
 	return len(st.slots)
 }
 
+// Waiting returns how many calls to provider wait in this instance now, for
+// a slot or for the probe after a pause. Each holds its caller (a worker)
+// while it waits; with BusyRetryAfter set no call ever waits.
+func (g *Guard) Waiting(provider string) int {
+	g.mu.Lock()
+	st := g.states[provider]
+	g.mu.Unlock()
+	if st == nil {
+		return 0
+	}
+	return int(st.waiting.Load())
+}
+
 // PausedUntil returns until when this instance last knew provider to be
 // paused (by itself or, as of its last read, the PauseStore); a time in the
 // past when it is not paused. It does not read the store.
@@ -217,13 +247,11 @@ func (g *Guard) do(ctx context.Context, st *guardState, call func(context.Contex
 	if err != nil {
 		return err
 	}
-	select {
-	case st.slots <- struct{}{}:
-	case <-ctx.Done():
+	if err := g.takeSlot(ctx, st); err != nil {
 		if probe {
 			g.endProbe(st)
 		}
-		return canceledError(st.name, ctx.Err())
+		return err
 	}
 	defer func() { <-st.slots }()
 	recorded := false
@@ -278,11 +306,62 @@ func (g *Guard) admit(ctx context.Context, st *guardState) (probe bool, err erro
 		}
 		running := st.probe
 		st.mu.Unlock()
+		if g.cfg.BusyRetryAfter > 0 {
+			return false, g.busy(st, "its first call after a pause is still under way")
+		}
+		g.wait(st, +1)
 		select {
 		case <-running:
+			g.wait(st, -1)
 		case <-ctx.Done():
+			g.wait(st, -1)
 			return false, canceledError(st.name, ctx.Err())
 		}
+	}
+}
+
+// takeSlot takes one of the provider's concurrency slots: at once, or after
+// waiting for one, or, with BusyRetryAfter set, not at all when none is
+// free (the provider-busy error).
+func (g *Guard) takeSlot(ctx context.Context, st *guardState) error {
+	select {
+	case st.slots <- struct{}{}:
+		return nil
+	default:
+	}
+	if g.cfg.BusyRetryAfter > 0 {
+		return g.busy(st, fmt.Sprintf("all %d of its slots are taken", cap(st.slots)))
+	}
+	g.wait(st, +1)
+	defer g.wait(st, -1)
+	select {
+	case st.slots <- struct{}{}:
+		return nil
+	case <-ctx.Done():
+		return canceledError(st.name, ctx.Err())
+	}
+}
+
+// busy returns the error of a call sent back for want of capacity: RateLimited, so
+// the queue snoozes the job for BusyRetryAfter without spending an attempt.
+func (g *Guard) busy(st *guardState, why string) error {
+	if f := g.cfg.Observer.BusyFunc; f != nil {
+		f(st.name)
+	}
+	return &Error{
+		Class:      RateLimited,
+		Provider:   st.name,
+		Code:       "provider_busy",
+		Message:    fmt.Sprintf("%s is busy in this instance (%s); the job waits its turn in the queue", st.name, why),
+		RetryAfter: g.cfg.BusyRetryAfter,
+	}
+}
+
+// wait counts a call that starts (+1) or stops (-1) waiting for capacity.
+func (g *Guard) wait(st *guardState, delta int64) {
+	st.waiting.Add(delta)
+	if f := g.cfg.Observer.WaitingFunc; f != nil {
+		f(st.name, int(delta))
 	}
 }
 

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 	"time"
 )
 
@@ -17,6 +18,8 @@ import (
 type guardState struct {
 	name  string
 	slots chan struct{} // one token per running call
+	// waiting counts calls waiting for a slot or for the probe.
+	waiting atomic.Int64
 
 	mu          sync.Mutex
 	ownUntil    time.Time     // the latest pause this instance set

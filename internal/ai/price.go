@@ -53,3 +53,26 @@ func EstimateCost(model string, u Usage) float64 {
 		float64(u.OutputTextTokens)*p.OutputText +
 		float64(u.OutputImageTokens)*p.OutputImage) / 1e6
 }
+
+// typicalCallUSD is what one call to each provider costs with packshot's default settings,
+// rounded up, in US dollars: gpt-image-1 at high quality, 1024×1024 with a high-fidelity
+// reference image (≈ $0.17 of output and ≈ $0.04 of input), gemini-2.5-flash-image
+// (≈ $0.04), one remove.bg credit.
+var typicalCallUSD = map[string]float64{
+	ProviderOpenAI:   0.25,
+	ProviderGemini:   0.05,
+	ProviderRemoveBG: DefaultRemoveBGCreditUSD,
+}
+
+// unknownCallUSD is the estimate for a provider not in typicalCallUSD.
+const unknownCallUSD = 0.25
+
+// EstimateCallUSD returns what one call to provider is expected to cost, in US dollars,
+// before it is made: the spend limits count it for a job that has not finished yet, and
+// the provider's real charge once it has.
+func EstimateCallUSD(provider string) float64 {
+	if c, ok := typicalCallUSD[provider]; ok {
+		return c
+	}
+	return unknownCallUSD
+}

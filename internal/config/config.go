@@ -5,6 +5,7 @@ package config
 
 import (
 	"fmt"
+	"math"
 	"net/netip"
 	"path/filepath"
 	"strconv"
@@ -136,6 +137,16 @@ type Config struct {
 	// takes up to 32 bytes per pixel (PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS,
 	// megapixels). Defaults to 24.
 	MaxCostlyMegapixels int
+
+	// MaxAIJobsInFlight caps one user's unfinished jobs that call an AI image generator,
+	// across instances (PACKSHOT_MAX_AI_JOBS_IN_FLIGHT). Defaults to 10; 0 disables.
+	MaxAIJobsInFlight int
+	// AIDailyBudgetUSD caps one user's AI spend per UTC day, in US dollars, across
+	// instances (PACKSHOT_AI_DAILY_BUDGET_USD). Defaults to 5; 0 disables.
+	AIDailyBudgetUSD float64
+	// AIGlobalDailyBudgetUSD caps the whole service's AI spend per UTC day, in US dollars
+	// (PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD). Defaults to 50; 0 disables.
+	AIGlobalDailyBudgetUSD float64
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -186,6 +197,10 @@ func Load(getenv func(string) string) (Config, error) {
 
 		DecodeBudgetBytes:   r.int64("PACKSHOT_DECODE_BUDGET_BYTES", 768<<20),
 		MaxCostlyMegapixels: int(r.int64("PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS", 24)),
+
+		MaxAIJobsInFlight:      int(r.int64("PACKSHOT_MAX_AI_JOBS_IN_FLIGHT", 10)),
+		AIDailyBudgetUSD:       r.float("PACKSHOT_AI_DAILY_BUDGET_USD", 5),
+		AIGlobalDailyBudgetUSD: r.float("PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD", 50),
 	}
 	if c.DecodeBudgetBytes < 64<<20 {
 		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")
@@ -269,6 +284,19 @@ func (r *reader) int64(name string, def int64) int64 {
 		return def
 	}
 	return n
+}
+
+func (r *reader) float(name string, def float64) float64 {
+	v := r.str(name, "")
+	if v == "" {
+		return def
+	}
+	f, err := strconv.ParseFloat(v, 64)
+	if err != nil || f < 0 || math.IsInf(f, 0) || math.IsNaN(f) {
+		r.fail(name, fmt.Sprintf("is %q; want a non-negative number such as 2.50", v))
+		return def
+	}
+	return f
 }
 
 func (r *reader) duration(name string, def time.Duration) time.Duration {

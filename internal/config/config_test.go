@@ -78,3 +78,20 @@ func TestLoadTRPCTransformer(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadAISpendLimits(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil || c.MaxAIJobsInFlight != 10 || c.AIDailyBudgetUSD != 5 || c.AIGlobalDailyBudgetUSD != 50 {
+		t.Fatalf("defaults: %d, %v, %v (%v); want 10, 5, 50", c.MaxAIJobsInFlight, c.AIDailyBudgetUSD, c.AIGlobalDailyBudgetUSD, err)
+	}
+	c, err = Load(env(map[string]string{"PACKSHOT_AI_DAILY_BUDGET_USD": "2.50", "PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD": "0", "PACKSHOT_MAX_AI_JOBS_IN_FLIGHT": "0"}))
+	if err != nil || c.AIDailyBudgetUSD != 2.5 || c.AIGlobalDailyBudgetUSD != 0 || c.MaxAIJobsInFlight != 0 {
+		t.Fatalf("set: %+v, %v", c, err)
+	}
+	for _, v := range []string{"-1", "five", "NaN", "Inf"} {
+		if _, err := Load(env(map[string]string{"PACKSHOT_AI_DAILY_BUDGET_USD": v})); err == nil || !strings.Contains(err.Error(), "PACKSHOT_AI_DAILY_BUDGET_USD") {
+			t.Errorf("budget %q: %v; want an error naming the variable", v, err)
+		}
+	}
+}

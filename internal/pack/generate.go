@@ -3,6 +3,7 @@ package pack
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -41,7 +42,8 @@ type Jobs struct {
 // Generate enqueues one image job. Without an idempotency key, a second request for the
 // same image while its job is unfinished returns that job; custom images are each new.
 // Errors: EINVALID (id, type, prompt, key), ENOTFOUND, EPRECONDITION (no photo yet, no AI
-// service for a custom image), ECONFLICT (key used for another request).
+// service for a custom image), ECONFLICT (key used for another request), ERATELIMITED (an
+// AI spend limit, named in the message, with when to retry).
 func (s *Service) Generate(ctx context.Context, c Caller, in GenerateInput) (Jobs, error) {
 	f := fieldErrors{}
 	pid, err := uuid.Parse(strings.TrimSpace(in.ProjectID))
@@ -135,8 +137,9 @@ func (s *Service) jobParams(p db.Project, t, prompt string) queue.EnqueueParams 
 
 // enqueue runs one generate request in one transaction: it locks the project, honours the
 // idempotency key (a repeat returns the first request's jobs and enqueues nothing),
-// enqueues the jobs plan returns, records them under the key, and recomputes the
-// project's status. Dispatchers are woken after the commit.
+// enqueues the jobs plan returns, checks the AI spend limits against them, records them
+// under the key, and recomputes the project's status. Dispatchers are woken after the
+// commit.
 func (s *Service) enqueue(ctx context.Context, c Caller, pid uuid.UUID, key, request string,
 	plan func(db.Project) ([]queue.EnqueueParams, error)) (Jobs, error) {
 	if s.queue == nil {
@@ -159,7 +162,8 @@ func (s *Service) enqueue(ctx context.Context, c Caller, pid uuid.UUID, key, req
 				return fmt.Errorf("record idempotency key: %w", err)
 			}
 		}
-		if _, err := q.SourceImageGet(ctx, p.ID); db.IsNotFound(err) {
+		src, err := q.SourceImageGet(ctx, p.ID)
+		if db.IsNotFound(err) {
 			return apperr.Errorf(apperr.EPRECONDITION, "upload a photo of the product first")
 		} else if err != nil {
 			return fmt.Errorf("load source image: %w", err)
@@ -170,6 +174,8 @@ func (s *Service) enqueue(ctx context.Context, c Caller, pid uuid.UUID, key, req
 		}
 		out.Jobs = make([]Job, 0, len(ps))
 		ids := make([]uuid.UUID, 0, len(ps))
+		paidKinds := s.paidKinds()
+		paid, created := 0, 0
 		for _, ep := range ps {
 			j, err := s.queue.EnqueueTx(ctx, q, ep)
 			if err != nil {
@@ -177,6 +183,21 @@ func (s *Service) enqueue(ctx context.Context, c Caller, pid uuid.UUID, key, req
 			}
 			out.Jobs = append(out.Jobs, jobFromQueue(j))
 			ids = append(ids, j.ID)
+			if !j.Existing {
+				created++
+				if slices.Contains(paidKinds, j.Kind) {
+					paid++
+				}
+			}
+		}
+		// The spend limits count the jobs just written, so they go after the enqueue;
+		// a refusal rolls everything back.
+		cutout := 0.0
+		if created > 0 {
+			cutout = s.cutoutEstimateUSD(src)
+		}
+		if err := s.checkSpendTx(ctx, q, c, paid, cutout); err != nil {
+			return err
 		}
 		if key != "" {
 			if err := q.IdempotencyKeySetJobs(ctx, db.IdempotencyKeySetJobsParams{UserID: c.UserID, Key: key, JobIds: ids}); err != nil {

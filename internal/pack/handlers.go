@@ -145,6 +145,9 @@ func (s *Service) record(ctx context.Context, job *queue.Job, p db.Project, t, k
 			if _, err := q.ProjectAddCost(ctx, db.ProjectAddCostParams{ID: p.ID, CostUsd: m.costUSD}); err != nil {
 				return fmt.Errorf("record cost: %w", err)
 			}
+			if err := recordSpendTx(ctx, q, p.UserID, m.costUSD); err != nil {
+				return err
+			}
 		}
 		pr, err := s.recomputeTx(ctx, q, p.ID)
 		if err != nil {

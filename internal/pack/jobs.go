@@ -3,6 +3,7 @@ package pack
 import (
 	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -103,18 +104,54 @@ func jobsOf(jobs []*queue.Job) []Job {
 }
 
 // JobRetry puts a failed or cancelled job of the caller's back to pending; its project
-// turns generating again in the same transaction. Errors: EINVALID, ENOTFOUND, ECONFLICT
-// (the job is not failed or cancelled).
+// turns generating again in the same transaction, which also checks the AI spend limits
+// (a retry of a paid job is paid work again). Errors: EINVALID, ENOTFOUND, ECONFLICT (the
+// job is not failed or cancelled), ERATELIMITED (a spend limit, named).
 func (s *Service) JobRetry(ctx context.Context, c Caller, id string) (Job, error) {
 	j, err := s.ownedJob(ctx, c, id)
 	if err != nil {
 		return Job{}, err
 	}
-	j, err = s.queue.Retry(ctx, j.ID)
+	if !j.ProjectID.Valid {
+		if j, err = s.queue.Retry(ctx, j.ID); err != nil {
+			return Job{}, err
+		}
+		return jobFromQueue(j), nil
+	}
+	var retried *queue.Job
+	err = s.store.InTx(ctx, func(q db.Querier) error {
+		// Locks in the order of the queue's state changes (the job, then its project)
+		// and of an enqueue (the project, then the spend locks), so none can deadlock.
+		r, err := s.queue.RetryTx(ctx, q, j.ID)
+		if err != nil {
+			return err
+		}
+		if _, err := q.ProjectLock(ctx, j.ProjectID.UUID); db.IsNotFound(err) {
+			return apperr.NotFound("job")
+		} else if err != nil {
+			return fmt.Errorf("lock project: %w", err)
+		}
+		paid, cutout := 0, 0.0
+		if slices.Contains(s.paidKinds(), r.Kind) {
+			paid = 1
+		}
+		if src, err := q.SourceImageGet(ctx, j.ProjectID.UUID); err == nil {
+			cutout = s.cutoutEstimateUSD(src)
+		} else if !db.IsNotFound(err) {
+			return fmt.Errorf("load source image: %w", err)
+		}
+		if err := s.checkSpendTx(ctx, q, c, paid, cutout); err != nil {
+			return err
+		}
+		retried = r
+		return s.JobsChangedTx(ctx, q, []*queue.Job{r})
+	})
 	if err != nil {
 		return Job{}, err
 	}
-	return jobFromQueue(j), nil
+	s.queue.Wake()
+	s.JobsCommitted([]*queue.Job{retried})
+	return jobFromQueue(retried), nil
 }
 
 // JobCancel cancels a pending or running job of the caller's. Errors: EINVALID,

@@ -240,6 +240,9 @@ func (s *Service) makeCutout(ctx context.Context, p db.Project, src db.SourceIma
 			ProjectID: p.ID, StorageKey: src.StorageKey, CutoutKey: key, CutoutProvider: provider}); err != nil {
 			return fmt.Errorf("record cut-out: %w", err)
 		}
+		if err := recordSpendTx(ctx, q, p.UserID, cost); err != nil {
+			return err
+		}
 		if cost > 0 {
 			pr, err := q.ProjectAddCost(ctx, db.ProjectAddCostParams{ID: p.ID, CostUsd: cost})
 			if db.IsNotFound(err) {

@@ -54,6 +54,9 @@ type Config struct {
 	// ProfileFunc returns a marketplace's canvas and rules. Defaults to
 	// imaging.ProfileFor; tests render on a smaller canvas to stay fast.
 	ProfileFunc func(marketplace string) (imaging.Profile, error)
+	// Spend caps AI jobs in flight and AI spend per user and per day. The zero value
+	// limits nothing.
+	Spend SpendLimits
 }
 
 // Service is the pack domain: projects, uploads, generation requests, snapshots and the

@@ -376,6 +376,31 @@ func (c *Client) Retry(ctx context.Context, id uuid.UUID) (*Job, error) {
 	return jobs[0], nil
 }
 
+// RetryTx is Retry inside the caller's transaction q, so a check in the same transaction
+// (the AI spend limits) decides whether the retry commits. Like EnqueueTx it runs no
+// hooks and wakes nobody: the caller runs its state-change work in q and calls Wake after
+// the commit. Errors as for Retry; after an error the transaction must be rolled back.
+func (c *Client) RetryTx(ctx context.Context, q db.Querier, id uuid.UUID) (*Job, error) {
+	rows, err := q.JobRetry(ctx, id)
+	if db.IsUniqueViolation(err) {
+		return nil, apperr.Errorf(apperr.ECONFLICT, "another unfinished job holds this job's unique key")
+	}
+	if err != nil {
+		return nil, fmt.Errorf("retry job: %w", err)
+	}
+	if len(rows) == 0 {
+		row, err := q.JobGet(ctx, id)
+		if db.IsNotFound(err) {
+			return nil, apperr.NotFound("job")
+		}
+		if err != nil {
+			return nil, fmt.Errorf("read job: %w", err)
+		}
+		return nil, apperr.Errorf(apperr.ECONFLICT, "job is %s; only failed or cancelled jobs can be retried", row.Status)
+	}
+	return jobFromRow(rows[0]), nil
+}
+
 // StatusStat is one line of Stats.
 type StatusStat struct {
 	Status Status `json:"status"`

@@ -146,7 +146,13 @@ func (m *Metrics) Providers() ai.GuardObserver {
 	pauses := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "packshot_provider_pauses_total", Help: "Provider pauses by reason (rate_limited: a 429; breaker: repeated 5xx or timeouts).",
 	}, []string{"provider", "reason"})
-	m.Registry.MustRegister(calls, latency, rejected, pauses)
+	busy := prometheus.NewCounterVec(prometheus.CounterOpts{
+		Name: "packshot_provider_busy_total", Help: "Calls sent back because every one of the provider's slots in this instance was taken, or its probe was running (the job was snoozed, its worker freed).",
+	}, []string{"provider"})
+	waiting := prometheus.NewGaugeVec(prometheus.GaugeOpts{
+		Name: "packshot_provider_waiting_workers", Help: "Calls (each holding a worker) waiting for a provider slot or probe in this instance; 0 when busy calls are snoozed.",
+	}, []string{"provider"})
+	m.Registry.MustRegister(calls, latency, rejected, pauses, busy, waiting)
 	return ai.GuardObserver{
 		CallFunc: func(provider, outcome string, d time.Duration) {
 			calls.WithLabelValues(provider, outcome).Inc()
@@ -154,6 +160,10 @@ func (m *Metrics) Providers() ai.GuardObserver {
 		},
 		RejectFunc: func(provider string, _ time.Duration) { rejected.WithLabelValues(provider).Inc() },
 		PauseFunc:  func(provider, reason string, _ time.Duration) { pauses.WithLabelValues(provider, reason).Inc() },
+		BusyFunc:   func(provider string) { busy.WithLabelValues(provider).Inc() },
+		WaitingFunc: func(provider string, delta int) {
+			waiting.WithLabelValues(provider).Add(float64(delta))
+		},
 	}
 }
 

@@ -51,6 +51,10 @@ func newScenario(t *testing.T, extraEnv map[string]string) *scenario {
 		"PACKSHOT_MAX_PACKS_IN_FLIGHT":   "0",
 		// The scenario client (client_test.go) speaks plain JSON, not the default superjson.
 		"PACKSHOT_TRPC_TRANSFORMER": "json",
+		// The scenarios make many AI images; the spend limits are tested in api/spend_test.go.
+		"PACKSHOT_MAX_AI_JOBS_IN_FLIGHT":      "0",
+		"PACKSHOT_AI_DAILY_BUDGET_USD":        "0",
+		"PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD": "0",
 	}
 	for k, v := range extraEnv {
 		s.env[k] = v
