@@ -11,6 +11,11 @@ import (
 	"github.com/jackc/pgx/v5/pgtype"
 )
 
+type BlobClaim struct {
+	Key       string    `json:"key"`
+	ClaimedAt time.Time `json:"claimedAt"`
+}
+
 type GeneratedImage struct {
 	ID           uuid.UUID     `json:"id"`
 	ProjectID    uuid.UUID     `json:"projectId"`
