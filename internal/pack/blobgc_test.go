@@ -215,6 +215,9 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		if err := b.svc.Delete(ctx, Caller{UserID: "ann"}, gone.ID.String()); err != nil {
 			t.Fatal(err)
 		}
+		var metricBlobs int
+		var metricBytes int64
+		b.gc.cfg.Metrics.DeletedFunc = func(n int, bytes int64) { metricBlobs += n; metricBytes += bytes }
 
 		if res := b.collect(t); res.Deleted != 0 {
 			t.Fatalf("inside the grace, a run deleted %d blobs", res.Deleted)
@@ -223,6 +226,9 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		res := b.collect(t)
 		if res.Deleted != 3 || res.Errors != 0 || res.Bytes <= 0 {
 			t.Fatalf("run %+v; want the deleted project's 3 blobs", res)
+		}
+		if metricBlobs != 3 || metricBytes != res.Bytes {
+			t.Errorf("metrics counted %d blobs, %d bytes; want 3, %d", metricBlobs, metricBytes, res.Bytes)
 		}
 		for _, k := range goneKeys {
 			if b.exists(t, k) {
@@ -298,6 +304,26 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		}
 		if left, err := b.store.List(ctx, "", 10); err != nil || len(left) != 0 {
 			t.Fatalf("%d blobs left (%v)", len(left), err)
+		}
+	})
+
+	t.Run("one instance collects at a time", func(t *testing.T) {
+		t.Parallel()
+		b := setupGC(t, newStore)
+		other := NewBlobCollector(b.gc.cfg)
+		if _, err := b.store.Put(ctx, bytes.NewReader([]byte("orphan")), "image/png"); err != nil {
+			t.Fatal(err)
+		}
+		b.advance(gcGrace + time.Minute)
+		var res, otherRes BlobCollection
+		var otherErr error
+		b.gc.lockedFunc = func([]string) { otherRes, otherErr = other.Collect(ctx) }
+		res = b.collect(t)
+		if otherErr != nil || !otherRes.Skipped || otherRes.Deleted != 0 {
+			t.Errorf("a second instance's run during the first: %+v, %v; want it skipped", otherRes, otherErr)
+		}
+		if res.Skipped || res.Deleted != 1 {
+			t.Errorf("the first instance's run: %+v; want the orphan deleted", res)
 		}
 	})
 
