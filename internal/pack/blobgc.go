@@ -33,8 +33,9 @@ type BlobCollectorConfig struct {
 	// Interval is the time between two runs of Run (jittered by up to a tenth).
 	// Defaults to 10 min.
 	Interval time.Duration
-	// BatchSize is how many blobs one run looks at (and so at most deletes). Defaults to
-	// 1000.
+	// BatchSize is how many blobs one run looks at (and so at most deletes). The
+	// deletions happen inside the run's transaction, as the locks must cover them, so a
+	// run holds one connection for up to BatchSize storage deletions. Defaults to 1000.
 	BatchSize int
 	// NowFunc is the clock; it must be the one ClaimingBlobs dates claims with. Defaults
 	// to time.Now.
