@@ -17,6 +17,11 @@ type AiSpendDay struct {
 	SpentUsd float64     `json:"spentUsd"`
 }
 
+type BlobClaim struct {
+	Key       string    `json:"key"`
+	ClaimedAt time.Time `json:"claimedAt"`
+}
+
 type GeneratedImage struct {
 	ID           uuid.UUID     `json:"id"`
 	ProjectID    uuid.UUID     `json:"projectId"`

@@ -27,6 +27,32 @@ type Querier interface {
 	// what the providers charged today (UTC), and the seconds until the UTC day ends, when
 	// the daily budget starts again.
 	AISpendUserUsage(ctx context.Context, arg AISpendUserUsageParams) (AISpendUserUsageRow, error)
+	// BlobClaimPrune deletes up to row_limit claims made at or before claimed_before, which
+	// protect nothing any more. The outer condition is repeated so that a claim renewed by a
+	// concurrent writer (a newer row version) is re-checked and kept.
+	BlobClaimPrune(ctx context.Context, arg BlobClaimPruneParams) (int64, error)
+	// BlobClaimUpsert records that key is about to be stored and referenced, at claimed_at
+	// (a claim only ever moves later).
+	BlobClaimUpsert(ctx context.Context, arg BlobClaimUpsertParams) error
+	// BlobListUnreferenced returns those of keys that no row references (a project's photo,
+	// its cut-out, or a generated image, superseded or not) and that nobody claimed after
+	// claimed_after. Under BlobLockMany's locks, the answer stays true until commit for
+	// every key a writer claims through BlobClaimUpsert.
+	BlobListUnreferenced(ctx context.Context, arg BlobListUnreferencedParams) ([]string, error)
+	// BlobLockMany takes the exclusive advisory locks of keys for the current transaction, in
+	// hash order so that two collectors can never deadlock (a writer holds only one).
+	BlobLockMany(ctx context.Context, arg BlobLockManyParams) error
+	// Blob claims and the garbage collector's questions about blob keys. Keys are storage
+	// keys (internal/storage): the content hash plus an extension. The advisory locks here use
+	// the two-integer form with a class of their own (lock_class), so they never meet the
+	// queue's single-bigint maintenance lock.
+	// BlobLockShared takes the shared advisory lock of one key for the current transaction.
+	// Writers claiming the same key do not wait for each other; they wait only for a
+	// collector deleting that key (BlobLockMany).
+	BlobLockShared(ctx context.Context, arg BlobLockSharedParams) error
+	// BlobTryCollectorLock takes the collector's advisory lock for the current transaction if
+	// no other instance holds it: one instance collects at a time.
+	BlobTryCollectorLock(ctx context.Context, lockKey int64) (bool, error)
 	// GeneratedImageGetByJob returns the image a job already made, so a job delivered twice
 	// (at-least-once) does not make and pay for it again.
 	GeneratedImageGetByJob(ctx context.Context, jobID uuid.NullUUID) (GeneratedImage, error)

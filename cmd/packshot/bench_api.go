@@ -19,7 +19,6 @@ import (
 
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/db"
-	"github.com/packshot/packshot/internal/ai"
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/storage"
@@ -73,7 +72,7 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 	cfg.JWTSecret = uuid.NewString()
 	cfg.RateLimitPerMinute, cfg.MaxPacksInFlight = 0, 0
 	sd := &database{URL: d.URL, Pool: scratch.Pool(), Store: scratch, logger: logger}
-	dom, err := newPackDomain(ctx, cfg, sd, logger, ai.GuardObserver{}, nil)
+	dom, err := newPackDomain(ctx, cfg, sd, logger, nil)
 	if err != nil {
 		return err
 	}

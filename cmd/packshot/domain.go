@@ -31,6 +31,8 @@ type packDomain struct {
 	// devToken issues tokens in dev mode; nil otherwise.
 	devToken func(user, role string) (string, error)
 	handlers pack.HandlerOptions
+	// collector deletes blobs no row references; nil when PACKSHOT_BLOB_GC_INTERVAL is 0.
+	collector *pack.BlobCollector
 
 	// publish and progress reach realtime once it runs; until then changes are only
 	// seen by this instance's long-polls.
@@ -39,10 +41,15 @@ type packDomain struct {
 }
 
 // newPackDomain builds the pack service from cfg: blob storage (the filesystem under
-// DataDir/blobs, or S3), token verification, and the AI providers behind one guard.
-// spendRefused, when set, counts the requests an AI spend limit refused.
-func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, providerObserver ai.GuardObserver,
-	spendRefused func(limit string)) (*packDomain, error) {
+// DataDir/blobs, or S3) with its garbage collector, token verification, and the AI
+// providers behind one guard. metrics may be nil (no metrics).
+func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (*packDomain, error) {
+	var providerObserver ai.GuardObserver
+	var blobMetrics pack.BlobMetrics
+	var spendRefused func(limit string)
+	if metrics != nil {
+		providerObserver, blobMetrics, spendRefused = metrics.Providers(), metrics.BlobCollector(), metrics.SpendRefusals()
+	}
 	secret, err := auth.Secret(cfg)
 	if err != nil {
 		return nil, err
@@ -90,9 +97,11 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	chosen := pack.ProvidersFrom(providers)
 	chosen.Generator = guard.Generator(chosen.Generator)
 	chosen.BackgroundRemover = guard.BackgroundRemover(chosen.BackgroundRemover)
+	// Every write claims its key first, so the collector never deletes a blob between
+	// its storage and the row that references it (see pack.BlobCollector).
 	p.svc = pack.New(pack.Config{
 		Store:          d.Store,
-		Blobs:          pack.StorageBlobs(blobs, signer, cfg.FileURLTTL),
+		Blobs:          pack.ClaimingBlobs(pack.StorageBlobs(blobs, signer, cfg.FileURLTTL), d.Store, time.Now),
 		Providers:      chosen,
 		Logger:         logger.With("component", "pack"),
 		PackURLFunc:    p.links.URL,
@@ -105,6 +114,13 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 			RefusedFunc:       spendRefused,
 		},
 	})
+	if cfg.BlobGCInterval > 0 {
+		p.collector = pack.NewBlobCollector(pack.BlobCollectorConfig{
+			Store: d.Store, Blobs: blobs,
+			Grace: cfg.BlobGCGrace, Interval: cfg.BlobGCInterval, BatchSize: cfg.BlobGCBatch,
+			Logger: logger.With("component", "blobgc"), Metrics: blobMetrics,
+		})
+	}
 	names := providers.Names()
 	if len(names) == 0 {
 		names = []string{"local engine only"}
@@ -145,12 +161,17 @@ func (p *packDomain) setRealtime(publish func(realtime.Doorbell), progress func(
 	p.progress.Store(&progress)
 }
 
-// jobDomain is what the queue client is created with and then given.
+// jobDomain is what the queue client is created with and then given, and the blob
+// collector, which runs alongside the dispatcher.
 func (p *packDomain) jobDomain() jobDomain {
-	return jobDomain{
+	jd := jobDomain{
 		Hooks:  p.svc.QueueHooks(p.jobProgress),
 		Attach: func(qc *queue.Client) { p.svc.Attach(qc, p.handlers) },
 	}
+	if p.collector != nil {
+		jd.Maintain = p.collector.Run
+	}
+	return jd
 }
 
 // apiDeps fills the pack part of the HTTP server's dependencies.
@@ -179,7 +200,7 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 // publisher of its own so API instances' subscribers see them.
 func init() {
 	newJobDomain = func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error) {
-		p, err := newPackDomain(ctx, cfg, d, logger, metrics.Providers(), nil)
+		p, err := newPackDomain(ctx, cfg, d, logger, metrics)
 		if err != nil {
 			return jobDomain{}, err
 		}

@@ -54,7 +54,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	// service; realtime (the broker serves subscriptions and long-polls and rings every
 	// instance's doorbell); the job queue created with the pack's hooks and handlers, its
 	// dispatcher started unless -no-worker; and the HTTP server's pack dependencies.
-	dom, err := newPackDomain(ctx, cfg, d, logger, metrics.Providers(), metrics.SpendRefusals())
+	dom, err := newPackDomain(ctx, cfg, d, logger, metrics)
 	if err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	metrics.QueueDepth(jobs.Depth)
 	jd.Attach(jobs)
 	if !*noWorker {
-		stopJobs, err := startQueue(ctx, jobs, cfg, logger)
+		stopJobs, err := startQueue(ctx, jobs, cfg, logger, jd.Maintain)
 		if err != nil {
 			return err
 		}

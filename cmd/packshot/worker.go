@@ -22,6 +22,9 @@ type jobDomain struct {
 	Attach func(*queue.Client)
 	// Close releases what the domain opened, after the queue has stopped. Optional.
 	Close func()
+	// Maintain runs the domain's periodic upkeep (the blob collector) until its context
+	// ends; startQueue runs it alongside the dispatcher. Optional.
+	Maintain func(ctx context.Context)
 }
 
 // newJobDomain builds the domain services for the queue of `worker` (and of `serve`, when
@@ -43,17 +46,26 @@ func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks, metr
 	}
 }
 
-// startQueue starts jobs' dispatcher and returns the function that stops it: it begins
-// as soon as ctx ends (so running jobs get the whole cfg.ShutdownGrace while the HTTP
-// server drains too), and waits for the stop to finish. Call it before the database
-// closes; calling it more than once is fine.
-func startQueue(ctx context.Context, jobs *queue.Client, cfg config.Config, logger *slog.Logger) (stop func(), err error) {
+// startQueue starts jobs' dispatcher, and each non-nil maintain loop beside it, and
+// returns the function that stops them: it begins as soon as ctx ends (so running jobs
+// get the whole cfg.ShutdownGrace while the HTTP server drains too), and waits for the
+// stop to finish. Call it before the database closes; calling it more than once is fine.
+func startQueue(ctx context.Context, jobs *queue.Client, cfg config.Config, logger *slog.Logger, maintain ...func(context.Context)) (stop func(), err error) {
 	registerProbe(jobs) // system.probe, the diagnostic job (probe.go)
 	if err := jobs.Start(); err != nil {
 		return nil, fmt.Errorf("start the job dispatcher: %w", err)
 	}
 	logger.Info("job dispatcher started", "worker_id", jobs.WorkerID(), "workers", cfg.Workers)
+	mctx, stopMaintain := context.WithCancel(context.WithoutCancel(ctx))
+	var maintaining sync.WaitGroup
+	for _, m := range maintain {
+		if m != nil {
+			maintaining.Go(func() { m(mctx) })
+		}
+	}
 	stopOnce := sync.OnceFunc(func() {
+		stopMaintain()
+		maintaining.Wait()
 		grace, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 		defer cancel()
 		if err := jobs.Stop(grace); err != nil {
@@ -131,7 +143,7 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 		}
 		defer stopOps()
 	}
-	stop, err := startQueue(ctx, jobs, cfg, logger)
+	stop, err := startQueue(ctx, jobs, cfg, logger, dom.Maintain)
 	if err != nil {
 		return err
 	}

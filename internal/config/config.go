@@ -147,6 +147,19 @@ type Config struct {
 	// AIGlobalDailyBudgetUSD caps the whole service's AI spend per UTC day, in US dollars
 	// (PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD). Defaults to 50; 0 disables.
 	AIGlobalDailyBudgetUSD float64
+
+	// BlobGCInterval is the time between two runs of the blob garbage collector, which
+	// deletes stored photos and images that no row references any more (a deleted
+	// project's, a replaced photo). It runs where the job dispatcher runs, on one instance
+	// at a time (PACKSHOT_BLOB_GC_INTERVAL, duration). Defaults to 10m; 0 disables.
+	BlobGCInterval time.Duration
+	// BlobGCGrace is how old an unreferenced blob (and the last upload of its content)
+	// must be before it is deleted (PACKSHOT_BLOB_GC_GRACE, duration, at least 1m).
+	// Defaults to 1h.
+	BlobGCGrace time.Duration
+	// BlobGCBatch is how many blobs one run looks at, and so at most deletes
+	// (PACKSHOT_BLOB_GC_BATCH, count). Defaults to 1000.
+	BlobGCBatch int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -201,6 +214,10 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxAIJobsInFlight:      int(r.int64("PACKSHOT_MAX_AI_JOBS_IN_FLIGHT", 10)),
 		AIDailyBudgetUSD:       r.float("PACKSHOT_AI_DAILY_BUDGET_USD", 5),
 		AIGlobalDailyBudgetUSD: r.float("PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD", 50),
+
+		BlobGCInterval: r.duration("PACKSHOT_BLOB_GC_INTERVAL", 10*time.Minute),
+		BlobGCGrace:    r.duration("PACKSHOT_BLOB_GC_GRACE", time.Hour),
+		BlobGCBatch:    int(r.int64("PACKSHOT_BLOB_GC_BATCH", 1000)),
 	}
 	if c.DecodeBudgetBytes < 64<<20 {
 		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")
@@ -210,6 +227,12 @@ func Load(getenv func(string) string) (Config, error) {
 	}
 	if c.Workers < 1 {
 		r.fail("PACKSHOT_WORKERS", "must be at least 1")
+	}
+	if c.BlobGCGrace < time.Minute {
+		r.fail("PACKSHOT_BLOB_GC_GRACE", "must be at least 1m: it protects uploads between storing a blob and recording it")
+	}
+	if c.BlobGCBatch < 1 {
+		r.fail("PACKSHOT_BLOB_GC_BATCH", "must be at least 1")
 	}
 	if c.Storage == "s3" && c.S3Bucket == "" {
 		r.fail("S3_BUCKET", "is required when PACKSHOT_STORAGE=s3")

@@ -95,3 +95,20 @@ func TestLoadAISpendLimits(t *testing.T) {
 		}
 	}
 }
+
+func TestLoadBlobCollector(t *testing.T) {
+	t.Parallel()
+	c, err := Load(env(nil))
+	if err != nil || c.BlobGCInterval != 10*time.Minute || c.BlobGCGrace != time.Hour || c.BlobGCBatch != 1000 {
+		t.Fatalf("blob collector defaults: %v, %v, %d (%v)", c.BlobGCInterval, c.BlobGCGrace, c.BlobGCBatch, err)
+	}
+	c, err = Load(env(map[string]string{"PACKSHOT_BLOB_GC_INTERVAL": "0", "PACKSHOT_BLOB_GC_GRACE": "24h", "PACKSHOT_BLOB_GC_BATCH": "50"}))
+	if err != nil || c.BlobGCInterval != 0 || c.BlobGCGrace != 24*time.Hour || c.BlobGCBatch != 50 {
+		t.Fatalf("blob collector set: %v, %v, %d (%v)", c.BlobGCInterval, c.BlobGCGrace, c.BlobGCBatch, err)
+	}
+	for name, value := range map[string]string{"PACKSHOT_BLOB_GC_GRACE": "10s", "PACKSHOT_BLOB_GC_BATCH": "0"} {
+		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s=%q: err = %v; want an error naming the variable", name, value, err)
+		}
+	}
+}

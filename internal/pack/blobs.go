@@ -7,6 +7,7 @@ import (
 	"io"
 	"time"
 
+	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/storage"
 )
 
@@ -53,4 +54,36 @@ func (b *storageBlobs) URL(key string) string {
 // linkExpiry is now+ttl rounded up to the next whole minute.
 func linkExpiry(now time.Time, ttl time.Duration) time.Time {
 	return now.Add(ttl).Truncate(time.Minute).Add(time.Minute)
+}
+
+// ClaimingBlobs returns blobs whose Put first claims the key in the database, so that the
+// blob garbage collector (BlobCollector) cannot delete it between its storage and the row
+// that will reference it. Every Blobs a Service writes through must be wrapped in it when
+// a collector runs against the same store; nowFunc (time.Now if nil) dates the claims,
+// and must be the collector's clock.
+func ClaimingBlobs(blobs Blobs, store db.Store, nowFunc func() time.Time) Blobs {
+	if nowFunc == nil {
+		nowFunc = time.Now
+	}
+	return &claimingBlobs{Blobs: blobs, store: store, now: nowFunc}
+}
+
+type claimingBlobs struct {
+	Blobs
+	store db.Store
+	now   func() time.Time
+}
+
+// Put claims data's key, then stores it. The claim commits before the blob is stored:
+// that order is what the collector's argument rests on.
+func (b *claimingBlobs) Put(ctx context.Context, data []byte, contentType string) (string, error) {
+	key := storage.KeyFor(data, contentType)
+	if err := claimBlob(ctx, b.store, key, b.now()); err != nil {
+		return "", err
+	}
+	got, err := b.Blobs.Put(ctx, data, contentType)
+	if err == nil && got != key {
+		return "", fmt.Errorf("store blob: stored as %s, claimed as %s", got, key)
+	}
+	return got, err
 }

@@ -8,7 +8,9 @@
 //
 // Two Stores implement the same behaviour: FS, files under the data dir written
 // atomically (the default), and S3, any S3-compatible bucket, for more than one machine.
-// Open picks one from the configuration.
+// Open picks one from the configuration. Nothing here knows which blobs are still
+// wanted: pack.BlobCollector pages through a store with List and deletes the blobs no
+// row references.
 //
 // Browsers fetch blobs through signed URLs, /files/<key>?exp=<unix>&sig=<mac>, that a
 // Signer makes and FileServer checks: the HMAC binds the key and the expiry, so a link

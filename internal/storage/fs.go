@@ -156,3 +156,45 @@ func syncDir(dir string) error {
 	}
 	return err
 }
+
+// List implements Store: it walks the two-digit directories in order, from after's.
+func (s *FS) List(ctx context.Context, after string, limit int) ([]Info, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	dirs, err := os.ReadDir(s.dir)
+	if err != nil {
+		return nil, fmt.Errorf("storage: list: %w", err)
+	}
+	var out []Info
+	for _, d := range dirs { // ReadDir sorts by name, which is key order
+		name := d.Name()
+		if !d.IsDir() || len(name) != 2 || (after != "" && name < after[:min(2, len(after))]) {
+			continue
+		}
+		if err := ctx.Err(); err != nil {
+			return nil, err
+		}
+		files, err := os.ReadDir(filepath.Join(s.dir, name))
+		if err != nil {
+			return nil, fmt.Errorf("storage: list: %w", err)
+		}
+		for _, f := range files {
+			key := f.Name()
+			if key <= after || !ValidKey(key) || key[:2] != name || !f.Type().IsRegular() {
+				continue
+			}
+			fi, err := f.Info()
+			if errors.Is(err, fs.ErrNotExist) {
+				continue // deleted since the directory was read
+			} else if err != nil {
+				return nil, fmt.Errorf("storage: list: %w", err)
+			}
+			out = append(out, fileInfo(key, fi))
+			if len(out) == limit {
+				return out, nil
+			}
+		}
+	}
+	return out, nil
+}

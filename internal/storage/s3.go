@@ -154,6 +154,32 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
+// List implements Store with ListObjectsV2 from StartAfter, a page at a time.
+func (s *S3) List(ctx context.Context, after string, limit int) ([]Info, error) {
+	var out []Info
+	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket)}
+	if after != "" {
+		in.StartAfter = aws.String(after)
+	}
+	for len(out) < limit {
+		in.MaxKeys = aws.Int32(int32(min(limit-len(out), 1000)))
+		page, err := s.client.ListObjectsV2(ctx, in)
+		if err != nil {
+			return nil, fmt.Errorf("storage: s3 list in bucket %s: %w", s.bucket, err)
+		}
+		for _, o := range page.Contents {
+			if key := aws.ToString(o.Key); ValidKey(key) && len(out) < limit {
+				out = append(out, Info{Key: key, Size: aws.ToInt64(o.Size), ContentType: ContentType(key), ModTime: aws.ToTime(o.LastModified)})
+			}
+		}
+		if !aws.ToBool(page.IsTruncated) || page.NextContinuationToken == nil {
+			break
+		}
+		in.ContinuationToken = page.NextContinuationToken
+	}
+	return out, nil
+}
+
 // error maps S3's "no such key" (an error code on GET, a bare 404 on HEAD) to ENOTFOUND
 // and wraps anything else with the operation and key.
 func (s *S3) error(op, key string, err error) error {

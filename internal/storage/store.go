@@ -31,6 +31,12 @@ type Store interface {
 	// Delete removes the blob under key. Deleting a blob that is not there is not an
 	// error.
 	Delete(ctx context.Context, key string) error
+	// List returns up to limit blobs whose keys sort after after ("" for the first), in
+	// key order, each with its size and modification time; fewer than limit means the
+	// end was reached. Names that are not keys (a shared bucket's other objects, the file
+	// store's temporary files) are skipped, so nothing List returns is someone else's.
+	// The garbage collector walks the store with it, one bounded page per run.
+	List(ctx context.Context, after string, limit int) ([]Info, error)
 }
 
 // Info describes a stored blob.

@@ -179,6 +179,53 @@ func testStoreBehaviour(t *testing.T, newStore func(t *testing.T) Store) {
 		}
 	})
 
+	t.Run("list pages in key order", func(t *testing.T) {
+		t.Parallel()
+		s := newStore(t)
+		want := map[string]int64{}
+		for i := range 7 {
+			data := bytes.Repeat([]byte{byte('a' + i)}, i+1)
+			key, err := s.Put(ctx, bytes.NewReader(data), "image/png")
+			if err != nil {
+				t.Fatal(err)
+			}
+			want[key] = int64(len(data))
+		}
+		if page, err := s.List(ctx, "", 0); err != nil || len(page) != 0 {
+			t.Fatalf("List with limit 0: %d blobs, %v", len(page), err)
+		}
+		var got []Info
+		after := ""
+		for {
+			page, err := s.List(ctx, after, 3)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got = append(got, page...)
+			if len(page) < 3 {
+				break
+			}
+			after = page[len(page)-1].Key
+		}
+		if len(got) != len(want) {
+			t.Fatalf("listed %d blobs; want %d", len(got), len(want))
+		}
+		for i, info := range got {
+			if i > 0 && info.Key <= got[i-1].Key {
+				t.Errorf("key %d %q not after %q", i, info.Key, got[i-1].Key)
+			}
+			if size, ok := want[info.Key]; !ok || info.Size != size || info.ModTime.IsZero() || info.ContentType != "image/png" {
+				t.Errorf("listed %+v; want size %d (known: %v)", info, size, ok)
+			}
+		}
+		if err := s.Delete(ctx, got[0].Key); err != nil {
+			t.Fatal(err)
+		}
+		if page, err := s.List(ctx, "", 100); err != nil || len(page) != len(want)-1 || page[0].Key != got[1].Key {
+			t.Fatalf("after a delete, List gave %d blobs (%v); want %d starting %s", len(page), err, len(want)-1, got[1].Key)
+		}
+	})
+
 	t.Run("invalid keys", func(t *testing.T) {
 		t.Parallel()
 		s := newStore(t)

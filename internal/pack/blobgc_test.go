@@ -1,0 +1,454 @@
+package pack
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"image"
+	"image/color"
+	"image/jpeg"
+	"io/fs"
+	"net/http/httptest"
+	"path/filepath"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/johannesboyne/gofakes3"
+	"github.com/johannesboyne/gofakes3/backend/s3mem"
+
+	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/imaging"
+	"github.com/packshot/packshot/internal/pgtest"
+	"github.com/packshot/packshot/internal/storage"
+)
+
+const gcGrace = time.Hour
+
+// gcBundle is a Service writing through ClaimingBlobs into a real store, a collector on
+// the same store and database, and the clock both share.
+type gcBundle struct {
+	db    *pgtest.DB
+	store storage.Store
+	svc   *Service
+	blobs Blobs // what svc writes through
+	gc    *BlobCollector
+	now   atomic.Pointer[time.Time]
+	// afterPut, when set, runs after a blob is stored and before the caller records it.
+	afterPut atomic.Pointer[func(key string)]
+}
+
+// pausingBlobs calls the bundle's afterPut hook once a Put has returned.
+type pausingBlobs struct {
+	Blobs
+	b *gcBundle
+}
+
+func (p pausingBlobs) Put(ctx context.Context, data []byte, contentType string) (string, error) {
+	key, err := p.Blobs.Put(ctx, data, contentType)
+	if f := p.b.afterPut.Load(); f != nil && err == nil {
+		(*f)(key)
+	}
+	return key, err
+}
+
+func setupGC(t *testing.T, newStore func(t *testing.T) storage.Store) *gcBundle {
+	t.Helper()
+	b := &gcBundle{db: pgtest.New(t), store: newStore(t)}
+	start := time.Now()
+	b.now.Store(&start)
+	clock := func() time.Time { return *b.now.Load() }
+	signer, err := storage.NewSigner("blob-collector-test-secret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.blobs = pausingBlobs{ClaimingBlobs(StorageBlobs(b.store, signer, time.Hour), b.db.Store, clock), b}
+	b.svc = New(Config{Store: b.db.Store, Blobs: b.blobs, ProfileFunc: func(m string) (imaging.Profile, error) {
+		p, err := imaging.ProfileFor(m)
+		p.Width, p.Height, p.MinLongestSide, p.RecommendedLongestSide, p.MinSourceSide = 64, 64, 32, 64, 32
+		return p, err
+	}})
+	b.gc = NewBlobCollector(BlobCollectorConfig{Store: b.db.Store, Blobs: b.store, Grace: gcGrace, BatchSize: 100, NowFunc: clock})
+	return b
+}
+
+// advance moves the shared clock on.
+func (b *gcBundle) advance(d time.Duration) {
+	next := b.now.Load().Add(d)
+	b.now.Store(&next)
+}
+
+// project creates a project for user and uploads photo to it.
+func (b *gcBundle) project(t *testing.T, user string, photo []byte) Snapshot {
+	t.Helper()
+	ctx := context.Background()
+	c := Caller{UserID: user}
+	snap, err := b.svc.Create(ctx, c, CreateInput{Name: "bottle"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if snap, err = b.svc.Upload(ctx, c, snap.ID.String(), photo); err != nil {
+		t.Fatal(err)
+	}
+	return snap
+}
+
+// derived records a cut-out and a generated image for the project, stored through the
+// service's blobs as the job handlers do, and returns their keys.
+func (b *gcBundle) derived(t *testing.T, snap Snapshot, seed byte) (cutout, generated string) {
+	t.Helper()
+	ctx := context.Background()
+	cutout, err := b.blobs.Put(ctx, []byte{0x89, 'P', 'N', 'G', seed, 1}, "image/png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	generated, err = b.blobs.Put(ctx, []byte{0x89, 'P', 'N', 'G', seed, 2}, "image/png")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src, err := b.db.Store.SourceImageGet(ctx, snap.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.Store.SourceImageSetCutout(ctx, db.SourceImageSetCutoutParams{ProjectID: snap.ID, StorageKey: src.StorageKey, CutoutKey: cutout, CutoutProvider: "local"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := b.db.Store.GeneratedImageInsert(ctx, db.GeneratedImageInsertParams{
+		ProjectID: snap.ID, UserID: snap.UserID, Type: TypeMain, StorageKey: generated, Width: 64, Height: 64,
+		Bytes: 6, Mime: "image/png", Provider: "local", Compliance: []byte(`{"ok": true, "violations": []}`),
+	}); err != nil {
+		t.Fatal(err)
+	}
+	return cutout, generated
+}
+
+func (b *gcBundle) photoKey(t *testing.T, projectID Snapshot) string {
+	t.Helper()
+	src, err := b.db.Store.SourceImageGet(context.Background(), projectID.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return src.StorageKey
+}
+
+func (b *gcBundle) collect(t *testing.T) BlobCollection {
+	t.Helper()
+	res, err := b.gc.Collect(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+// exists reports whether key is in the store.
+func (b *gcBundle) exists(t *testing.T, key string) bool {
+	t.Helper()
+	_, err := b.store.Stat(context.Background(), key)
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		t.Fatal(err)
+	}
+	return err == nil
+}
+
+// gcPhoto is a small JPEG whose bytes depend on seed.
+func gcPhoto(t *testing.T, seed uint8) []byte {
+	t.Helper()
+	img := image.NewRGBA(image.Rect(0, 0, 64, 64))
+	for y := range 64 {
+		for x := range 64 {
+			img.SetRGBA(x, y, color.RGBA{seed, uint8(x * 4), uint8(y * 4), 255})
+		}
+	}
+	var buf bytes.Buffer
+	if err := jpeg.Encode(&buf, img, nil); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
+}
+
+func gcFS(t *testing.T) storage.Store {
+	s, err := storage.NewFS(filepath.Join(t.TempDir(), "blobs"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func gcS3(t *testing.T) storage.Store {
+	backend := s3mem.New()
+	if err := backend.CreateBucket("blobs"); err != nil {
+		t.Fatal(err)
+	}
+	srv := httptest.NewServer(gofakes3.New(backend).Server())
+	t.Cleanup(srv.Close)
+	s, err := storage.NewS3(storage.S3Options{Endpoint: srv.URL, Bucket: "blobs", AccessKeyID: "k", SecretAccessKey: "s"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
+
+func TestBlobCollectorFS(t *testing.T) {
+	t.Parallel()
+	testBlobCollector(t, gcFS)
+}
+
+func TestBlobCollectorS3(t *testing.T) {
+	t.Parallel()
+	testBlobCollector(t, gcS3)
+}
+
+func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) {
+	ctx := context.Background()
+
+	t.Run("a deleted project's blobs are gone after the grace", func(t *testing.T) {
+		t.Parallel()
+		b := setupGC(t, newStore)
+		gone := b.project(t, "ann", gcPhoto(t, 1))
+		kept := b.project(t, "ann", gcPhoto(t, 2))
+		goneKeys := []string{b.photoKey(t, gone)}
+		c, g := b.derived(t, gone, 1)
+		goneKeys = append(goneKeys, c, g)
+		c, g = b.derived(t, kept, 2)
+		keptKeys := []string{b.photoKey(t, kept), c, g}
+		if err := b.svc.Delete(ctx, Caller{UserID: "ann"}, gone.ID.String()); err != nil {
+			t.Fatal(err)
+		}
+		var metricBlobs int
+		var metricBytes int64
+		b.gc.cfg.Metrics.DeletedFunc = func(n int, bytes int64) { metricBlobs += n; metricBytes += bytes }
+
+		if res := b.collect(t); res.Deleted != 0 {
+			t.Fatalf("inside the grace, a run deleted %d blobs", res.Deleted)
+		}
+		b.advance(gcGrace + time.Minute)
+		res := b.collect(t)
+		if res.Deleted != 3 || res.Errors != 0 || res.Bytes <= 0 {
+			t.Fatalf("run %+v; want the deleted project's 3 blobs", res)
+		}
+		if metricBlobs != 3 || metricBytes != res.Bytes {
+			t.Errorf("metrics counted %d blobs, %d bytes; want 3, %d", metricBlobs, metricBytes, res.Bytes)
+		}
+		for _, k := range goneKeys {
+			if b.exists(t, k) {
+				t.Errorf("blob %s of the deleted project is still stored", k)
+			}
+		}
+		for _, k := range keptKeys {
+			if !b.exists(t, k) {
+				t.Errorf("blob %s of the remaining project was deleted", k)
+			}
+		}
+		if _, err := b.svc.Get(ctx, Caller{UserID: "ann"}, kept.ID.String()); err != nil {
+			t.Fatal(err)
+		}
+	})
+
+	t.Run("content another project references survives", func(t *testing.T) {
+		t.Parallel()
+		b := setupGC(t, newStore)
+		photo := gcPhoto(t, 3)
+		first := b.project(t, "ann", photo)
+		second := b.project(t, "bob", photo)
+		key := b.photoKey(t, first)
+		if err := b.svc.Delete(ctx, Caller{UserID: "ann"}, first.ID.String()); err != nil {
+			t.Fatal(err)
+		}
+		b.advance(gcGrace + time.Minute)
+		if res := b.collect(t); res.Deleted != 0 || !b.exists(t, key) {
+			t.Fatalf("run %+v deleted the photo bob's project still shows", res)
+		}
+		if err := b.svc.Delete(ctx, Caller{UserID: "bob"}, second.ID.String()); err != nil {
+			t.Fatal(err)
+		}
+		if res := b.collect(t); res.Deleted != 1 || b.exists(t, key) {
+			t.Fatalf("run %+v after the last reference went; want the photo deleted", res)
+		}
+	})
+
+	t.Run("a blob just stored and not yet recorded survives the grace", func(t *testing.T) {
+		t.Parallel()
+		b := setupGC(t, newStore)
+		claimed, err := b.blobs.Put(ctx, []byte("an upload on its way"), "image/jpeg")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.advance(gcGrace / 2)
+		if res := b.collect(t); res.Deleted != 0 || !b.exists(t, claimed) {
+			t.Fatalf("run %+v deleted a blob stored half a grace ago", res)
+		}
+		b.advance(gcGrace)
+		if res := b.collect(t); res.Deleted != 1 || b.exists(t, claimed) {
+			t.Fatalf("run %+v; want the blob nobody recorded deleted once the grace passed", res)
+		}
+	})
+
+	t.Run("runs are bounded and walk the whole store", func(t *testing.T) {
+		t.Parallel()
+		b := setupGC(t, newStore)
+		b.gc.cfg.BatchSize = 2
+		for i := range 5 {
+			if _, err := b.store.Put(ctx, bytes.NewReader([]byte{byte(i)}), "image/png"); err != nil {
+				t.Fatal(err)
+			}
+		}
+		b.advance(gcGrace + time.Minute)
+		var deleted []int
+		for range 3 {
+			res := b.collect(t)
+			deleted = append(deleted, res.Deleted)
+		}
+		if deleted[0] != 2 || deleted[1] != 2 || deleted[2] != 1 {
+			t.Fatalf("runs deleted %v; want [2 2 1]", deleted)
+		}
+		if left, err := b.store.List(ctx, "", 10); err != nil || len(left) != 0 {
+			t.Fatalf("%d blobs left (%v)", len(left), err)
+		}
+	})
+
+	t.Run("one instance collects at a time", func(t *testing.T) {
+		t.Parallel()
+		b := setupGC(t, newStore)
+		other := NewBlobCollector(b.gc.cfg)
+		if _, err := b.store.Put(ctx, bytes.NewReader([]byte("orphan")), "image/png"); err != nil {
+			t.Fatal(err)
+		}
+		b.advance(gcGrace + time.Minute)
+		var res, otherRes BlobCollection
+		var otherErr error
+		b.gc.lockedFunc = func([]string) { otherRes, otherErr = other.Collect(ctx) }
+		res = b.collect(t)
+		if otherErr != nil || !otherRes.Skipped || otherRes.Deleted != 0 {
+			t.Errorf("a second instance's run during the first: %+v, %v; want it skipped", otherRes, otherErr)
+		}
+		if res.Skipped || res.Deleted != 1 {
+			t.Errorf("the first instance's run: %+v; want the orphan deleted", res)
+		}
+	})
+
+	// The races: an upload of content whose blob is an old orphan, interleaved with a
+	// run at each of the two points where it could go wrong. Either way the upload must
+	// end with a row whose blob is there.
+	race := func(t *testing.T) (*gcBundle, []byte, string) {
+		b := setupGC(t, newStore)
+		photo := gcPhoto(t, 4)
+		old := b.project(t, "ann", photo)
+		key := b.photoKey(t, old)
+		if err := b.svc.Delete(ctx, Caller{UserID: "ann"}, old.ID.String()); err != nil {
+			t.Fatal(err)
+		}
+		b.advance(gcGrace + time.Minute)
+		return b, photo, key
+	}
+
+	t.Run("race: upload stored, not yet recorded, while a run decides", func(t *testing.T) {
+		t.Parallel()
+		b, photo, key := race(t)
+		stored, release := make(chan struct{}), make(chan struct{})
+		releaseOnce := sync.OnceFunc(func() { close(release) })
+		t.Cleanup(releaseOnce) // on failure too, before the pool closes
+		hook := func(k string) {
+			if k == key {
+				close(stored)
+				<-release
+			}
+		}
+		b.afterPut.Store(&hook)
+		defer b.afterPut.Store(nil)
+		var snap Snapshot
+		var upErr error
+		var wg sync.WaitGroup
+		wg.Go(func() {
+			c := Caller{UserID: "bob"}
+			if snap, upErr = b.svc.Create(ctx, c, CreateInput{Name: "again"}); upErr == nil {
+				snap, upErr = b.svc.Upload(ctx, c, snap.ID.String(), photo)
+			}
+		})
+		<-stored // the old blob is in place (Put found it), no row references it yet
+		res, err := b.gc.Collect(ctx)
+		releaseOnce()
+		wg.Wait()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if upErr != nil {
+			t.Fatal(upErr)
+		}
+		if res.Deleted != 0 {
+			t.Errorf("the run deleted %d blobs while an upload of their content was on its way", res.Deleted)
+		}
+		if b.photoKey(t, snap) != key || !b.exists(t, key) {
+			t.Fatal("the upload ended with a row whose blob is gone")
+		}
+	})
+
+	t.Run("race: upload claims while a run holds the key", func(t *testing.T) {
+		t.Parallel()
+		b, photo, key := race(t)
+		locked, release := make(chan struct{}), make(chan struct{})
+		releaseOnce := sync.OnceFunc(func() { close(release) })
+		t.Cleanup(releaseOnce) // on failure too, before the pool closes
+		b.gc.lockedFunc = func(doomed []string) {
+			if len(doomed) == 1 && doomed[0] == key {
+				close(locked)
+				<-release
+			}
+		}
+		var res BlobCollection
+		var gcErr error
+		var gcDone sync.WaitGroup
+		gcDone.Go(func() { res, gcErr = b.gc.Collect(ctx) })
+		<-locked // the run has decided to delete the blob and holds its key
+
+		var snap Snapshot
+		var upErr error
+		upDone := make(chan struct{})
+		go func() {
+			defer close(upDone)
+			c := Caller{UserID: "bob"}
+			if snap, upErr = b.svc.Create(ctx, c, CreateInput{Name: "again"}); upErr == nil {
+				snap, upErr = b.svc.Upload(ctx, c, snap.ID.String(), photo)
+			}
+		}()
+		waitForBlockedClaim(t, b, upDone)
+		releaseOnce()
+		gcDone.Wait()
+		<-upDone
+		if gcErr != nil || upErr != nil {
+			t.Fatal(gcErr, upErr)
+		}
+		if res.Deleted != 1 {
+			t.Errorf("run %+v; want the orphan deleted before the upload claimed it", res)
+		}
+		if b.photoKey(t, snap) != key || !b.exists(t, key) {
+			t.Fatal("the upload ended with a row whose blob is gone")
+		}
+	})
+}
+
+// waitForBlockedClaim returns once a writer waits for a blob key's advisory lock, or once
+// the upload is done (it did not wait: the assertions that follow tell).
+func waitForBlockedClaim(t *testing.T, b *gcBundle, upDone <-chan struct{}) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	for {
+		var waiting int
+		err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1::bigint AND NOT granted`,
+			blobLockClass).Scan(&waiting)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if waiting > 0 {
+			return
+		}
+		select {
+		case <-upDone:
+			return
+		case <-ctx.Done():
+			t.Fatal("the upload neither finished nor waited for the run's lock")
+		case <-time.After(5 * time.Millisecond):
+		}
+	}
+}
