@@ -45,7 +45,7 @@ func (s *Service) JobGet(ctx context.Context, c Caller, id string) (Job, error) 
 	if err != nil {
 		return Job{}, err
 	}
-	return jobFromQueue(j), nil
+	return jobFromQueue(c, j), nil
 }
 
 // JobList returns the caller's jobs newest first (at most 100), of one project and/or one
@@ -91,13 +91,14 @@ func (s *Service) JobList(ctx context.Context, c Caller, in JobListInput) ([]Job
 	if err != nil {
 		return nil, err
 	}
-	return jobsOf(jobs), nil
+	return jobsOf(c, jobs), nil
 }
 
-func jobsOf(jobs []*queue.Job) []Job {
+// jobsOf converts the queue's jobs as c may see them.
+func jobsOf(c Caller, jobs []*queue.Job) []Job {
 	out := make([]Job, len(jobs))
 	for i, j := range jobs {
-		out[i] = jobFromQueue(j)
+		out[i] = jobFromQueue(c, j)
 	}
 	return out
 }
@@ -114,7 +115,7 @@ func (s *Service) JobRetry(ctx context.Context, c Caller, id string) (Job, error
 	if err != nil {
 		return Job{}, err
 	}
-	return jobFromQueue(j), nil
+	return jobFromQueue(c, j), nil
 }
 
 // JobCancel cancels a pending or running job of the caller's. Errors: EINVALID,
@@ -128,7 +129,7 @@ func (s *Service) JobCancel(ctx context.Context, c Caller, id string) (Job, erro
 	if err != nil {
 		return Job{}, err
 	}
-	return jobFromQueue(j), nil
+	return jobFromQueue(c, j), nil
 }
 
 // JobStats is the answer of admin.jobStats.
@@ -174,7 +175,7 @@ func (s *Service) AdminFailedJobs(ctx context.Context, c Caller, limit int) ([]J
 	if err != nil {
 		return nil, err
 	}
-	return jobsOf(jobs), nil
+	return jobsOf(c, jobs), nil
 }
 
 // Images returns a project's current images, oldest first. Errors: EINVALID, ENOTFOUND.
