@@ -3,14 +3,18 @@ package api
 import (
 	"github.com/labstack/echo/v4"
 
+	"github.com/packshot/packshot/internal/trpc"
+
 	"github.com/packshot/packshot/web"
 )
 
 // addRoutes is the one place every route is registered.
 func addRoutes(e *echo.Echo, deps Deps) {
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(deps.ReadyFunc))
-	e.GET("/metrics", echo.WrapHandler(deps.Metrics.Handler()))
+	e.GET("/readyz", handleReadyz(deps.Logger, deps.ReadyFunc))
+	if !deps.NoPublicMetrics {
+		e.GET("/metrics", echo.WrapHandler(deps.Metrics.Handler()))
+	}
 	if deps.Files != nil {
 		e.GET("/files/*", echo.WrapHandler(deps.Files))
 		e.HEAD("/files/*", echo.WrapHandler(deps.Files))
@@ -31,7 +35,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	if deps.TRPCRouterFunc != nil {
 		deps.TRPCRouterFunc(r)
 	}
-	mountTRPC(e, r, deps.AllowedOrigins)
+	mountTRPC(e, r, trpc.NewOrigins(deps.AllowedOrigins))
 
 	// REST for clients that poll; errors are problem JSON.
 	authn := requireUser(deps.Verifier)
@@ -42,8 +46,11 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	api.POST("/projects/:id/source", handleProjectSource(deps.Pack, deps.MaxUploadBytes), authn)
 	api.POST("/projects/:id/pack", handleProjectPack(deps.Pack, deps.lim), authn)
 	api.GET("/projects/:id/pack.zip", handlePackZip(deps.Pack), packZipAuth(deps.Verifier, deps.PackLinks))
+	if deps.Tickets != nil {
+		api.POST("/sse-ticket", handleSSETicket(deps.Tickets), authn)
+	}
 	if deps.DevTokenFunc != nil {
-		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes))
+		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes), devTokenGuard())
 	}
 }
 

@@ -109,6 +109,7 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtInstances {
 			Logger: logger, Store: d.Store, ReadyFunc: func(context.Context) error { return broker.Healthy() },
 			Metrics: telemetry.New(), Pack: svc, Verifier: verifier, PackLinks: links,
 			Files: storage.NewFileServer(blobs, signer), Realtime: broker,
+			Tickets: auth.NewTickets(d.Store, 0),
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)

@@ -26,6 +26,7 @@ import (
 type packDomain struct {
 	svc      *pack.Service
 	verifier *auth.Verifier
+	tickets  *auth.Tickets
 	links    *api.PackLinks
 	files    *storage.FileServer
 	// devToken issues tokens in dev mode; nil otherwise.
@@ -45,7 +46,7 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := auth.NewVerifier(secret)
+	verifier, err := auth.NewVerifier(secret, auth.WithAudience(cfg.JWTAudience))
 	if err != nil {
 		return nil, err
 	}
@@ -63,6 +64,7 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	}
 	p := &packDomain{
 		verifier: verifier,
+		tickets:  auth.NewTickets(d.Store, cfg.SSETicketTTL),
 		links:    api.NewPackLinks(signer, cfg.FileURLTTL),
 		files:    storage.NewFileServer(blobs, signer),
 		handlers: pack.HandlerOptions{AITimeout: cfg.AITimeout + time.Minute},
@@ -150,6 +152,8 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 	deps.MaxUploadBytes = cfg.MaxUploadBytes
 	deps.EnqueuePerMinute = cfg.RateLimitPerMinute
 	deps.MaxPacksInFlight = cfg.MaxPacksInFlight
+	deps.Tickets = p.tickets
+	deps.NoPublicMetrics = cfg.MetricsAddr != ""
 	return deps
 }
 

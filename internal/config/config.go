@@ -93,6 +93,19 @@ type Config struct {
 	// MaxPacksInFlight caps packs generating at once per user (PACKSHOT_MAX_PACKS_IN_FLIGHT).
 	// Defaults to 5; 0 disables.
 	MaxPacksInFlight int
+
+	// --- auth hardening (issue 13 items 7, 10) ---
+
+	// JWTAudience, when set, must be among a bearer token's `aud` values
+	// (AUTH_JWT_AUDIENCE; Supabase's access tokens carry "authenticated"). Defaults to
+	// empty: `aud` is not checked.
+	JWTAudience string
+	// MetricsAddr, when set, serves /metrics on this address alone and not on the public
+	// one (PACKSHOT_METRICS_ADDR, host:port). Defaults to empty: /metrics on Addr.
+	MetricsAddr string
+	// SSETicketTTL is how long a ticket from POST /api/sse-ticket stays redeemable for one
+	// SSE connect (PACKSHOT_SSE_TICKET_TTL, duration). Defaults to 30s.
+	SSETicketTTL time.Duration
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -132,6 +145,10 @@ func Load(getenv func(string) string) (Config, error) {
 		AITimeout:          r.duration("PACKSHOT_AI_TIMEOUT", 180*time.Second),
 		RateLimitPerMinute: int(r.int64("PACKSHOT_RATE_LIMIT_PER_MINUTE", 120)),
 		MaxPacksInFlight:   int(r.int64("PACKSHOT_MAX_PACKS_IN_FLIGHT", 5)),
+
+		JWTAudience:  r.str("AUTH_JWT_AUDIENCE", ""),
+		MetricsAddr:  r.str("PACKSHOT_METRICS_ADDR", ""),
+		SSETicketTTL: r.duration("PACKSHOT_SSE_TICKET_TTL", 30*time.Second),
 	}
 	if c.Workers < 1 {
 		r.fail("PACKSHOT_WORKERS", "must be at least 1")
