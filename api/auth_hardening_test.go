@@ -51,6 +51,7 @@ func authServer(t *testing.T, deps api.Deps) http.Handler {
 	deps.Store, deps.Metrics, deps.Verifier, deps.PackLinks = d.Store, telemetry.New(), verifier, links
 	deps.Pack = pack.New(pack.Config{Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour),
 		Logger: deps.Logger, PackURLFunc: links.URL})
+	deps.Tickets = auth.NewTickets(d.Store, 0)
 	deps.DevTokenFunc = func(user, role string) (string, error) { return auth.Issue(testSecret, user, role, time.Hour) }
 	return api.NewServer(deps)
 }
@@ -309,15 +310,20 @@ func TestWebSocketAndCORSOriginsAgree(t *testing.T) {
 		"https://evil.example": false, "http://app.example.com": false, "https://app.example.com.evil.example": false,
 		"https://x.partner.example": false, "https://bare.example": false,
 	} {
-		pre, _ := http.NewRequest(http.MethodOptions, srv.URL+"/trpc/project.list", nil)
-		pre.Header.Set("Origin", origin)
-		pre.Header.Set("Access-Control-Request-Method", "GET")
-		resp, err := http.DefaultClient.Do(pre)
-		if err != nil {
-			t.Fatal(err)
+		corsOK := true
+		for _, path := range []string{"/trpc/project.list", "/api/sse-ticket"} {
+			pre, _ := http.NewRequest(http.MethodOptions, srv.URL+path, nil)
+			pre.Header.Set("Origin", origin)
+			pre.Header.Set("Access-Control-Request-Method", "POST")
+			pre.Header.Set("Access-Control-Request-Headers", "authorization, x-trpc-source")
+			resp, err := http.DefaultClient.Do(pre)
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+			granted := resp.Header.Get("Access-Control-Allow-Origin") == origin && resp.Header.Get("Access-Control-Allow-Headers") == "authorization, x-trpc-source"
+			corsOK = corsOK && granted
 		}
-		resp.Body.Close()
-		corsOK := resp.Header.Get("Access-Control-Allow-Origin") == origin
 
 		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 		hdr := http.Header{}

@@ -1,6 +1,8 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
 	"github.com/packshot/packshot/internal/trpc"
@@ -35,7 +37,8 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	if deps.TRPCRouterFunc != nil {
 		deps.TRPCRouterFunc(r)
 	}
-	mountTRPC(e, r, trpc.NewOrigins(deps.AllowedOrigins))
+	origins := trpc.NewOrigins(deps.AllowedOrigins)
+	mountTRPC(e, r, origins)
 
 	// REST for clients that poll; errors are problem JSON.
 	authn := requireUser(deps.Verifier)
@@ -47,7 +50,9 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	api.POST("/projects/:id/pack", handleProjectPack(deps.Pack, deps.lim), authn)
 	api.GET("/projects/:id/pack.zip", handlePackZip(deps.Pack), packZipAuth(deps.Verifier, deps.PackLinks))
 	if deps.Tickets != nil {
-		api.POST("/sse-ticket", handleSSETicket(deps.Tickets), authn)
+		// Cross-origin apps allowed on /trpc ask for tickets too: the same CORS rule.
+		cors := echo.WrapMiddleware(func(h http.Handler) http.Handler { return trpc.CORS(origins, h) })
+		api.Match([]string{http.MethodPost, http.MethodOptions}, "/sse-ticket", handleSSETicket(deps.Tickets), cors, authn)
 	}
 	if deps.DevTokenFunc != nil {
 		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes), devTokenGuard())
