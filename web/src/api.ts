@@ -18,6 +18,7 @@ import {
 } from '@trpc/client';
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import type { AppRouter } from './generated/router';
+import { sseTicket, ticketEventSource } from './sse';
 
 /** Client is a typed tRPC client for the packshot router. */
 export type Client = TRPCClient<AppRouter>;
@@ -85,7 +86,10 @@ export function newWSClient(token: TokenSource, retryDelayMs: (attempt: number) 
   return { client, ws };
 }
 
-/** newSSEClient returns a client sending subscriptions as Server-Sent Events. */
+/**
+ * newSSEClient returns a client sending subscriptions as Server-Sent Events,
+ * authenticated by single-use tickets (sse.ts), never the token in the URL.
+ */
 export function newSSEClient(token: TokenSource): Client {
   return createTRPCClient<AppRouter>({
     links: [
@@ -93,7 +97,8 @@ export function newSSEClient(token: TokenSource): Client {
         condition: (op) => op.type === 'subscription',
         true: httpSubscriptionLink({
           url: '/trpc',
-          connectionParams: () => ({ token: token() ?? '' }),
+          connectionParams: async () => ({ ticket: await sseTicket(token) }),
+          EventSource: ticketEventSource(token),
         }),
         false: httpChain(token),
       }),
