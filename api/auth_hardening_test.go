@@ -346,3 +346,55 @@ func TestWebSocketAndCORSOriginsAgree(t *testing.T) {
 		}
 	}
 }
+
+// TestJobErrorsShownToUsersAreSafe: a job that failed with a server-side error (here a
+// database error naming a host, a user and an address, as a pgx error does) is shown
+// to its owner as a fixed sentence in the project snapshot and in job.get; the service
+// role reads the stored error in full.
+func TestJobErrorsShownToUsersAreSafe(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{noWorker: true})
+	tok := token(t, "alice", auth.RoleAuthenticated)
+	proj := createProject(t, b, tok, map[string]any{"name": "Leaky"})
+	internal := "record image: failed to connect to `host=db.internal.example user=packshot database=prod`: dial tcp 10.1.2.3:5432: connect: connection refused"
+	var jobID string
+	ctx := context.Background()
+	err := b.db.Pool.QueryRow(ctx, `SELECT (enqueue_job(kind => $1, user_id => 'alice', project_id => $2::uuid, notify => false)).id::text`,
+		pack.Kind("main"), proj.ID).Scan(&jobID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = b.db.Pool.Exec(ctx, `UPDATE job_queue SET status = 'failed', attempts = 3, completed_at = now(), last_error = $2 WHERE id = $1::uuid`,
+		jobID, internal)
+	if err != nil {
+		t.Fatal(err)
+	}
+	leaks := func(s string) bool {
+		return strings.Contains(s, "10.1.2.3") || strings.Contains(s, "db.internal") || strings.Contains(s, "host=")
+	}
+
+	var snap pack.Snapshot
+	b.query(t, tok, "project.get", map[string]any{"id": proj.ID}).decode(t, &snap)
+	main := slot(t, snap, "main")
+	if main.Error == nil || leaks(*main.Error) || !strings.Contains(*main.Error, "Retry") {
+		t.Errorf("owner's snapshot shows the main slot's error as %q; want the safe sentence", deref(main.Error))
+	}
+	var j pack.Job
+	b.query(t, tok, "job.get", map[string]any{"id": jobID}).decode(t, &j)
+	if j.LastError == nil || leaks(*j.LastError) {
+		t.Errorf("owner's job.get lastError %q; want the safe sentence", deref(j.LastError))
+	}
+	admin := token(t, "ops", auth.RoleService)
+	b.query(t, admin, "job.get", map[string]any{"id": jobID}).decode(t, &j)
+	if j.LastError == nil || *j.LastError != internal {
+		t.Errorf("service role's job.get lastError %q; want the stored error in full", deref(j.LastError))
+	}
+}
+
+// deref is *s, or "<nil>".
+func deref(s *string) string {
+	if s == nil {
+		return "<nil>"
+	}
+	return *s
+}
