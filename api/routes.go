@@ -6,7 +6,6 @@ import (
 	"github.com/labstack/echo/v4"
 
 	"github.com/packshot/packshot/internal/trpc"
-
 	"github.com/packshot/packshot/web"
 )
 
