@@ -194,7 +194,7 @@ func TestAuthorizationMatrix(t *testing.T) {
 		}
 	}
 	// The dev-token endpoint is public in dev mode (and absent otherwise: see serve).
-	resp, _ := b.rest(t, "", http.MethodPost, "/api/dev/token", bytes.NewReader([]byte(`{"user":"eve"}`)), nil)
+	resp, _ := b.rest(t, "", http.MethodPost, "/api/dev/token", bytes.NewReader([]byte(`{"user":"eve"}`)), http.Header{"Content-Type": {"application/json"}})
 	if resp.StatusCode != http.StatusOK {
 		t.Errorf("POST /api/dev/token: %d; want 200", resp.StatusCode)
 	}

@@ -43,7 +43,7 @@ func TestLocalPackEndToEnd(t *testing.T) {
 	b := setup(t, setupOptions{})
 
 	// A dev token, as the web app gets one.
-	resp, raw := b.rest(t, "", http.MethodPost, "/api/dev/token", bytes.NewReader([]byte(`{"user":"alice"}`)), nil)
+	resp, raw := b.rest(t, "", http.MethodPost, "/api/dev/token", bytes.NewReader([]byte(`{"user":"alice"}`)), http.Header{"Content-Type": {"application/json"}})
 	if resp.StatusCode != http.StatusOK {
 		t.Fatalf("dev token: %d %s", resp.StatusCode, raw)
 	}

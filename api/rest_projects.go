@@ -279,37 +279,3 @@ func handlePackZip(svc *pack.Service) echo.HandlerFunc {
 		return nil
 	}
 }
-
-// devTokenInput is the body of POST /api/dev/token.
-type devTokenInput struct {
-	User string `json:"user"`
-	Role string `json:"role,omitempty"`
-}
-
-// handleDevToken is POST /api/dev/token {"user":"alice"} → {"token":"…"}: tokens for
-// the web app in dev mode. The route exists only in dev mode.
-func handleDevToken(issue func(user, role string) (string, error), maxBody int64) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		var in devTokenInput
-		if err := decodeJSON(c, maxBody, &in); err != nil {
-			return err
-		}
-		in.User = strings.TrimSpace(in.User)
-		if in.User == "" || len(in.User) > 100 {
-			return apperr.Invalid("Invalid input: user: must be 1 to 100 characters",
-				map[string]string{"user": "must be 1 to 100 characters"})
-		}
-		if in.Role == "" {
-			in.Role = "authenticated"
-		}
-		if in.Role != "authenticated" && in.Role != "service_role" {
-			return apperr.Invalid("Invalid input: role: must be authenticated or service_role",
-				map[string]string{"role": "must be authenticated or service_role"})
-		}
-		tok, err := issue(in.User, in.Role)
-		if err != nil {
-			return err
-		}
-		return c.JSON(http.StatusOK, map[string]string{"token": tok})
-	}
-}

@@ -1,16 +1,21 @@
 package api
 
 import (
+	"net/http"
+
 	"github.com/labstack/echo/v4"
 
+	"github.com/packshot/packshot/internal/trpc"
 	"github.com/packshot/packshot/web"
 )
 
 // addRoutes is the one place every route is registered.
 func addRoutes(e *echo.Echo, deps Deps) {
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(deps.ReadyFunc))
-	e.GET("/metrics", echo.WrapHandler(deps.Metrics.Handler()))
+	e.GET("/readyz", handleReadyz(deps.Logger, deps.ReadyFunc))
+	if !deps.NoPublicMetrics {
+		e.GET("/metrics", echo.WrapHandler(deps.Metrics.Handler()))
+	}
 	if deps.Files != nil {
 		e.GET("/files/*", echo.WrapHandler(deps.Files))
 		e.HEAD("/files/*", echo.WrapHandler(deps.Files))
@@ -31,7 +36,8 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	if deps.TRPCRouterFunc != nil {
 		deps.TRPCRouterFunc(r)
 	}
-	mountTRPC(e, r, deps.AllowedOrigins)
+	origins := trpc.NewOrigins(deps.AllowedOrigins)
+	mountTRPC(e, r, origins)
 
 	// REST for clients that poll; errors are problem JSON.
 	authn := requireUser(deps.Verifier)
@@ -42,8 +48,13 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	api.POST("/projects/:id/source", handleProjectSource(deps.Pack, deps.MaxUploadBytes), authn)
 	api.POST("/projects/:id/pack", handleProjectPack(deps.Pack, deps.lim), authn)
 	api.GET("/projects/:id/pack.zip", handlePackZip(deps.Pack), packZipAuth(deps.Verifier, deps.PackLinks))
+	if deps.Tickets != nil {
+		// Cross-origin apps allowed on /trpc ask for tickets too: the same CORS rule.
+		cors := echo.WrapMiddleware(func(h http.Handler) http.Handler { return trpc.CORS(origins, h) })
+		api.Match([]string{http.MethodPost, http.MethodOptions}, "/sse-ticket", handleSSETicket(deps.Tickets), cors, authn)
+	}
 	if deps.DevTokenFunc != nil {
-		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes))
+		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes), devTokenGuard())
 	}
 }
 

@@ -95,6 +95,15 @@ type Deps struct {
 	// TRPCLimitRefusedFunc, if set, counts the refusals by those limits (metrics).
 	TRPCLimitRefusedFunc func(trpc.Limit)
 
+	// --- auth hardening (issue 13 items 3, 7, 10) ---
+
+	// Tickets issues the single-use SSE tickets (POST /api/sse-ticket) and redeems them
+	// on an SSE connect. Nil: no ticket route, SSE authenticates with a token only.
+	Tickets *auth.Tickets
+	// NoPublicMetrics leaves /metrics off this server, because it is served on its own
+	// address (PACKSHOT_METRICS_ADDR).
+	NoPublicMetrics bool
+
 	// lim enforces the two limits above; set by addRoutes.
 	lim *limits
 }
@@ -107,7 +116,7 @@ func NewOpsServer(logger *slog.Logger, ready func(ctx context.Context) error, me
 	e.HTTPErrorHandler = problemErrorHandler(logger)
 	e.Use(metricsMiddleware(metrics))
 	e.GET("/healthz", handleHealthz())
-	e.GET("/readyz", handleReadyz(ready))
+	e.GET("/readyz", handleReadyz(logger, ready))
 	e.GET("/metrics", echo.WrapHandler(metrics.Handler()))
 	return e
 }

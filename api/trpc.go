@@ -19,19 +19,23 @@ import (
 )
 
 // TokenCookie is the cookie an EventSource (which cannot send headers) may carry the
-// bearer token in.
+// bearer token in. It authenticates only an SSE connect (a GET that changes nothing):
+// every other request needs the Authorization header, so a cross-site form or fetch that
+// the browser sends with the cookie cannot act as the user.
 const TokenCookie = "packshot_token"
 
 // newRouter builds the tRPC router with every procedure: authentication from the
-// Authorization header, or for WebSocket and SSE from connectionParams (`token`, or
-// `authorization: "Bearer …"`) or the packshot_token cookie; errors mapped by mapError.
+// Authorization header, or for WebSocket from connectionParams (`token`, or
+// `authorization: "Bearer …"`), or for SSE from connectionParams (`ticket`, `token` or
+// `authorization`) or the packshot_token cookie; errors mapped by mapError.
 func newRouter(deps Deps) *trpc.Router {
 	r := trpc.NewRouter(trpc.Config{
 		Transformer:    transformer(deps.Transformer),
 		MaxBodyBytes:   deps.MaxBodyBytes,
 		MaxUploadBytes: uploadBodyLimit(deps.MaxUploadBytes),
-		AllowedOrigins: deps.AllowedOrigins,
-		AuthFunc:       authFunc(deps.Verifier),
+		// Origins are checked in front of /ws by the same rule as CORS (mountTRPC).
+		AllowedOrigins: []string{"*"},
+		AuthFunc:       authFunc(deps.Verifier, deps.Tickets),
 		MapErrorFunc:   mapError,
 		Logger:         deps.Logger,
 		Observer:       deps.TRPCObserver,
@@ -71,11 +75,18 @@ func uploadBodyLimit(max int64) int64 {
 	return max + 64<<10
 }
 
-// authFunc verifies the caller's token and puts the user, and when the token expires, in
-// the context.
-func authFunc(v *auth.Verifier) func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
+// authFunc verifies the caller's token (or, for an SSE connect, a single-use ticket) and
+// puts the user, and when the token expires, in the context.
+func authFunc(v *auth.Verifier, tickets *auth.Tickets) func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
 	return func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
-		token, err := requestToken(req.Header, req.ConnectionParams)
+		if t := req.ConnectionParams["ticket"]; t != "" && req.Transport == trpc.TransportSSE && tickets != nil {
+			u, err := tickets.Redeem(ctx, t)
+			if err != nil {
+				return nil, err
+			}
+			return auth.WithUser(ctx, u), nil
+		}
+		token, err := requestToken(req.Header, req.ConnectionParams, req.Transport == trpc.TransportSSE)
 		if err != nil {
 			return nil, err
 		}
@@ -92,8 +103,8 @@ func authFunc(v *auth.Verifier) func(ctx context.Context, req trpc.AuthRequest) 
 }
 
 // verifyRequest finds and verifies the token of a request (see requestToken).
-func verifyRequest(v *auth.Verifier, h http.Header, params map[string]string) (auth.User, error) {
-	token, err := requestToken(h, params)
+func verifyRequest(v *auth.Verifier, h http.Header, params map[string]string, cookieOK bool) (auth.User, error) {
+	token, err := requestToken(h, params, cookieOK)
 	if err != nil {
 		return auth.User{}, err
 	}
@@ -101,8 +112,9 @@ func verifyRequest(v *auth.Verifier, h http.Header, params map[string]string) (a
 }
 
 // requestToken finds the token of a request: the Authorization header, else
-// connectionParams (`token`, or `authorization: "Bearer …"`), else the token cookie.
-func requestToken(h http.Header, params map[string]string) (string, error) {
+// connectionParams (`token`, or `authorization: "Bearer …"`), else (only when cookieOK: an
+// SSE connect, which is a GET) the token cookie.
+func requestToken(h http.Header, params map[string]string, cookieOK bool) (string, error) {
 	if a := h.Get("Authorization"); a != "" {
 		return auth.BearerToken(a)
 	}
@@ -115,11 +127,13 @@ func requestToken(h http.Header, params map[string]string) (string, error) {
 	if a := params["Authorization"]; a != "" {
 		return auth.BearerToken(a)
 	}
-	for _, line := range h.Values("Cookie") {
-		for _, part := range strings.Split(line, ";") {
-			name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
-			if ok && name == TokenCookie && val != "" {
-				return val, nil
+	if cookieOK {
+		for _, line := range h.Values("Cookie") {
+			for _, part := range strings.Split(line, ";") {
+				name, val, ok := strings.Cut(strings.TrimSpace(part), "=")
+				if ok && name == TokenCookie && val != "" {
+					return val, nil
+				}
 			}
 		}
 	}
@@ -214,13 +228,13 @@ func callerFrom(ctx context.Context) pack.Caller {
 	return pack.Caller{UserID: u.ID, Admin: u.IsAdmin()}
 }
 
-// requireUser is REST's authentication middleware: it verifies the bearer token (or the
-// token cookie) and stores the user in the request context; without a valid one the
-// request gets a 401 problem.
+// requireUser is REST's authentication middleware: it verifies the bearer token of the
+// Authorization header (never a cookie) and stores the user in the request context;
+// without a valid one the request gets a 401 problem.
 func requireUser(v *auth.Verifier) echo.MiddlewareFunc {
 	return func(next echo.HandlerFunc) echo.HandlerFunc {
 		return func(c echo.Context) error {
-			u, err := verifyRequest(v, c.Request().Header, nil)
+			u, err := verifyRequest(v, c.Request().Header, nil, false)
 			if err != nil {
 				c.Response().Header().Set("WWW-Authenticate", `Bearer realm="packshot"`)
 				return err
@@ -231,9 +245,17 @@ func requireUser(v *auth.Verifier) echo.MiddlewareFunc {
 	}
 }
 
-// mountTRPC serves the router on /trpc/* (HTTP and SSE) and /ws (wsLink).
-func mountTRPC(e *echo.Echo, r *trpc.Router, origins []string) {
+// mountTRPC serves the router on /trpc/* (HTTP and SSE) and /ws (wsLink). One rule
+// (trpc.Origins) decides which browser origins may call both.
+func mountTRPC(e *echo.Echo, r *trpc.Router, origins trpc.Origins) {
 	h := trpc.CORS(origins, r.HTTPHandler())
 	e.Any("/trpc/*", echo.WrapHandler(h))
-	e.GET("/ws", echo.WrapHandler(r.WebSocketHandler()))
+	ws := r.WebSocketHandler()
+	e.GET("/ws", echo.WrapHandler(http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if !origins.Allowed(req) {
+			http.Error(w, "WebSocket from this origin not allowed (PACKSHOT_ALLOWED_ORIGINS)", http.StatusForbidden)
+			return
+		}
+		ws.ServeHTTP(w, req)
+	})))
 }

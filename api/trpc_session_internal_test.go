@@ -28,7 +28,7 @@ func TestSessionExpiresWithTheToken(t *testing.T) {
 	if !ok || exp.Before(time.Now().Add(59*time.Minute)) || exp.After(time.Now().Add(61*time.Minute)) {
 		t.Fatalf("tokenExpiry: %v %v; want about an hour from now", exp, ok)
 	}
-	ctx, err := authFunc(v)(context.Background(), trpc.AuthRequest{ConnectionParams: map[string]string{"token": tok}})
+	ctx, err := authFunc(v, nil)(context.Background(), trpc.AuthRequest{ConnectionParams: map[string]string{"token": tok}})
 	if err != nil {
 		t.Fatal(err)
 	}

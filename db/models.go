@@ -115,3 +115,10 @@ type SourceImage struct {
 	CutoutProvider string    `json:"cutoutProvider"`
 	CreatedAt      time.Time `json:"createdAt"`
 }
+
+type SseTicket struct {
+	TicketHash []byte    `json:"ticketHash"`
+	UserID     string    `json:"userId"`
+	Role       string    `json:"role"`
+	ExpiresAt  time.Time `json:"expiresAt"`
+}

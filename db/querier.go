@@ -6,6 +6,7 @@ package db
 
 import (
 	"context"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgtype"
@@ -210,6 +211,16 @@ type Querier interface {
 	// ProviderPauseGet returns a provider's pause; no row means it was never paused. The row
 	// may lie in the past: the caller compares paused_until with its own clock.
 	ProviderPauseGet(ctx context.Context, provider string) (ProviderPause, error)
+	// SSETicketInsert stores a new ticket's hash, for the user it authenticates, until
+	// expires_at.
+	SSETicketInsert(ctx context.Context, arg SSETicketInsertParams) error
+	// SSETicketPrune deletes up to 1,000 unredeemed tickets that expired before @before, so
+	// the table stays as small as the tickets in flight.
+	SSETicketPrune(ctx context.Context, before time.Time) (int64, error)
+	// SSETicketRedeem takes a ticket: the row is deleted as it is read, so of two connects
+	// racing with one ticket (on any instances) exactly one gets the row. The caller checks
+	// expires_at against its own clock; an expired ticket is gone all the same.
+	SSETicketRedeem(ctx context.Context, ticketHash []byte) (SSETicketRedeemRow, error)
 	// SourceImageGet returns a project's photo.
 	SourceImageGet(ctx context.Context, projectID uuid.UUID) (SourceImage, error)
 	// SourceImageSetCutout caches the product cut out of the photo, unless the photo was

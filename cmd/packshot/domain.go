@@ -26,6 +26,7 @@ import (
 type packDomain struct {
 	svc      *pack.Service
 	verifier *auth.Verifier
+	tickets  *auth.Tickets
 	links    *api.PackLinks
 	files    *storage.FileServer
 	// devToken issues tokens in dev mode; nil otherwise.
@@ -54,7 +55,7 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := auth.NewVerifier(secret)
+	verifier, err := auth.NewVerifier(secret, auth.WithAudience(cfg.JWTAudience))
 	if err != nil {
 		return nil, err
 	}
@@ -72,6 +73,7 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	}
 	p := &packDomain{
 		verifier: verifier,
+		tickets:  auth.NewTickets(d.Store, cfg.SSETicketTTL),
 		links:    api.NewPackLinks(signer, cfg.FileURLTTL),
 		files:    storage.NewFileServer(blobs, signer),
 		handlers: pack.HandlerOptions{AITimeout: cfg.AITimeout + time.Minute},
@@ -193,6 +195,9 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 	deps.WSMaxCallsInFlight, deps.WSMaxSubscriptions = cfg.WSMaxCallsInFlight, cfg.WSMaxSubscriptions
 	deps.TrustedProxies = cfg.TrustedProxies
 	deps.SSEReconnectAfterInactivity = cfg.SSEReconnectAfterInactivity
+
+	deps.Tickets = p.tickets
+	deps.NoPublicMetrics = cfg.MetricsAddr != ""
 	return deps
 }
 

@@ -11,6 +11,7 @@ import (
 
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
@@ -38,6 +39,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	}
 	if *noMigrate {
 		cfg.AutoMigrate = false
+	}
+	if err := checkDevModeAddr(cfg); err != nil {
+		return err
 	}
 	logger := newLogger(cfg, e.stderr)
 
@@ -101,6 +105,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	handler := api.NewServer(deps)
 	// --- end of pack wiring ---
 
+	if cfg.MetricsAddr != "" { // /metrics on its own address only (deps.NoPublicMetrics)
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", metrics.Handler())
+		stopMetrics, err := serveOps(cfg.MetricsAddr, mux, logger)
+		if err != nil {
+			return fmt.Errorf("PACKSHOT_METRICS_ADDR: %w", err)
+		}
+		defer stopMetrics()
+	}
+
 	ln, err := net.Listen("tcp", cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
@@ -135,6 +149,18 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	return nil
 }
 
+// checkDevModeAddr refuses dev mode (no AUTH_JWT_SECRET, the embedded database) on an
+// address other machines can reach: dev mode hands a token for any user, the operator's
+// included, to whoever asks POST /api/dev/token.
+func checkDevModeAddr(cfg config.Config) error {
+	if !cfg.DevMode() || auth.LoopbackAddr(cfg.Addr) {
+		return nil
+	}
+	return fmt.Errorf("dev mode (no AUTH_JWT_SECRET, embedded database) gives anyone who asks a token, "+
+		"so it listens only on a loopback address; PACKSHOT_ADDR/-addr is %q: "+
+		"use 127.0.0.1:PORT, or set AUTH_JWT_SECRET to serve on other interfaces", cfg.Addr)
+}
+
 // readiness reports the instance ready when the database answers, no embedded migration
 // is pending, and every extra check (the realtime LISTEN connection) passes.
 func readiness(d *database, checks ...func() error) func(ctx context.Context) error {
@@ -157,7 +183,7 @@ func readiness(d *database, checks ...func() error) func(ctx context.Context) er
 			return err
 		}
 		if pending {
-			return errors.New("database migrations pending: run `packshot migrate`")
+			return api.ErrMigrationsPending
 		}
 		return nil
 	}

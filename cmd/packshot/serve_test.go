@@ -121,3 +121,51 @@ func TestServeEmbeddedDatabase(t *testing.T) {
 		t.Fatalf("second start re-initialised the cluster instead of reusing it (%v)", err)
 	}
 }
+
+// TestServeRefusesDevModeOffLoopback: dev mode gives anyone who asks a service_role
+// token, so `serve` in dev mode on an address other machines reach stops before it
+// listens, saying why and what to do. Nothing is listened on or sent.
+func TestServeRefusesDevModeOffLoopback(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		env  map[string]string
+		args []string
+	}{
+		{map[string]string{"PACKSHOT_ADDR": "0.0.0.0:0"}, nil},
+		{map[string]string{"PACKSHOT_ADDR": ":0"}, nil},
+		{nil, []string{"-addr", "[::]:0"}},
+	} {
+		env := map[string]string{"PACKSHOT_DATA_DIR": t.TempDir(), "PACKSHOT_LOG_LEVEL": "warn"}
+		for k, v := range tc.env {
+			env[k] = v
+		}
+		// Should serve start anyway, it is stopped as soon as it says it listens.
+		ctx, cancel := context.WithCancel(context.Background())
+		stdout := &cancelOn{word: "listening", cancel: cancel}
+		err := run(ctx, append([]string{"packshot", "serve"}, tc.args...), mapEnv(env), stdout, io.Discard)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "dev mode") || !strings.Contains(err.Error(), "loopback") || !strings.Contains(err.Error(), "AUTH_JWT_SECRET") {
+			t.Errorf("serve %v %v: %v; want the dev-mode loopback refusal", tc.env, tc.args, err)
+		}
+		if stdout.seen {
+			t.Errorf("serve %v %v listened: %s", tc.env, tc.args, stdout.buf.String())
+		}
+	}
+}
+
+// cancelOn is a stdout that calls cancel once word has been written.
+type cancelOn struct {
+	word   string
+	cancel func()
+	buf    strings.Builder
+	seen   bool
+}
+
+func (w *cancelOn) Write(p []byte) (int, error) {
+	w.buf.Write(p)
+	if !w.seen && strings.Contains(w.buf.String(), w.word) {
+		w.seen = true
+		w.cancel()
+	}
+	return len(p), nil
+}

@@ -20,12 +20,12 @@ func TestTokenCommand(t *testing.T) {
 	}
 
 	// With a configured secret, the token verifies with that secret.
-	env := map[string]string{"AUTH_JWT_SECRET": "s3cret-for-the-token-test", "DATABASE_URL": "postgres://db/x"}
+	env := map[string]string{"AUTH_JWT_SECRET": "s3cret-for-the-token-test-0123456789abcdef", "DATABASE_URL": "postgres://db/x"}
 	tok, err := token(env, "-user", "ops", "-role", "service_role", "-ttl", "5m")
 	if err != nil {
 		t.Fatal(err)
 	}
-	v, err := auth.NewVerifier("s3cret-for-the-token-test")
+	v, err := auth.NewVerifier("s3cret-for-the-token-test-0123456789abcdef")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -70,12 +70,19 @@ func readDevSecret(path string) (string, error) {
 	return s, nil
 }
 
+// MinSecretBytes is the shortest configured secret accepted: HS256 wants 256 bits, and a
+// short secret can be brute-forced from any token it signed. Supabase's are longer.
+const MinSecretBytes = 32
+
 // Secret returns the secret tokens are signed and verified with under cfg: the configured
-// one (AUTH_JWT_SECRET or SUPABASE_JWT_SECRET), else in dev mode the data dir's dev
-// secret. With an external database and no secret it is an error, because the tokens of
-// such a deployment come from an identity provider whose secret packshot must be told.
+// one (AUTH_JWT_SECRET or SUPABASE_JWT_SECRET, at least MinSecretBytes long), else in dev
+// mode the data dir's dev secret. With an external database and no secret it is an error,
+// because the tokens of such a deployment come from an identity provider whose secret
+// packshot must be told.
 func Secret(cfg config.Config) (string, error) {
 	switch {
+	case cfg.JWTSecret != "" && len(cfg.JWTSecret) < MinSecretBytes:
+		return "", fmt.Errorf("AUTH_JWT_SECRET is %d bytes; it must be at least %d (a short secret can be guessed from any token it signed)", len(cfg.JWTSecret), MinSecretBytes)
 	case cfg.JWTSecret != "":
 		return cfg.JWTSecret, nil
 	case cfg.DevMode():

@@ -91,10 +91,12 @@ func TestSecret(t *testing.T) {
 		return cfg
 	}
 
-	if s, err := Secret(load(map[string]string{"AUTH_JWT_SECRET": "configured"})); err != nil || s != "configured" {
+	configured := "configured-secret-0123456789abcdef0123"
+	if s, err := Secret(load(map[string]string{"AUTH_JWT_SECRET": configured})); err != nil || s != configured {
 		t.Errorf("AUTH_JWT_SECRET: %q, %v", s, err)
 	}
-	if s, err := Secret(load(map[string]string{"SUPABASE_JWT_SECRET": "from-supabase"})); err != nil || s != "from-supabase" {
+	fromSupabase := "from-supabase-0123456789abcdef0123456789"
+	if s, err := Secret(load(map[string]string{"SUPABASE_JWT_SECRET": fromSupabase})); err != nil || s != fromSupabase {
 		t.Errorf("SUPABASE_JWT_SECRET: %q, %v", s, err)
 	}
 	dev, err := Secret(load(map[string]string{}))

@@ -3,6 +3,7 @@ package auth
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,21 +28,43 @@ type claims struct {
 	Role string `json:"role"`
 }
 
+// ServiceKeyUserID is the user id of a Supabase service_role key: a token with role
+// service_role and no `sub` (Supabase's service key names no user). It owns what the
+// operator creates with such a key.
+const ServiceKeyUserID = "service_role"
+
 // Verifier checks bearer tokens against one secret. It is safe for concurrent use.
 type Verifier struct {
 	secret []byte
 	parser *jwt.Parser
+	// audience, when set, must be among a token's `aud` values.
+	audience string
 	// now is the clock `exp` and `nbf` are compared with; tests replace it.
 	now func() time.Time
 }
 
+// VerifierOption changes how a Verifier checks tokens.
+type VerifierOption func(*Verifier)
+
+// WithAudience makes the Verifier require aud among a token's `aud` values
+// (AUTH_JWT_AUDIENCE; Supabase's access tokens carry "authenticated"). A token without
+// `aud` is refused too, except Supabase's service_role key, which has neither `aud` nor
+// `sub`. An empty aud checks nothing.
+func WithAudience(aud string) VerifierOption {
+	return func(v *Verifier) { v.audience = aud }
+}
+
 // NewVerifier returns a Verifier for tokens signed with secret, used as raw bytes the way
 // Supabase uses its JWT secret. An empty secret is an error: it would accept forgeries.
-func NewVerifier(secret string) (*Verifier, error) {
+// (How short a configured secret may be is checked at start, by Secret.)
+func NewVerifier(secret string, opts ...VerifierOption) (*Verifier, error) {
 	if secret == "" {
 		return nil, errors.New("auth: empty JWT secret")
 	}
 	v := &Verifier{secret: []byte(secret), now: time.Now}
+	for _, o := range opts {
+		o(v)
+	}
 	v.parser = jwt.NewParser(
 		jwt.WithValidMethods([]string{Algorithm}),
 		jwt.WithLeeway(Leeway),
@@ -54,7 +77,10 @@ func NewVerifier(secret string) (*Verifier, error) {
 // Verify checks token and returns the user it names. Errors are *apperr.Error with code
 // EUNAUTHORIZED: "token malformed", "token algorithm not accepted", "token signature
 // invalid", "token expired", "token not valid yet", "token has no expiry", "token has no
-// subject", "token role not accepted".
+// subject", "token role not accepted", "token audience not accepted".
+//
+// A service_role token without `sub` (Supabase's service key) is the operator, with user
+// id ServiceKeyUserID; any other token must name its user.
 func (v *Verifier) Verify(token string) (User, error) {
 	if token == "" {
 		return User{}, unauthorized("missing bearer token", nil)
@@ -69,9 +95,6 @@ func (v *Verifier) Verify(token string) (User, error) {
 	if err != nil {
 		return User{}, parseError(parsed, err)
 	}
-	if c.Subject == "" {
-		return User{}, unauthorized("token has no subject", nil)
-	}
 	role := c.Role
 	if role == "" {
 		// Tokens from issuers that know no roles name an ordinary user.
@@ -79,6 +102,16 @@ func (v *Verifier) Verify(token string) (User, error) {
 	}
 	if !validRole(role) {
 		return User{}, unauthorized(fmt.Sprintf("token role %q not accepted", truncate(role, 32)), nil)
+	}
+	serviceKey := role == RoleService && c.Subject == ""
+	if v.audience != "" && !(serviceKey && len(c.Audience) == 0) && !slices.Contains(c.Audience, v.audience) {
+		return User{}, unauthorized(fmt.Sprintf("token audience not accepted (want %q)", v.audience), nil)
+	}
+	if serviceKey {
+		return User{ID: ServiceKeyUserID, Role: RoleService}, nil
+	}
+	if c.Subject == "" {
+		return User{}, unauthorized("token has no subject", nil)
 	}
 	return User{ID: c.Subject, Role: role}, nil
 }

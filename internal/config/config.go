@@ -160,6 +160,19 @@ type Config struct {
 	// BlobGCBatch is how many blobs one run looks at, and so at most deletes
 	// (PACKSHOT_BLOB_GC_BATCH, count). Defaults to 1000.
 	BlobGCBatch int
+
+	// --- auth hardening (issue 13 items 7, 10) ---
+
+	// JWTAudience, when set, must be among a bearer token's `aud` values
+	// (AUTH_JWT_AUDIENCE; Supabase's access tokens carry "authenticated"). Defaults to
+	// empty: `aud` is not checked.
+	JWTAudience string
+	// MetricsAddr, when set, serves /metrics on this address alone and not on the public
+	// one (PACKSHOT_METRICS_ADDR, host:port). Defaults to empty: /metrics on Addr.
+	MetricsAddr string
+	// SSETicketTTL is how long a ticket from POST /api/sse-ticket stays redeemable for one
+	// SSE connect (PACKSHOT_SSE_TICKET_TTL, duration). Defaults to 30s.
+	SSETicketTTL time.Duration
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -218,6 +231,10 @@ func Load(getenv func(string) string) (Config, error) {
 		BlobGCInterval: r.duration("PACKSHOT_BLOB_GC_INTERVAL", 10*time.Minute),
 		BlobGCGrace:    r.duration("PACKSHOT_BLOB_GC_GRACE", time.Hour),
 		BlobGCBatch:    int(r.int64("PACKSHOT_BLOB_GC_BATCH", 1000)),
+
+		JWTAudience:  r.str("AUTH_JWT_AUDIENCE", ""),
+		MetricsAddr:  r.str("PACKSHOT_METRICS_ADDR", ""),
+		SSETicketTTL: r.duration("PACKSHOT_SSE_TICKET_TTL", 30*time.Second),
 	}
 	if c.DecodeBudgetBytes < 64<<20 {
 		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")

@@ -181,7 +181,7 @@ func (s *Service) enqueue(ctx context.Context, c Caller, pid uuid.UUID, key, req
 			if err != nil {
 				return err
 			}
-			out.Jobs = append(out.Jobs, jobFromQueue(j))
+			out.Jobs = append(out.Jobs, jobFromQueue(c, j))
 			ids = append(ids, j.ID)
 			if !j.Existing {
 				created++
@@ -241,13 +241,13 @@ func (s *Service) replay(ctx context.Context, q db.Querier, c Caller, key string
 		if err != nil {
 			return Jobs{}, fmt.Errorf("read job: %w", err)
 		}
-		out.Jobs = append(out.Jobs, jobFromRow(row))
+		out.Jobs = append(out.Jobs, jobFromRow(c, row))
 	}
 	return out, nil
 }
 
-// jobFromQueue converts the queue's job.
-func jobFromQueue(q *queue.Job) Job {
+// jobFromQueue converts the queue's job as c may see it.
+func jobFromQueue(c Caller, q *queue.Job) Job {
 	j := Job{
 		ID: q.ID, Kind: q.Kind, Status: string(q.Status), Attempts: q.Attempts, MaxAttempts: q.MaxAttempts,
 		Progress: q.Percent, Stage: q.ProgressStage, RunAt: q.RunAt, CreatedAt: q.CreatedAt,
@@ -259,7 +259,7 @@ func jobFromQueue(q *queue.Job) Job {
 		j.ProjectID = &id
 	}
 	if q.LastError != "" {
-		e := q.LastError
+		e := publicErrorFor(c, q.LastError)
 		j.LastError = &e
 	}
 	return j

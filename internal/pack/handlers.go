@@ -61,8 +61,18 @@ func (s *Service) Attach(qc *queue.Client, opts HandlerOptions) {
 		if s.cfg.Providers.BackgroundRemover != nil {
 			ho.Timeout = max(ho.Timeout, opts.AITimeout)
 		}
-		qc.Register(Kind(t), s.handle, ho)
+		qc.Register(Kind(t), s.run, ho)
 	}
+}
+
+// run is the registered handler: handle, logging in full each failure that is not
+// written for users (they see PublicError's sentence for it; the operator sees last_error).
+func (s *Service) run(ctx context.Context, job *queue.Job) error {
+	err := s.handle(ctx, job)
+	if err != nil && ctx.Err() == nil && !userMessage.MatchString(err.Error()) {
+		s.cfg.Logger.Warn("image job failed", "job_id", job.ID, "kind", job.Kind, "attempt", job.Attempts, "err", err)
+	}
+	return err
 }
 
 // handle runs one image job: it makes the image, stores it, and records it with its
@@ -88,14 +98,14 @@ func (s *Service) handle(ctx context.Context, job *queue.Job) error {
 	}
 	p, err := s.store.ProjectGet(ctx, pid)
 	if db.IsNotFound(err) {
-		return queue.Permanent(errors.New("the project was deleted"))
+		return queue.Permanent(permanent("the project was deleted"))
 	}
 	if err != nil {
 		return fmt.Errorf("load project: %w", err)
 	}
 	src, err := s.store.SourceImageGet(ctx, pid)
 	if db.IsNotFound(err) {
-		return queue.Permanent(errors.New("the project has no photo: upload one, then retry"))
+		return queue.Permanent(permanent("the project has no photo: upload one, then retry"))
 	}
 	if err != nil {
 		return fmt.Errorf("load photo: %w", err)

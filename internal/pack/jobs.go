@@ -46,7 +46,7 @@ func (s *Service) JobGet(ctx context.Context, c Caller, id string) (Job, error) 
 	if err != nil {
 		return Job{}, err
 	}
-	return jobFromQueue(j), nil
+	return jobFromQueue(c, j), nil
 }
 
 // JobList returns the caller's jobs newest first (at most 100), of one project and/or one
@@ -92,13 +92,14 @@ func (s *Service) JobList(ctx context.Context, c Caller, in JobListInput) ([]Job
 	if err != nil {
 		return nil, err
 	}
-	return jobsOf(jobs), nil
+	return jobsOf(c, jobs), nil
 }
 
-func jobsOf(jobs []*queue.Job) []Job {
+// jobsOf converts the queue's jobs as c may see them.
+func jobsOf(c Caller, jobs []*queue.Job) []Job {
 	out := make([]Job, len(jobs))
 	for i, j := range jobs {
-		out[i] = jobFromQueue(j)
+		out[i] = jobFromQueue(c, j)
 	}
 	return out
 }
@@ -116,7 +117,7 @@ func (s *Service) JobRetry(ctx context.Context, c Caller, id string) (Job, error
 		if j, err = s.queue.Retry(ctx, j.ID); err != nil {
 			return Job{}, err
 		}
-		return jobFromQueue(j), nil
+		return jobFromQueue(c, j), nil
 	}
 	var retried *queue.Job
 	err = s.store.InTx(ctx, func(q db.Querier) error {
@@ -151,7 +152,7 @@ func (s *Service) JobRetry(ctx context.Context, c Caller, id string) (Job, error
 	}
 	s.queue.Wake()
 	s.JobsCommitted([]*queue.Job{retried})
-	return jobFromQueue(retried), nil
+	return jobFromQueue(c, retried), nil
 }
 
 // JobCancel cancels a pending or running job of the caller's. Errors: EINVALID,
@@ -165,7 +166,7 @@ func (s *Service) JobCancel(ctx context.Context, c Caller, id string) (Job, erro
 	if err != nil {
 		return Job{}, err
 	}
-	return jobFromQueue(j), nil
+	return jobFromQueue(c, j), nil
 }
 
 // JobStats is the answer of admin.jobStats.
@@ -211,7 +212,7 @@ func (s *Service) AdminFailedJobs(ctx context.Context, c Caller, limit int) ([]J
 	if err != nil {
 		return nil, err
 	}
-	return jobsOf(jobs), nil
+	return jobsOf(c, jobs), nil
 }
 
 // Images returns a project's current images, oldest first. Errors: EINVALID, ENOTFOUND.

@@ -33,7 +33,9 @@ type progressFunc func(percent int, stage string)
 // message.
 type errPermanent struct{ msg string }
 
-func (e *errPermanent) Error() string { return e.msg }
+// Error is the message with "(packshot)" after it: the mark PublicError shows users a
+// failure by (as "(openai, …)" marks an AI service's), without the mark.
+func (e *errPermanent) Error() string { return e.msg + " (packshot)" }
 
 func permanent(format string, args ...any) error {
 	return &errPermanent{msg: fmt.Sprintf(format, args...)}

@@ -122,8 +122,8 @@ type Job struct {
 	UserID string `json:"-"`
 }
 
-// jobFromRow converts a job_queue row.
-func jobFromRow(r db.JobQueue) Job {
+// jobFromRow converts a job_queue row as c may see it.
+func jobFromRow(c Caller, r db.JobQueue) Job {
 	j := Job{
 		ID: r.ID, Kind: r.Kind, Status: r.Status, Attempts: int(r.Attempts), MaxAttempts: int(r.MaxAttempts),
 		Progress: int(r.Progress), Stage: r.ProgressStage, RunAt: r.RunAt, CreatedAt: r.CreatedAt,
@@ -135,7 +135,7 @@ func jobFromRow(r db.JobQueue) Job {
 		j.ProjectID = &id
 	}
 	if r.LastError.Valid {
-		s := r.LastError.String
+		s := publicErrorFor(c, r.LastError.String)
 		j.LastError = &s
 	}
 	return j

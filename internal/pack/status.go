@@ -136,7 +136,8 @@ func (p snapshotParts) build(url func(string) string, packURL func(uuid.UUID) st
 			case JobFailed:
 				slot.Progress = 0
 				if j.LastError.Valid {
-					msg := j.LastError.String
+					// Snapshots go to every subscriber of the project alike.
+					msg := PublicError(j.LastError.String)
 					slot.Error = &msg
 				}
 			default:

@@ -49,7 +49,7 @@ func TestObserver(t *testing.T) {
 
 func TestCORS(t *testing.T) {
 	t.Parallel()
-	h := CORS([]string{"https://app.example"}, http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	h := CORS(NewOrigins([]string{"https://app.example"}), http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		w.WriteHeader(http.StatusTeapot)
 	}))
 	req := httptest.NewRequest("OPTIONS", "/trpc/x", nil)

@@ -20,6 +20,7 @@ import {
 import type { inferRouterInputs, inferRouterOutputs } from '@trpc/server';
 import superjson from 'superjson';
 import type { AppRouter } from './generated/router';
+import { sseTicket, ticketEventSource } from './sse';
 
 /** Client is a typed tRPC client for the packshot router. */
 export type Client = TRPCClient<AppRouter>;
@@ -87,7 +88,10 @@ export function newWSClient(token: TokenSource, retryDelayMs: (attempt: number) 
   return { client, ws };
 }
 
-/** newSSEClient returns a client sending subscriptions as Server-Sent Events. */
+/**
+ * newSSEClient returns a client sending subscriptions as Server-Sent Events,
+ * authenticated by single-use tickets (sse.ts), never the token in the URL.
+ */
 export function newSSEClient(token: TokenSource): Client {
   return createTRPCClient<AppRouter>({
     links: [
@@ -95,7 +99,8 @@ export function newSSEClient(token: TokenSource): Client {
         condition: (op) => op.type === 'subscription',
         true: httpSubscriptionLink({
           url: '/trpc',
-          connectionParams: () => ({ token: token() ?? '' }),
+          connectionParams: async () => ({ ticket: await sseTicket(token) }),
+          EventSource: ticketEventSource(token),
           transformer: superjson,
         }),
         false: httpChain(token),

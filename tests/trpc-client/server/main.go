@@ -58,7 +58,7 @@ func run(args []string, stdout io.Writer) error {
 	mux := http.NewServeMux()
 	mux.Handle("/trpc/", r.HTTPHandler())
 	mux.Handle("/ws", r.WebSocketHandler())
-	srv := &http.Server{Handler: trpc.CORS([]string{"*"}, mux), ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: trpc.CORS(trpc.NewOrigins([]string{"*"}), mux), ReadHeaderTimeout: 10 * time.Second}
 	ln, err := net.Listen("tcp", *addr)
 	if err != nil {
 		return err
