@@ -30,6 +30,10 @@ func newRouter(deps Deps) *trpc.Router {
 		MapErrorFunc:   mapError,
 		Logger:         deps.Logger,
 		Observer:       deps.TRPCObserver,
+
+		MaxBatchConcurrency: deps.MaxBatchConcurrency,
+		UploadGate:          func(*http.Request) (func(), error) { return deps.uploads.acquire() },
+		UploadReadTimeout:   deps.UploadReadTimeout,
 	})
 	registerProjectProcedures(r, deps.Pack)
 	registerImageProcedures(r, deps.Pack, deps.MaxUploadBytes, deps.lim)
