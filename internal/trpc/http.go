@@ -88,6 +88,11 @@ func (r *Router) serveHTTP(w http.ResponseWriter, req *http.Request) {
 					r.writeTopLevel(w, Errorf(CodePayloadTooLarge, "Request body is larger than %d bytes", r.cfg.MaxBodyBytes))
 					return
 				}
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					r.writeTopLevel(w, &Error{Code: CodeTimeout, Message: "Request body not received in time", Err: err})
+					return
+				}
 				r.writeTopLevel(w, Errorf(CodeBadRequest, "Could not read request body"))
 				return
 			}
