@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime/multipart"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
@@ -67,18 +69,40 @@ func handleProjectCreate(svc *pack.Service, maxBody int64) echo.HandlerFunc {
 	}
 }
 
+// uploadMemoryBytes is how much of an upload is kept in memory while it arrives; the rest
+// goes to a temporary file, so a slow sender holds a file, not memory.
+const uploadMemoryBytes = 1 << 20
+
 // handleProjectSource is POST /api/projects/:id/source: the photo as multipart field
-// "file".
-func handleProjectSource(svc *pack.Service, maxUpload int64) echo.HandlerFunc {
+// "file". The route's middleware authenticated the caller before a byte of the body is
+// read; the body is read only once the upload gate admitted it, within readTimeout.
+func handleProjectSource(svc *pack.Service, maxUpload int64, gate *uploadGate, readTimeout time.Duration) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		req := c.Request()
+		if req.ContentLength > uploadBodyLimit(maxUpload) {
+			return apperr.Errorf(apperr.ETOOLARGE, "the photo is larger than %d MB", maxUpload>>20)
+		}
+		release, err := gate.acquire()
+		if err != nil {
+			return err
+		}
+		defer release()
+		if readTimeout > 0 {
+			_ = http.NewResponseController(c.Response()).SetReadDeadline(time.Now().Add(readTimeout))
+		}
 		req.Body = http.MaxBytesReader(c.Response(), req.Body, uploadBodyLimit(maxUpload))
-		fh, err := c.FormFile("file")
+		var fh *multipart.FileHeader
+		if err = req.ParseMultipartForm(uploadMemoryBytes); err == nil {
+			_, fh, err = req.FormFile("file")
+		}
 		if err != nil {
 			var mbe *http.MaxBytesError
+			var ne net.Error
 			switch {
 			case errors.As(err, &mbe):
 				return apperr.Errorf(apperr.ETOOLARGE, "the photo is larger than %d MB", maxUpload>>20)
+			case errors.As(err, &ne) && ne.Timeout():
+				return apperr.Errorf(apperr.ETIMEOUT, "the photo did not arrive within %s", readTimeout)
 			case errors.Is(err, http.ErrMissingFile):
 				return apperr.Invalid("Invalid input: file: is required", map[string]string{"file": "is required"})
 			default:

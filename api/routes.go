@@ -26,6 +26,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	}
 	deps = withDefaults(deps)
 	deps.lim = newLimits(deps.Store, deps.EnqueuePerMinute, deps.MaxPacksInFlight)
+	deps.uploads = newUploadGate(deps.MaxUploadsInFlight, deps.Metrics)
 
 	// tRPC on /trpc/* (HTTP, batch, JSONL, SSE) and /ws (wsLink).
 	r := newRouter(deps)
@@ -45,7 +46,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	api := e.Group("/api")
 	api.POST("/projects", handleProjectCreate(deps.Pack, deps.MaxBodyBytes), authn)
 	api.GET("/projects/:id", handleProjectGet(deps.Pack, wait), authn)
-	api.POST("/projects/:id/source", handleProjectSource(deps.Pack, deps.MaxUploadBytes), authn)
+	api.POST("/projects/:id/source", handleProjectSource(deps.Pack, deps.MaxUploadBytes, deps.uploads, deps.UploadReadTimeout), authn)
 	api.POST("/projects/:id/pack", handleProjectPack(deps.Pack, deps.lim), authn)
 	api.GET("/projects/:id/pack.zip", handlePackZip(deps.Pack), packZipAuth(deps.Verifier, deps.PackLinks))
 	if deps.Tickets != nil {

@@ -104,8 +104,21 @@ type Deps struct {
 	// address (PACKSHOT_METRICS_ADDR).
 	NoPublicMetrics bool
 
+	// --- request reading and batch limits (issue 13) ---
+
+	// MaxUploadsInFlight caps the uploads (tRPC and REST) this process reads and
+	// processes at once; 0 disables. Over it: 503 SERVICE_UNAVAILABLE with Retry-After.
+	MaxUploadsInFlight int
+	// UploadReadTimeout, if set, bounds reading one upload body.
+	UploadReadTimeout time.Duration
+	// MaxBatchConcurrency is how many calls of one tRPC HTTP batch run at once; 0 means
+	// the router's default.
+	MaxBatchConcurrency int
+
 	// lim enforces the two limits above; set by addRoutes.
 	lim *limits
+	// uploads is the process's cap on uploads in flight; set by addRoutes.
+	uploads *uploadGate
 }
 
 // NewOpsServer returns the operations endpoints alone (/healthz, /readyz, /metrics), for

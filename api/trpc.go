@@ -49,6 +49,9 @@ func newRouter(deps Deps) *trpc.Router {
 		SessionFunc:                 session,
 		LimitRefusedFunc:            deps.TRPCLimitRefusedFunc,
 		SSEReconnectAfterInactivity: sseReconnectAfterInactivity(deps.SSEReconnectAfterInactivity),
+		MaxBatchConcurrency:         deps.MaxBatchConcurrency,
+		UploadGate:                  func(*http.Request) (func(), error) { return deps.uploads.acquire() },
+		UploadReadTimeout:           deps.UploadReadTimeout,
 	})
 	registerProjectProcedures(r, deps.Pack)
 	registerImageProcedures(r, deps.Pack, deps.MaxUploadBytes, deps.lim)

@@ -102,6 +102,9 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	deps.TRPCLimitRefusedFunc = metrics.TRPCLimits()
 	deps.Realtime = broker
 	deps.TRPCRouterFunc = func(r *trpc.Router) { router = r }
+	deps.MaxUploadsInFlight = cfg.MaxUploadsInFlight
+	deps.UploadReadTimeout = cfg.UploadReadTimeout
+	deps.MaxBatchConcurrency = cfg.MaxBatchConcurrency
 	handler := api.NewServer(deps)
 	// --- end of pack wiring ---
 
@@ -119,7 +122,16 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w", cfg.Addr, err)
 	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
+	// ReadTimeout bounds reading a request and its body (a slow sender is cut off; uploads
+	// get their own deadline). It does not cut SSE streams or WebSockets: net/http clears
+	// the read deadline once the body is read and on Hijack. No WriteTimeout: it would
+	// end every stream.
+	srv := &http.Server{
+		Handler:           handler,
+		ReadHeaderTimeout: headerTimeout(cfg.ReadTimeout),
+		ReadTimeout:       cfg.ReadTimeout,
+		IdleTimeout:       cfg.IdleTimeout,
+	}
 	serveErr := make(chan error, 1)
 	go func() { serveErr <- srv.Serve(ln) }()
 	logger.Info("packshot listening", "addr", ln.Addr().String(), "embedded_db", cfg.Embedded())
@@ -159,6 +171,15 @@ func checkDevModeAddr(cfg config.Config) error {
 	return fmt.Errorf("dev mode (no AUTH_JWT_SECRET, embedded database) gives anyone who asks a token, "+
 		"so it listens only on a loopback address; PACKSHOT_ADDR/-addr is %q: "+
 		"use 127.0.0.1:PORT, or set AUTH_JWT_SECRET to serve on other interfaces", cfg.Addr)
+}
+
+// headerTimeout is how long a client may take to send a request's headers: 10 s, or the
+// read timeout when that is shorter.
+func headerTimeout(read time.Duration) time.Duration {
+	if read > 0 && read < 10*time.Second {
+		return read
+	}
+	return 10 * time.Second
 }
 
 // readiness reports the instance ready when the database answers, no embedded migration

@@ -173,6 +173,26 @@ type Config struct {
 	// SSETicketTTL is how long a ticket from POST /api/sse-ticket stays redeemable for one
 	// SSE connect (PACKSHOT_SSE_TICKET_TTL, duration). Defaults to 30s.
 	SSETicketTTL time.Duration
+
+	// --- request reading and batch limits (issue 13: items 1, 4 (batches) and 5) ---
+
+	// ReadTimeout bounds reading one request, headers and body
+	// (PACKSHOT_READ_TIMEOUT, duration). Uploads get UploadReadTimeout instead; SSE and
+	// WebSocket streams are not cut by it once their request is read. Defaults to 30s.
+	ReadTimeout time.Duration
+	// IdleTimeout is how long a keep-alive connection may wait for its next request
+	// (PACKSHOT_IDLE_TIMEOUT, duration). Defaults to 120s.
+	IdleTimeout time.Duration
+	// UploadReadTimeout bounds reading one upload body, from when the server starts
+	// reading it (PACKSHOT_UPLOAD_READ_TIMEOUT, duration). Defaults to 120s.
+	UploadReadTimeout time.Duration
+	// MaxUploadsInFlight caps the uploads this process reads and processes at once
+	// (PACKSHOT_MAX_UPLOADS_IN_FLIGHT). Over it: 503 with Retry-After. Defaults to 8;
+	// 0 disables.
+	MaxUploadsInFlight int
+	// MaxBatchConcurrency is how many calls of one HTTP batch run at once
+	// (PACKSHOT_MAX_BATCH_CONCURRENCY). Defaults to 4.
+	MaxBatchConcurrency int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -235,6 +255,15 @@ func Load(getenv func(string) string) (Config, error) {
 		JWTAudience:  r.str("AUTH_JWT_AUDIENCE", ""),
 		MetricsAddr:  r.str("PACKSHOT_METRICS_ADDR", ""),
 		SSETicketTTL: r.duration("PACKSHOT_SSE_TICKET_TTL", 30*time.Second),
+
+		ReadTimeout:         r.duration("PACKSHOT_READ_TIMEOUT", 30*time.Second),
+		IdleTimeout:         r.duration("PACKSHOT_IDLE_TIMEOUT", 120*time.Second),
+		UploadReadTimeout:   r.duration("PACKSHOT_UPLOAD_READ_TIMEOUT", 120*time.Second),
+		MaxUploadsInFlight:  int(r.int64("PACKSHOT_MAX_UPLOADS_IN_FLIGHT", 8)),
+		MaxBatchConcurrency: int(r.int64("PACKSHOT_MAX_BATCH_CONCURRENCY", 4)),
+	}
+	if c.MaxBatchConcurrency < 1 {
+		r.fail("PACKSHOT_MAX_BATCH_CONCURRENCY", "must be at least 1")
 	}
 	if c.DecodeBudgetBytes < 64<<20 {
 		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")

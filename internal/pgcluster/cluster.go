@@ -52,6 +52,7 @@ type Cluster struct {
 	logFile   string
 	lock      *os.File
 	cred      *syscall.Credential
+	watchdog  *watchdog
 }
 
 // ErrNoBinaries is returned (wrapped, with advice) when no PostgreSQL binaries are found.
@@ -118,6 +119,7 @@ func Start(ctx context.Context, opts Options) (*Cluster, error) {
 	if err := c.pgctl(ctx, "start", "-w", "-t", "60", "-l", c.logFile); err != nil {
 		return nil, fmt.Errorf("start postgres (log: %s): %w%s", c.logFile, err, c.logTail())
 	}
+	c.watchdog = c.startWatchdog()
 	if err := c.createDatabase(ctx); err != nil {
 		_ = c.Stop(context.Background())
 		return nil, err
@@ -150,6 +152,8 @@ func (c *Cluster) Stop(ctx context.Context) error {
 	if err := c.pgctl(ctx, "stop", "-w", "-m", "fast", "-t", "60"); err != nil {
 		return fmt.Errorf("stop postgres: %w", err)
 	}
+	c.watchdog.dismiss()
+	c.watchdog = nil
 	c.opts.Logger.Info("embedded postgres stopped")
 	return nil
 }

@@ -8,8 +8,10 @@ import (
 	"fmt"
 	"io"
 	"mime"
+	"net"
 	"net/http"
 	"net/url"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -49,13 +51,34 @@ func (r *Router) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		w.WriteHeader(http.StatusNoContent)
 		return
 	}
+	// The URL alone names the procedures: parse it, and authenticate the caller from
+	// the headers, before a byte of the body is read.
+	pr, q, te := r.parseTarget(req.Method, req.URL, req.Header)
+	if te != nil {
+		r.writeTopLevelFor(w, te)
+		return
+	}
+	auth := &authState{req: AuthRequest{Header: req.Header, Transport: TransportHTTP}}
+	if req.Method == http.MethodPost && req.Body != nil && req.Body != http.NoBody && !r.needsBody(req.Context(), auth, pr) {
+		// Every call fails before it reads its input (unknown procedure, or not
+		// allowed without authentication): answer without reading the body. The
+		// server closes the connection rather than drain a large unread body.
+		for i := range pr.calls {
+			pr.calls[i].input.err = Errorf(CodeUnauthorized, "Unauthorized")
+		}
+		r.runCalls(w, req, pr, auth)
+		return
+	}
 	var body []byte
 	var upload *input
 	if req.Method == http.MethodPost && req.Body != nil {
-		var te *Error
-		if upload, te = r.readUpload(w, req); te != nil {
+		var release func()
+		if upload, release, te = r.readUpload(w, req); te != nil {
 			r.writeTopLevel(w, te)
 			return
+		}
+		if release != nil {
+			defer release()
 		}
 		if upload == nil {
 			b, err := io.ReadAll(http.MaxBytesReader(w, req.Body, r.cfg.MaxBodyBytes))
@@ -65,70 +88,153 @@ func (r *Router) serveHTTP(w http.ResponseWriter, req *http.Request) {
 					r.writeTopLevel(w, Errorf(CodePayloadTooLarge, "Request body is larger than %d bytes", r.cfg.MaxBodyBytes))
 					return
 				}
+				var ne net.Error
+				if errors.As(err, &ne) && ne.Timeout() {
+					r.writeTopLevel(w, &Error{Code: CodeTimeout, Message: "Request body not received in time", Err: err})
+					return
+				}
 				r.writeTopLevel(w, Errorf(CodeBadRequest, "Could not read request body"))
 				return
 			}
 			body = b
 		}
 	}
-	if upload != nil && upload.form != nil {
-		defer func() { _ = upload.form.RemoveAll() }()
+	if upload != nil {
+		defer upload.close()
 	}
-	pr, te := r.parseRequest(req.Method, req.URL, req.Header, body, upload)
-	if te != nil {
-		if te.Code == CodeMethodNotSupported {
-			w.Header().Set("Allow", "GET, POST, HEAD")
-		}
-		r.writeTopLevel(w, te)
+	if te := r.parseInputs(pr, q, req.Method, req.Header, body, upload); te != nil {
+		r.writeTopLevelFor(w, te)
 		return
 	}
 	if !pr.batch && pr.calls[0].err == nil && pr.calls[0].proc.kind == kindSubscription {
+		// An SSE stream outlives any read timeout: the body (if any) is read.
+		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		r.serveSSE(w, req, pr)
 		return
 	}
-	auth := &authState{req: AuthRequest{Header: req.Header, Transport: TransportHTTP}}
+	r.runCalls(w, req, pr, auth)
+}
+
+// runCalls runs the calls of a query, mutation or batch and writes their results, as
+// JSON or, when the client asked for it, as a JSONL stream.
+func (r *Router) runCalls(w http.ResponseWriter, req *http.Request, pr *request, auth *authState) {
 	if pr.stream {
 		r.serveJSONL(w, req, pr, auth)
 		return
 	}
 	results := make([]*result, len(pr.calls))
+	r.eachCall(req.Context(), auth, pr.calls, func(i int, res *result) { results[i] = res })
+	r.writeResults(w, pr.batch, results)
+}
+
+// eachCall runs calls, at most MaxBatchConcurrency at once (a batch of 100 calls must
+// not take 100 database connections), and hands each result to done from the call's
+// goroutine. A panic anywhere in a call, its observer or done becomes that call's
+// INTERNAL_SERVER_ERROR and is logged; it never takes the process down.
+func (r *Router) eachCall(ctx context.Context, auth *authState, calls []call, done func(i int, res *result)) {
+	sem := make(chan struct{}, r.cfg.MaxBatchConcurrency)
 	var wg sync.WaitGroup
-	for i := range pr.calls {
-		wg.Go(func() { results[i] = r.runCall(req.Context(), auth, &pr.calls[i]) })
+	for i := range calls {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			res := r.guardedCall(ctx, auth, &calls[i])
+			defer func() {
+				if v := recover(); v != nil {
+					r.logPanic(calls[i].path, v)
+				}
+			}()
+			done(i, res)
+		})
 	}
 	wg.Wait()
-	r.writeResults(w, pr.batch, results)
+}
+
+// guardedCall is runCall with a panic turned into INTERNAL_SERVER_ERROR.
+func (r *Router) guardedCall(ctx context.Context, auth *authState, c *call) (res *result) {
+	defer func() {
+		if v := recover(); v != nil {
+			r.logPanic(c.path, v)
+			res = &result{path: c.path, err: &Error{Code: CodeInternalServerError, Message: "Internal server error",
+				Err: fmt.Errorf("panic: %v", v)}}
+		}
+	}()
+	return r.runCall(ctx, auth, c)
+}
+
+func (r *Router) logPanic(path string, v any) {
+	if r.cfg.Logger != nil {
+		r.cfg.Logger.Error("trpc call panicked", "path", path, "panic", fmt.Sprint(v), "stack", string(debug.Stack()))
+	}
+}
+
+// needsBody reports whether some call of pr can get as far as reading its input: a
+// public procedure, a subscription (it authenticates with connectionParams too), or any
+// procedure once the caller authenticated from the request's headers.
+func (r *Router) needsBody(ctx context.Context, auth *authState, pr *request) bool {
+	for _, c := range pr.calls {
+		if c.err != nil || c.proc == nil {
+			continue
+		}
+		if c.proc.public || c.proc.kind == kindSubscription {
+			return true
+		}
+		if _, te := r.contextFor(ctx, auth, c.proc); te == nil {
+			return true
+		}
+	}
+	return false
+}
+
+func (r *Router) writeTopLevelFor(w http.ResponseWriter, te *Error) {
+	if te.Code == CodeMethodNotSupported {
+		w.Header().Set("Allow", "GET, POST, HEAD")
+	}
+	r.writeTopLevel(w, te)
 }
 
 // parseRequest validates an HTTP request and splits it into calls. Errors
 // that concern the whole request come back as a top-level *Error; errors of
 // one call are set on that call. It never panics on malformed input.
 func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []byte, upload *input) (*request, *Error) {
+	pr, q, te := r.parseTarget(method, u, h)
+	if te != nil {
+		return nil, te
+	}
+	if te := r.parseInputs(pr, q, method, h, body, upload); te != nil {
+		return nil, te
+	}
+	return pr, nil
+}
+
+// parseTarget reads what the URL and headers say: the method, the procedures and
+// whether the request is a batch or a stream. It never looks at the body.
+func (r *Router) parseTarget(method string, u *url.URL, h http.Header) (*request, url.Values, *Error) {
 	if method != http.MethodGet && method != http.MethodPost {
-		return nil, Errorf(CodeMethodNotSupported, "Unsupported %s-request", method)
+		return nil, nil, Errorf(CodeMethodNotSupported, "Unsupported %s-request", method)
 	}
 	escaped := u.EscapedPath()
 	seg := escaped[strings.LastIndex(escaped, "/")+1:]
 	pathStr, err := url.PathUnescape(seg)
 	if err != nil {
-		return nil, Errorf(CodeBadRequest, "Invalid path encoding")
+		return nil, nil, Errorf(CodeBadRequest, "Invalid path encoding")
 	}
 	q, err := url.ParseQuery(u.RawQuery)
 	if err != nil {
-		return nil, Errorf(CodeBadRequest, "Invalid query string")
+		return nil, nil, Errorf(CodeBadRequest, "Invalid query string")
 	}
 	pr := &request{
 		batch:  q.Get("batch") == "1",
 		stream: acceptsJSONL(h),
 	}
 	if pr.stream && !pr.batch {
-		return nil, Errorf(CodeBadRequest, "Streaming requests must be batched (you can do a batch of 1)")
+		return nil, nil, Errorf(CodeBadRequest, "Streaming requests must be batched (you can do a batch of 1)")
 	}
 	paths := []string{pathStr}
 	if pr.batch {
 		paths = strings.Split(pathStr, ",")
 		if len(paths) > r.cfg.MaxBatchSize {
-			return nil, Errorf(CodeBadRequest, "Batch call exceeds maximum size")
+			return nil, nil, Errorf(CodeBadRequest, "Batch call exceeds maximum size")
 		}
 	}
 	var kind procKind
@@ -139,11 +245,11 @@ func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []b
 			continue
 		}
 		if kind != "" && kind != proc.kind {
-			return nil, Errorf(CodeBadRequest, "Cannot mix procedure types in call")
+			return nil, nil, Errorf(CodeBadRequest, "Cannot mix procedure types in call")
 		}
 		kind = proc.kind
 		if pr.batch && proc.kind == kindSubscription {
-			return nil, Errorf(CodeBadRequest, "Cannot batch subscription calls")
+			return nil, nil, Errorf(CodeBadRequest, "Cannot batch subscription calls")
 		}
 		c := call{path: p, proc: proc}
 		if !methodAllowed(proc.kind, method, r.cfg.AllowMethodOverride) {
@@ -151,12 +257,18 @@ func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []b
 		}
 		pr.calls = append(pr.calls, c)
 	}
+	return pr, q, nil
+}
+
+// parseInputs gives the calls of pr their inputs: the upload, the body's JSON, or the
+// query's input; and, for a subscription, its connectionParams and last event ID.
+func (r *Router) parseInputs(pr *request, q url.Values, method string, h http.Header, body []byte, upload *input) *Error {
 	if upload != nil {
 		if pr.batch || len(pr.calls) != 1 || pr.calls[0].proc == nil || pr.calls[0].proc.kind != kindMutation {
-			return nil, Errorf(CodeUnsupportedMediaType, "multipart/form-data and application/octet-stream are only accepted for unbatched mutations")
+			return Errorf(CodeUnsupportedMediaType, "multipart/form-data and application/octet-stream are only accepted for unbatched mutations")
 		}
 		pr.calls[0].input = *upload
-		return pr, nil
+		return nil
 	}
 	var raw []byte
 	if method == http.MethodGet {
@@ -169,10 +281,10 @@ func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []b
 		// application/json body is an undefined input.
 		ct := h.Get("Content-Type")
 		if ct == "" {
-			return nil, Errorf(CodeUnsupportedMediaType, "Missing content-type header")
+			return Errorf(CodeUnsupportedMediaType, "Missing content-type header")
 		}
 		if mt, _, _ := strings.Cut(ct, ";"); !strings.EqualFold(strings.TrimSpace(mt), "application/json") {
-			return nil, Errorf(CodeUnsupportedMediaType, "Unsupported content-type %q", ct)
+			return Errorf(CodeUnsupportedMediaType, "Unsupported content-type %q", ct)
 		}
 		raw = body
 	}
@@ -181,7 +293,7 @@ func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []b
 		if cp, ok := q["connectionParams"]; ok && len(cp) > 0 {
 			params, te := parseConnectionParams([]byte(cp[0]))
 			if te != nil {
-				return nil, te
+				return te
 			}
 			pr.connParams = params
 		}
@@ -192,7 +304,7 @@ func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []b
 			}
 		}
 	}
-	return pr, nil
+	return nil
 }
 
 func acceptsJSONL(h http.Header) bool {
@@ -272,33 +384,59 @@ func parseConnectionParams(raw []byte) (map[string]string, *Error) {
 }
 
 // readUpload reads a multipart/form-data or application/octet-stream body
-// (nil if the request is not one).
-func (r *Router) readUpload(w http.ResponseWriter, req *http.Request) (*input, *Error) {
+// (nil if the request is not one) once UploadGate admitted it, under
+// UploadReadTimeout. Beyond UploadMemoryBytes the body goes to a temporary
+// file as it arrives, so a slow sender holds a file, not memory. release,
+// when not nil, gives the upload's slot back.
+func (r *Router) readUpload(w http.ResponseWriter, req *http.Request) (in *input, release func(), te *Error) {
 	ct := req.Header.Get("Content-Type")
 	mt, _, err := mime.ParseMediaType(ct)
 	if err != nil || (mt != "multipart/form-data" && mt != "application/octet-stream") {
-		return nil, nil
+		return nil, nil, nil
+	}
+	if req.ContentLength > r.cfg.MaxUploadBytes {
+		return nil, nil, Errorf(CodePayloadTooLarge, "Upload is larger than %d bytes", r.cfg.MaxUploadBytes)
+	}
+	if r.cfg.UploadGate != nil {
+		rel, err := r.cfg.UploadGate(req)
+		if err != nil {
+			return nil, nil, r.toError("", err)
+		}
+		release = rel
+	}
+	defer func() {
+		if te != nil && release != nil {
+			release()
+			release = nil
+		}
+	}()
+	if r.cfg.UploadReadTimeout > 0 {
+		_ = http.NewResponseController(w).SetReadDeadline(time.Now().Add(r.cfg.UploadReadTimeout))
 	}
 	body := http.MaxBytesReader(w, req.Body, r.cfg.MaxUploadBytes)
-	tooLarge := func(err error) *Error {
+	readErr := func(err error) *Error {
 		var mbe *http.MaxBytesError
-		if errors.As(err, &mbe) {
+		var ne net.Error
+		switch {
+		case errors.As(err, &mbe):
 			return Errorf(CodePayloadTooLarge, "Upload is larger than %d bytes", r.cfg.MaxUploadBytes)
+		case errors.As(err, &ne) && ne.Timeout():
+			return &Error{Code: CodeTimeout, Message: "Upload not received in time", Err: err}
 		}
 		return &Error{Code: CodeBadRequest, Message: "Malformed " + mt + " body", Err: err}
 	}
 	if mt == "application/octet-stream" {
-		b, err := io.ReadAll(body)
+		sp, err := spoolBody(body, r.cfg.UploadMemoryBytes, r.cfg.UploadSpoolDir)
 		if err != nil {
-			return nil, tooLarge(err)
+			return nil, release, readErr(err)
 		}
-		return &input{blob: &Blob{Type: ct, Data: b}}, nil
+		return &input{blobType: ct, spool: sp}, release, nil
 	}
 	req.Body = body
-	if err := req.ParseMultipartForm(8 << 20); err != nil {
-		return nil, tooLarge(err)
+	if err := req.ParseMultipartForm(r.cfg.UploadMemoryBytes); err != nil {
+		return nil, release, readErr(err)
 	}
-	return &input{form: req.MultipartForm}, nil
+	return &input{form: req.MultipartForm}, release, nil
 }
 
 // result is the outcome of one call, ready to be written.

@@ -18,6 +18,20 @@ type input struct {
 	err  *Error
 	form *multipart.Form
 	blob *Blob
+	// spool holds an application/octet-stream body of type blobType as it
+	// arrived; it becomes the Blob when the procedure reads its input.
+	spool    *spooledBody
+	blobType string
+}
+
+// close removes the temporary files of an upload.
+func (in *input) close() {
+	if in.form != nil {
+		_ = in.form.RemoveAll()
+	}
+	if in.spool != nil {
+		_ = in.spool.Close()
+	}
 }
 
 // Validator is implemented by input types that check themselves after
@@ -87,13 +101,20 @@ func decodeInput[In any](raw input) (In, error) {
 		*any(&in).(*FormData) = FormData{raw.form}
 		return in, nil
 	case *Blob:
+		if raw.blob == nil && raw.spool != nil {
+			data, err := raw.spool.bytes()
+			if err != nil {
+				return in, fmt.Errorf("read spooled upload: %w", err)
+			}
+			raw.blob = &Blob{Type: raw.blobType, Data: data}
+		}
 		if raw.blob == nil {
 			return in, Errorf(CodeUnsupportedMediaType, "This procedure takes application/octet-stream")
 		}
 		*any(&in).(*Blob) = *raw.blob
 		return in, nil
 	}
-	if raw.form != nil || raw.blob != nil {
+	if raw.form != nil || raw.blob != nil || raw.spool != nil {
 		return in, Errorf(CodeUnsupportedMediaType, "This procedure takes JSON input")
 	}
 	if raw.json != nil && string(raw.json) != "null" {

@@ -38,20 +38,15 @@ func (r *Router) serveJSONL(w http.ResponseWriter, req *http.Request, pr *reques
 		head[strconv.Itoa(i)] = []any{[]any{0}, []any{nil, 0, i}}
 	}
 	writeLine(head)
-	var wg sync.WaitGroup
-	for i := range pr.calls {
-		wg.Go(func() {
-			res := r.runCall(req.Context(), auth, &pr.calls[i])
-			line := []any{i, 0, []any{[]any{r.envelopeValue(res)}}}
-			if _, err := r.cfg.Transformer.serialize(line); err != nil {
-				res.err = r.toError(res.path, err)
-				res.data = nil
-				line = []any{i, 0, []any{[]any{r.envelopeValue(res)}}}
-			}
-			writeLine(line)
-		})
-	}
-	wg.Wait()
+	r.eachCall(req.Context(), auth, pr.calls, func(i int, res *result) {
+		line := []any{i, 0, []any{[]any{r.envelopeValue(res)}}}
+		if _, err := r.cfg.Transformer.serialize(line); err != nil {
+			res.err = r.toError(res.path, err)
+			res.data = nil
+			line = []any{i, 0, []any{[]any{r.envelopeValue(res)}}}
+		}
+		writeLine(line)
+	})
 }
 
 // envelopeValue is the envelope as a value, for transports that serialize

@@ -99,6 +99,29 @@ type Config struct {
 	// ping) for this long reconnects and resumes. Zero means three
 	// SSEPingIntervals; negative sends none.
 	SSEReconnectAfterInactivity time.Duration
+
+	// --- HTTP batches and request bodies (hardening: batch concurrency, uploads) ---
+
+	// MaxBatchConcurrency bounds how many calls of one HTTP batch (JSON or
+	// JSONL) run at once; the others wait their turn. Defaults to 4.
+	MaxBatchConcurrency int
+	// UploadGate, if set, admits a multipart/form-data or
+	// application/octet-stream body before it is read, and only after the
+	// caller is authenticated: release is called once the call finished.
+	// An error refuses the upload (an *Error as is, else through
+	// MapErrorFunc), for example because too many uploads are in flight.
+	UploadGate func(req *http.Request) (release func(), err error)
+	// UploadReadTimeout, if set, is the read deadline of an upload body
+	// from the moment the handler starts reading it (it replaces the
+	// server's ReadTimeout for that request, so a large photo on a slow
+	// link is not cut off while a stalled sender still is).
+	UploadReadTimeout time.Duration
+	// UploadSpoolDir is where upload bodies larger than UploadMemoryBytes
+	// are written while they arrive. Empty means the system temp dir.
+	UploadSpoolDir string
+	// UploadMemoryBytes is how much of an upload body is kept in memory
+	// before the rest goes to a temporary file. Defaults to 1 MiB.
+	UploadMemoryBytes int64
 }
 
 // AuthRequest is what an AuthFunc sees.
@@ -173,6 +196,12 @@ func NewRouter(cfg Config) *Router {
 	}
 	if cfg.WriteTimeout <= 0 {
 		cfg.WriteTimeout = 10 * time.Second
+	}
+	if cfg.MaxBatchConcurrency <= 0 {
+		cfg.MaxBatchConcurrency = 4
+	}
+	if cfg.UploadMemoryBytes <= 0 {
+		cfg.UploadMemoryBytes = 1 << 20
 	}
 	return &Router{
 		cfg:     cfg,
@@ -363,9 +392,19 @@ func (c authedContext) Value(key any) any {
 	return c.Context.Value(key)
 }
 
+// UnknownProcedure is the path an Observer is told for a call to a
+// procedure that is not registered. Observers turn paths into metric
+// labels, so they only ever see the router's own names: the path a caller
+// typed may be invalid UTF-8 (which makes a Prometheus label panic) or a
+// new random name on every request (one new series each, forever).
+const UnknownProcedure = "(unknown)"
+
 func (r *Router) observeCall(path string, t Transport, e *Error, start time.Time) {
 	if r.cfg.Observer == nil {
 		return
+	}
+	if _, ok := r.procs[path]; !ok {
+		path = UnknownProcedure
 	}
 	var code Code
 	if e != nil {
