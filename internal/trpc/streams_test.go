@@ -58,8 +58,10 @@ func TestStreamsOutliveReadTimeout(t *testing.T) {
 	nextData := func() string {
 		t.Helper()
 		for sse.Scan() {
+			// Skip the connected event (its data is {} or carries
+			// reconnectAfterInactivityMs) and pings: the first data event follows.
 			if line := sse.Text(); strings.HasPrefix(line, "data:") && strings.TrimSpace(strings.TrimPrefix(line, "data:")) != "{}" &&
-				strings.TrimSpace(line) != "data:" {
+				strings.TrimSpace(line) != "data:" && !strings.Contains(line, "reconnectAfterInactivityMs") {
 				return line
 			}
 		}
