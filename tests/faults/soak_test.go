@@ -31,7 +31,8 @@ import (
 	"github.com/packshot/packshot/internal/auth"
 )
 
-// The soak's knobs, all optional:
+// The soak's knobs, all optional (a quick local run, figures shown:
+// tests/faults/run.sh -short -v -run TestSoak):
 //
 //	PACKSHOT_SOAK_DURATION   how long the attack lasts (Go duration). Default 2m; 20s with -short.
 //	PACKSHOT_SOAK_USERS      how many normal users work through it. Default 3.
