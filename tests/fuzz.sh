@@ -16,6 +16,7 @@ targets=(
 	"./internal/trpc FuzzHTTPBatch"      # the tRPC HTTP handler end to end
 	"./internal/imaging FuzzDecodeGuard" # the upload guard: image headers and decoding
 	"./internal/auth FuzzVerify"         # bearer token parsing and verification
+	"./api FuzzHTTPSurface"              # every route of the real server, on a real database
 )
 
 for t in "${targets[@]}"; do

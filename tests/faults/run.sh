@@ -6,4 +6,4 @@
 #   tests/faults/run.sh -run TestKillWorker   # one of them (arguments go to go test)
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-exec "${GO:-go}" test -tags faults -count=1 -timeout 12m "$@" ./tests/faults/
+exec "${GO:-go}" test -tags faults -count=1 -timeout 20m "$@" ./tests/faults/
