@@ -45,6 +45,8 @@ func newRouter(deps Deps) *trpc.Router {
 		SessionFunc:                 session,
 		LimitRefusedFunc:            deps.TRPCLimitRefusedFunc,
 		SSEReconnectAfterInactivity: sseReconnectAfterInactivity(deps.SSEReconnectAfterInactivity),
+
+		MaxInputDepth: deps.TRPCMaxInputDepth,
 	})
 	registerProjectProcedures(r, deps.Pack)
 	registerImageProcedures(r, deps.Pack, deps.MaxUploadBytes, deps.lim)

@@ -156,6 +156,7 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 	deps.WSMaxCallsInFlight, deps.WSMaxSubscriptions = cfg.WSMaxCallsInFlight, cfg.WSMaxSubscriptions
 	deps.TrustedProxies = cfg.TrustedProxies
 	deps.SSEReconnectAfterInactivity = cfg.SSEReconnectAfterInactivity
+	deps.TRPCMaxInputDepth = cfg.TRPCMaxInputDepth
 	return deps
 }
 

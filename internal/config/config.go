@@ -136,6 +136,13 @@ type Config struct {
 	// takes up to 32 bytes per pixel (PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS,
 	// megapixels). Defaults to 24.
 	MaxCostlyMegapixels int
+
+	// --- superjson input limits (issue 14 review #1) ---
+
+	// TRPCMaxInputDepth caps how deep a superjson input with referentialEqualities may
+	// nest, before and after they are restored (PACKSHOT_TRPC_MAX_INPUT_DEPTH, levels).
+	// Defaults to 100. The bytes they may add are capped at the input's own size.
+	TRPCMaxInputDepth int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -186,6 +193,11 @@ func Load(getenv func(string) string) (Config, error) {
 
 		DecodeBudgetBytes:   r.int64("PACKSHOT_DECODE_BUDGET_BYTES", 768<<20),
 		MaxCostlyMegapixels: int(r.int64("PACKSHOT_MAX_PROGRESSIVE_CMYK_MEGAPIXELS", 24)),
+
+		TRPCMaxInputDepth: int(r.int64("PACKSHOT_TRPC_MAX_INPUT_DEPTH", 100)),
+	}
+	if c.TRPCMaxInputDepth < 1 {
+		r.fail("PACKSHOT_TRPC_MAX_INPUT_DEPTH", "must be at least 1")
 	}
 	if c.DecodeBudgetBytes < 64<<20 {
 		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")

@@ -148,8 +148,9 @@ func TestSuperJSONReferentialEqualities(t *testing.T) {
 	}
 }
 
-// References that would make the input circular, or blow a short input up
-// (each level doubling the last), are refused with BAD_REQUEST.
+// References that would make the input circular, point nowhere, or blow a
+// short input up (each level doubling the last) are refused, each with its
+// reason.
 func TestSuperJSONReferencesRefused(t *testing.T) {
 	t.Parallel()
 	var bomb strings.Builder
@@ -160,22 +161,35 @@ func TestSuperJSONReferencesRefused(t *testing.T) {
 		refs = append(refs, `"l`+strconv.Itoa(i-1)+`":["l`+strconv.Itoa(i)+`.a","l`+strconv.Itoa(i)+`.b"]`)
 	}
 	bomb.WriteString(`},"meta":{"referentialEqualities":{` + strings.Join(refs, ",") + `},"v":1}}`)
-	for name, in := range map[string]string{
-		"self":         `{"json":{"x":{"y":null}},"meta":{"referentialEqualities":{"x":["x.y"]}}}`,
-		"root":         `{"json":{"y":null},"meta":{"referentialEqualities":[["y"]]}}`,
-		"missing path": `{"json":{"x":{}},"meta":{"referentialEqualities":{"x":["q.r"]}}}`,
-		"bomb":         bomb.String(),
-	} {
-		if _, err := TransformerSuperJSON.deserialize([]byte(in)); err == nil {
-			t.Errorf("%s: want an error", name)
-		}
+	circular := "Invalid input: superjson meta: the input refers to itself, which JSON cannot hold"
+	tests := []struct {
+		name, in, code, msg string
+	}{
+		{"self", `{"json":{"x":{"y":null}},"meta":{"referentialEqualities":{"x":["x.y"]}}}`, "BAD_REQUEST", circular},
+		{"self, among the targets", `{"json":{"x":{"self":null},"a":{"deep":{"x":null}}},"meta":{"referentialEqualities":{"x":["a.deep.x","a.deep.x.self"]}}}`, "BAD_REQUEST", circular},
+		{"root", `{"json":{"y":null},"meta":{"referentialEqualities":[["y"]]}}`, "BAD_REQUEST", circular},
+		{"missing path", `{"json":{"x":{}},"meta":{"referentialEqualities":{"x":["q.r"]}}}`, "BAD_REQUEST", `Invalid input: superjson meta: no value at "q"`},
+		{"bomb", bomb.String(), "PAYLOAD_TOO_LARGE", "Invalid input: restoring the superjson input's referentialEqualities would add more bytes than the input has (limit superjson_input_expansion)"},
 	}
 	r := NewRouter(Config{Transformer: TransformerSuperJSON})
 	Mutation(r, "any", func(ctx context.Context, in map[string]any) (Void, error) { return Void{}, nil })
 	b := &testBundle{router: r}
-	res := b.do(t, "POST", "/trpc/any", "application/json", bomb.String())
-	if res.status != 400 || !strings.Contains(res.body, `"code":"BAD_REQUEST"`) {
-		t.Errorf("bomb: %d %s", res.status, res.body)
+	for _, tt := range tests {
+		res := b.do(t, "POST", "/trpc/any", "application/json", tt.in)
+		var env struct {
+			Error struct {
+				JSON struct {
+					Message string `json:"message"`
+					Data    struct {
+						Code string `json:"code"`
+					} `json:"data"`
+				} `json:"json"`
+			} `json:"error"`
+		}
+		_ = json.Unmarshal([]byte(res.body), &env)
+		if env.Error.JSON.Data.Code != tt.code || env.Error.JSON.Message != tt.msg {
+			t.Errorf("%s: got %d %s\nwant %s %q", tt.name, res.status, res.body, tt.code, tt.msg)
+		}
 	}
 	if res := b.do(t, "POST", "/trpc/any", "application/json", `{"json":{}}`); res.status != 200 {
 		t.Errorf("then: %d %s", res.status, res.body)

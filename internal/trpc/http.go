@@ -218,9 +218,9 @@ func (r *Router) splitInputs(pr *request, raw []byte) {
 		}
 	}
 	if !pr.batch {
-		in, err := r.cfg.Transformer.deserialize(raw)
-		if err != nil {
-			setAll(&Error{Code: CodeBadRequest, Message: "Invalid input: malformed " + string(r.cfg.Transformer), Err: err})
+		in, te := r.deserialize(raw)
+		if te != nil {
+			setAll(te)
 			return
 		}
 		pr.calls[0].input.json = in
@@ -244,9 +244,9 @@ func (r *Router) splitInputs(pr *request, raw []byte) {
 		if !ok {
 			continue
 		}
-		in, err := r.cfg.Transformer.deserialize(v)
-		if err != nil {
-			pr.calls[i].input.err = &Error{Code: CodeBadRequest, Message: "Invalid input: malformed " + string(r.cfg.Transformer), Err: err}
+		in, te := r.deserialize(v)
+		if te != nil {
+			pr.calls[i].input.err = te
 			continue
 		}
 		pr.calls[i].input.json = in

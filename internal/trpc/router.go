@@ -24,6 +24,11 @@ type Config struct {
 	// MaxBatchSize limits the calls in one HTTP batch or WebSocket array
 	// frame. Defaults to 100.
 	MaxBatchSize int
+	// MaxInputDepth caps how deep a superjson input with
+	// referentialEqualities may nest, before and after they are restored
+	// (LimitInputExpansion, which bounds the bytes they add, needs no
+	// setting). Defaults to 100.
+	MaxInputDepth int
 	// AllowMethodOverride accepts POST for queries and subscriptions (the
 	// client's methodOverride: 'POST'). Mutations are never accepted as GET.
 	AllowMethodOverride bool

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // deserialize turns one serialized input into plain JSON, or nil for
@@ -18,7 +20,10 @@ import (
 // *transformerMismatch: under superjson anything but an envelope; under
 // JSON an envelope, which decodeInput lets through after all when the
 // procedure's input has a field named json.
-func (t Transformer) deserialize(raw []byte) ([]byte, error) {
+//
+// maxDepth caps the nesting of an input with referentialEqualities (see
+// applyReferences).
+func (t Transformer) deserialize(raw []byte, maxDepth int) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil, nil
@@ -31,6 +36,11 @@ func (t Transformer) deserialize(raw []byte) ([]byte, error) {
 	}
 	if string(raw) == "null" {
 		return nil, nil
+	}
+	if !json.Valid(raw) {
+		// Not a plain JSON client either: answered in the server's own
+		// transformer, as a broken request from any client.
+		return nil, errMalformedJSON
 	}
 	env, ok := envelope(raw)
 	if !ok {
@@ -69,9 +79,13 @@ func (t Transformer) deserialize(raw []byte) ([]byte, error) {
 	}
 	if len(meta.ReferentialEqualities) > 0 {
 		var err error
-		if v, err = applyReferences(v, meta.ReferentialEqualities, len(raw)); err != nil {
+		if v, err = applyReferences(v, meta.ReferentialEqualities, len(raw), maxDepth); err != nil {
 			return nil, err
 		}
+	}
+	var err error
+	if v, err = mapsToObjects(v); err != nil {
+		return nil, err
 	}
 	if v == undefined {
 		return nil, nil
@@ -82,6 +96,8 @@ func (t Transformer) deserialize(raw []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+var errMalformedJSON = errors.New("malformed JSON")
 
 // transformerEnv is the setting that picks the server's transformer; a
 // mismatch error names it so that whoever reads the error knows what to
@@ -154,15 +170,43 @@ func isEnvelope(raw []byte) bool {
 	return ok
 }
 
+// Limits of restoring referentialEqualities (Config.MaxInputDepth holds the
+// depth; the byte budget is the input's own size).
+const (
+	// LimitInputExpansion: restoring an input's superjson
+	// referentialEqualities would add more bytes than the input has.
+	LimitInputExpansion Limit = "superjson_input_expansion"
+	// LimitInputDepth: a superjson input with referentialEqualities nests
+	// deeper than Config.MaxInputDepth, or would once they are restored.
+	LimitInputDepth Limit = "superjson_input_depth"
+)
+
+// defaultMaxInputDepth is Config.MaxInputDepth's default.
+const defaultMaxInputDepth = 100
+
+// limitError is an input refused by one of the limits above; the router
+// counts it and answers with code.
+type limitError struct {
+	limit Limit
+	code  Code
+	msg   string
+}
+
+func (e *limitError) Error() string { return e.msg + " (limit " + string(e.limit) + ")" }
+
 // applyReferences restores superjson's meta.referentialEqualities: each
 // source path's value is copied to its target paths, in the order the
 // client listed them. Go values have no identity, so a target that already
 // holds a value (superjson without dedupe sends every copy in full) keeps
-// it; a null target (dedupe: true) receives a copy. The copies may add at
-// most budget values (the input's size in bytes: every value takes at least
-// a byte when sent in full), so a short input cannot expand without bound;
-// an input that refers to itself is refused, as JSON cannot hold it.
-func applyReferences(v any, raw json.RawMessage, budget int) (any, error) {
+// it; a null target (dedupe: true) receives a copy.
+//
+// Each copy is charged its encoded size against budget (the input's size in
+// bytes), so the restored input takes at most twice the bytes that were
+// sent, however short its strings and keys were on the wire; and the result
+// may nest at most maxDepth levels, so that nothing walking it (here, the
+// JSON encoder, the procedure's decoder) recurses without bound. An input
+// that refers to itself is refused, as JSON cannot hold it.
+func applyReferences(v any, raw json.RawMessage, budget, maxDepth int) (any, error) {
 	if len(raw) > 0 && raw[0] == '[' {
 		// [rootTargets] or [rootTargets, {source: targets}]: the root is
 		// referenced from inside itself.
@@ -186,16 +230,25 @@ func applyReferences(v any, raw json.RawMessage, budget int) (any, error) {
 	if err != nil {
 		return nil, err
 	}
+	tooDeep := &limitError{limit: LimitInputDepth, code: CodeBadRequest,
+		msg: fmt.Sprintf("superjson input nests deeper than %d levels once its referentialEqualities are restored", maxDepth)}
+	if depthOf(v, maxDepth) > maxDepth {
+		return nil, tooDeep
+	}
 	for _, ref := range refs {
-		src, err := valueAt(v, splitPath(ref.source))
+		paths := make([][]string, 0, 1+len(ref.targets))
+		paths = append(paths, splitPath(ref.source))
+		for _, target := range ref.targets {
+			paths = append(paths, splitPath(target))
+		}
+		if nestsInItself(paths) {
+			return nil, errCircular
+		}
+		src, err := valueAt(v, paths[0])
 		if err != nil {
 			return nil, err
 		}
-		for _, target := range ref.targets {
-			if target == ref.source || strings.HasPrefix(target, ref.source+".") {
-				return nil, errCircular
-			}
-			segs := splitPath(target)
+		for _, segs := range paths[1:] {
 			cur, err := valueAt(v, segs)
 			if err != nil || cur != nil {
 				if err != nil {
@@ -203,8 +256,14 @@ func applyReferences(v any, raw json.RawMessage, budget int) (any, error) {
 				}
 				continue
 			}
-			if budget -= countValues(src); budget < 0 {
-				return nil, errors.New("superjson meta: restoring referentialEqualities adds more values than the input has bytes")
+			// The budget first: measuring the copy costs about as much as
+			// it is charged, so the work here stays within the budget too.
+			if budget -= encodedSize(src, budget); budget < 0 {
+				return nil, &limitError{limit: LimitInputExpansion, code: CodePayloadTooLarge,
+					msg: "restoring the superjson input's referentialEqualities would add more bytes than the input has"}
+			}
+			if len(segs)+depthOf(src, maxDepth) > maxDepth {
+				return nil, tooDeep
 			}
 			cp := deepCopy(src)
 			if v, err = updateAt(v, segs, func(any) (any, error) { return cp, nil }); err != nil {
@@ -213,6 +272,128 @@ func applyReferences(v any, raw json.RawMessage, budget int) (any, error) {
 		}
 	}
 	return v, nil
+}
+
+// nestsInItself reports whether one of paths, which all hold the same
+// value, lies at or under another (compared by segment, so "a.b" is not
+// under "a.bc"): the value would contain itself.
+func nestsInItself(paths [][]string) bool {
+	sorted := slices.Clone(paths)
+	slices.SortFunc(sorted, slices.Compare)
+	// A path's descendants sort right after it.
+	for i := 1; i < len(sorted); i++ {
+		prev, cur := sorted[i-1], sorted[i]
+		if len(cur) >= len(prev) && slices.Equal(cur[:len(prev)], prev) {
+			return true
+		}
+	}
+	return false
+}
+
+// depthOf returns how deep v nests (a scalar is 0, [] or {} is 1), or a
+// number above limit as soon as it finds one.
+func depthOf(v any, limit int) int {
+	if limit < 0 {
+		return 1
+	}
+	var children []any
+	switch c := v.(type) {
+	case map[string]any:
+		for _, x := range c {
+			children = append(children, x)
+		}
+	case []any:
+		children = c
+	case mapNode:
+		children = c
+	default:
+		return 0
+	}
+	d := 0
+	for _, x := range children {
+		if cd := depthOf(x, limit-1); cd > d {
+			if d = cd; d > limit-1 {
+				break
+			}
+		}
+	}
+	return d + 1
+}
+
+// encodedSize returns the bytes json.Marshal writes for v (for a mapNode,
+// its entry list, which is longer than the object it becomes), or a number
+// above limit as soon as it gets there.
+func encodedSize(v any, limit int) int {
+	switch c := v.(type) {
+	case nil:
+		return 4
+	case bool:
+		if c {
+			return 4
+		}
+		return 5
+	case json.Number:
+		return len(c)
+	case string:
+		return quotedSize(c)
+	case map[string]any:
+		n := 1 + len(c)
+		for k, x := range c {
+			if n > limit {
+				break
+			}
+			n += quotedSize(k) + 1 + encodedSize(x, limit-n)
+		}
+		return max(n, 2)
+	case []any:
+		return listSize(c, limit)
+	case mapNode:
+		return listSize(c, limit)
+	default:
+		// Values applyAnnotation made are numbers and the marker of
+		// undefined; nothing else reaches here.
+		return 4
+	}
+}
+
+func listSize(c []any, limit int) int {
+	n := 1 + len(c)
+	for _, x := range c {
+		if n > limit {
+			break
+		}
+		n += encodedSize(x, limit-n)
+	}
+	return max(n, 2)
+}
+
+// quotedSize is the length of s as json.Marshal quotes it: control
+// characters, HTML characters, U+2028/9 and invalid UTF-8 are escaped.
+func quotedSize(s string) int {
+	n := 2
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			switch {
+			case b == '"' || b == '\\' || b == '\n' || b == '\r' || b == '\t' || b == '\b' || b == '\f':
+				n += 2
+			case b < 0x20 || b == '<' || b == '>' || b == '&':
+				n += 6
+			default:
+				n++
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		if (r == utf8.RuneError && size == 1) || r == '\u2028' || r == '\u2029' {
+			n += 6
+		} else {
+			n += size
+		}
+		i += size
+	}
+	return n
 }
 
 var errCircular = errors.New("superjson meta: the input refers to itself, which JSON cannot hold")
@@ -256,12 +437,13 @@ func valueAt(v any, segs []string) (any, error) {
 				return nil, fmt.Errorf("superjson meta: no value at %q", seg)
 			}
 			v = child
-		case []any:
+		case []any, mapNode:
+			l := asList(c)
 			i, err := strconv.Atoi(seg)
-			if err != nil || i < 0 || i >= len(c) {
+			if err != nil || i < 0 || i >= len(l) {
 				return nil, fmt.Errorf("superjson meta: no value at %q", seg)
 			}
-			v = c[i]
+			v = l[i]
 		default:
 			return nil, fmt.Errorf("superjson meta: no value at %q", seg)
 		}
@@ -269,24 +451,10 @@ func valueAt(v any, segs []string) (any, error) {
 	return v, nil
 }
 
-// countValues counts the values in decoded JSON, containers included.
-func countValues(v any) int {
-	n := 1
-	switch c := v.(type) {
-	case map[string]any:
-		for _, x := range c {
-			n += countValues(x)
-		}
-	case []any:
-		for _, x := range c {
-			n += countValues(x)
-		}
-	}
-	return n
-}
-
 func deepCopy(v any) any {
 	switch c := v.(type) {
+	case mapNode:
+		return mapNode(deepCopy([]any(c)).([]any))
 	case map[string]any:
 		m := make(map[string]any, len(c))
 		for k, x := range c {
@@ -398,6 +566,12 @@ func updateAt(v any, segs []string, fn func(any) (any, error)) (any, error) {
 		}
 		c[i] = nv
 		return c, nil
+	case mapNode:
+		nv, err := updateAt([]any(c), segs, fn)
+		if err != nil {
+			return nil, err
+		}
+		return mapNode(nv.([]any)), nil
 	default:
 		return nil, fmt.Errorf("superjson meta: no value at %q", segs[0])
 	}
@@ -422,12 +596,56 @@ func untransform(v any, typ string) (any, error) {
 		if !ok {
 			return nil, errors.New("superjson: map is not an array")
 		}
-		m := make(map[string]any, len(entries))
 		for _, e := range entries {
-			kv, ok := e.([]any)
-			if !ok || len(kv) != 2 {
+			if kv, ok := e.([]any); !ok || len(kv) != 2 {
 				return nil, errors.New("superjson: bad map entry")
 			}
+		}
+		return mapNode(entries), nil
+	default:
+		// Date stays an ISO string, set stays an array; other types
+		// (number's NaN, regexp, …) are left for the Go decoder to judge.
+		return v, nil
+	}
+}
+
+// mapNode is a superjson Map while its input's references are restored: its
+// entry list, [[key, value], …], which is what superjson's paths into a Map
+// ("m.0.1": row 0, its value) walk. mapsToObjects then makes it an object.
+type mapNode []any
+
+// asList returns an array or a mapNode's entry list.
+func asList(v any) []any {
+	if m, ok := v.(mapNode); ok {
+		return m
+	}
+	return v.([]any)
+}
+
+// mapsToObjects turns every mapNode in v into the object a Go map (or
+// struct) decodes from.
+func mapsToObjects(v any) (any, error) {
+	switch c := v.(type) {
+	case map[string]any:
+		for k, x := range c {
+			nx, err := mapsToObjects(x)
+			if err != nil {
+				return nil, err
+			}
+			c[k] = nx
+		}
+	case []any:
+		for i, x := range c {
+			nx, err := mapsToObjects(x)
+			if err != nil {
+				return nil, err
+			}
+			c[i] = nx
+		}
+	case mapNode:
+		m := make(map[string]any, len(c))
+		for _, e := range c {
+			kv := e.([]any)
 			var key string
 			switch k := kv[0].(type) {
 			case string:
@@ -439,14 +657,40 @@ func untransform(v any, typ string) (any, error) {
 			default:
 				return nil, errors.New("superjson: unsupported map key")
 			}
-			if kv[1] != undefined {
-				m[key] = kv[1]
+			if kv[1] == undefined {
+				continue
 			}
+			val, err := mapsToObjects(kv[1])
+			if err != nil {
+				return nil, err
+			}
+			m[key] = val
 		}
 		return m, nil
-	default:
-		// Date stays an ISO string, set stays an array; other types
-		// (number's NaN, regexp, …) are left for the Go decoder to judge.
-		return v, nil
 	}
+	return v, nil
+}
+
+// deserialize is the router's transformer's deserialize under the router's
+// limits. A failure is the BAD_REQUEST (PAYLOAD_TOO_LARGE for
+// LimitInputExpansion) that the call fails with, saying why; a refusal by a
+// limit is counted.
+func (r *Router) deserialize(raw []byte) ([]byte, *Error) {
+	depth := r.cfg.MaxInputDepth
+	if depth <= 0 {
+		depth = defaultMaxInputDepth
+	}
+	in, err := r.cfg.Transformer.deserialize(raw, depth)
+	if err == nil {
+		return in, nil
+	}
+	code := CodeBadRequest
+	var le *limitError
+	if errors.As(err, &le) {
+		code = le.code
+		if r.cfg.LimitRefusedFunc != nil {
+			r.cfg.LimitRefusedFunc(le.limit)
+		}
+	}
+	return nil, &Error{Code: code, Message: "Invalid input: " + err.Error(), Err: err}
 }
