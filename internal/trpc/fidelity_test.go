@@ -214,3 +214,29 @@ func TestErrorShapeDeclaresEveryField(t *testing.T) {
 		}
 	}
 }
+
+// httpBatchStreamLink reads each whole line with the client's transformer, so
+// a mismatched client is answered entirely in its own: head and every line,
+// the mismatch error naming the setting.
+func TestTransformerMismatchOverJSONL(t *testing.T) {
+	t.Parallel()
+	tests := []struct {
+		name        string
+		transformer Transformer
+		input       string
+		head, line  string
+	}{
+		{"plain JSON client, superjson server", TransformerSuperJSON, `{"0":{"id":1}}`,
+			`{"0":[[0],[null,0,0]]}`, `[0,0,[[{"error":{"message":"Invalid input: expected a superjson envelope`},
+		{"superjson client, JSON server", TransformerJSON, `{"0":{"json":{"id":1}}}`,
+			`{"json":{"0":[[0],[null,0,0]]}}`, `{"json":[0,0,[[{"error":{"message":"Invalid input: got a superjson envelope`},
+	}
+	for _, tt := range tests {
+		b := setup(t, Config{Transformer: tt.transformer})
+		res := b.do(t, "GET", "/trpc/item.get?batch=1&input="+url.QueryEscape(tt.input), "", "", "trpc-accept", "application/jsonl")
+		lines := strings.Split(strings.TrimSuffix(res.body, "\n"), "\n")
+		if len(lines) != 2 || lines[0] != tt.head || !strings.HasPrefix(lines[1], tt.line) || !strings.Contains(lines[1], "PACKSHOT_TRPC_TRANSFORMER") {
+			t.Errorf("%s: got %s", tt.name, res.body)
+		}
+	}
+}

@@ -694,3 +694,22 @@ func (r *Router) deserialize(raw []byte) ([]byte, *Error) {
 	}
 	return nil, &Error{Code: code, Message: "Invalid input: " + err.Error(), Err: err}
 }
+
+// streamTransformer is the transformer a JSONL stream is written in. The
+// client reads each whole line with its own transformer, so an error nested
+// in a line cannot be sent in another (as toError's are elsewhere): when a
+// call's input shows that the client speaks the other transformer, the whole
+// stream is written in the client's, so that it can read why.
+func (r *Router) streamTransformer(pr *request) Transformer {
+	for _, c := range pr.calls {
+		var tm *transformerMismatch
+		if c.input.err == nil || !errors.As(c.input.err.Err, &tm) {
+			continue
+		}
+		if tm.client == TransformerSuperJSON && c.proc != nil && hasJSONField(c.proc.inType) {
+			continue // plain JSON after all (see decodeInput)
+		}
+		return tm.client
+	}
+	return r.cfg.Transformer
+}

@@ -38,6 +38,9 @@ for (const server of transformers) {
     const links = {
       httpLink: () => httpLink({ url: srv.url, ...tx(client) }),
       httpBatchLink: () => httpBatchLink({ url: srv.url, ...tx(client) }),
+      // Each JSONL line is read with the client's transformer: the server
+      // writes the whole stream in it.
+      httpBatchStreamLink: () => httpBatchStreamLink({ url: srv.url, ...tx(client) }),
       wsLink: () => {
         ws = createWSClient({ url: srv.wsUrl, WebSocket, retryDelayMs: () => 50 });
         return wsLink({ client: ws, ...tx(client) });
