@@ -239,10 +239,15 @@ func retryAfterSeconds(d time.Duration) int {
 }
 
 // toError turns any error a procedure or hook returned into the *Error the
-// client sees: an *Error in the chain wins, then the router's MapErrorFunc,
+// client sees: an error from an input's Validate goes to validationError;
+// otherwise an *Error in the chain wins, then the router's MapErrorFunc,
 // then FieldErrors; anything else is an INTERNAL_SERVER_ERROR with a generic
 // message, logged in full.
 func (r *Router) toError(path string, err error) *Error {
+	var ve *validateError
+	if errors.As(err, &ve) {
+		return r.validationError(ve.err)
+	}
 	var te *Error
 	if errors.As(err, &te) {
 		return te

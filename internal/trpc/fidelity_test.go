@@ -3,6 +3,7 @@ package trpc
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"net/url"
 	"reflect"
 	"regexp"
@@ -238,5 +239,42 @@ func TestTransformerMismatchOverJSONL(t *testing.T) {
 		if len(lines) != 2 || lines[0] != tt.head || !strings.HasPrefix(lines[1], tt.line) || !strings.Contains(lines[1], "PACKSHOT_TRPC_TRANSFORMER") {
 			t.Errorf("%s: got %s", tt.name, res.body)
 		}
+	}
+}
+
+// appFieldError stands for an application's error type that carries fields
+// (api's apperr.Error).
+type appFieldError struct{ field, msg string }
+
+func (e appFieldError) Error() string { return e.field + ": " + e.msg }
+
+type appValidated struct {
+	ID string `json:"id"`
+}
+
+func (in appValidated) Validate() error {
+	if in.ID == "" {
+		return appFieldError{"id", "is not a UUID"}
+	}
+	return nil
+}
+
+// A Validate error goes through MapErrorFunc like a procedure's, so an
+// application error's fields reach data.zodError.fieldErrors.
+func TestValidateErrorIsMapped(t *testing.T) {
+	t.Parallel()
+	r := NewRouter(Config{MapErrorFunc: func(err error) *Error {
+		var ae appFieldError
+		if errors.As(err, &ae) {
+			return &Error{Code: CodeBadRequest, Message: "Invalid id", FieldErrors: map[string]string{ae.field: ae.msg}, Err: err}
+		}
+		return nil
+	}})
+	Query(r, "get", func(ctx context.Context, in appValidated) (string, error) { return in.ID, nil })
+	b := &testBundle{router: r}
+	res := b.do(t, "GET", "/trpc/get?input="+url.QueryEscape(`{"id":""}`), "", "")
+	want := `{"error":{"message":"Invalid id","code":-32600,"data":{"code":"BAD_REQUEST","httpStatus":400,"path":"get","fieldErrors":{"id":"is not a UUID"},"zodError":{"formErrors":[],"fieldErrors":{"id":["is not a UUID"]}}}}}`
+	if res.status != 400 || res.body != want {
+		t.Errorf("got %d %s\nwant %s", res.status, res.body, want)
 	}
 }
