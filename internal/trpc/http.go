@@ -166,7 +166,10 @@ func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []b
 	} else {
 		// As the reference server: a POST needs a content-type even with no
 		// body (httpLink always sends one); parameters are ignored; an empty
-		// application/json body is an undefined input.
+		// application/json body is an undefined input. Unlike it (a
+		// case-sensitive prefix match), the media type is compared as HTTP
+		// says, case-insensitively and whole: "Application/JSON" is JSON,
+		// "application/jsonl" is not.
 		ct := h.Get("Content-Type")
 		if ct == "" {
 			return nil, Errorf(CodeUnsupportedMediaType, "Missing content-type header")
