@@ -197,20 +197,41 @@ func TestSuperJSONReferencesRefused(t *testing.T) {
 	}
 }
 
-// Every member errorShape sends is declared in the generated ErrorShape:
-// by tRPC's default shape (message, code, data.code, data.httpStatus,
-// data.path) or by ours.
+// Every member errorShape sends is declared where the client reads it:
+// message and code by tRPC's default shape; data's members by the default
+// (code, httpStatus, path) or in ErrorShape's data block; zodError's in
+// ZodFlattenedError.
 func TestErrorShapeDeclaresEveryField(t *testing.T) {
 	t.Parallel()
-	inDefault := map[string]bool{"message": true, "code": true, "httpStatus": true, "path": true}
-	for _, typ := range []reflect.Type{reflect.TypeFor[errorShape](), reflect.TypeFor[errorData](), reflect.TypeFor[flattenedError]()} {
-		for i := range typ.NumField() {
-			name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
-			if name == "" || name == "-" || inDefault[name] || name == "data" {
+	block := func(iface string) string {
+		m := regexp.MustCompile(`(?s)export interface ` + iface + `\b[^{]*\{(.*?)\n\}`).FindStringSubmatch(errorShapeTS)
+		if m == nil {
+			t.Fatalf("no interface %s in errorShapeTS", iface)
+		}
+		return m[1]
+	}
+	shapeData := regexp.MustCompile(`(?s)\bdata: [^{]*\{(.*?)\n  \};`).FindStringSubmatch(block("ErrorShape"))
+	if shapeData == nil {
+		t.Fatal("ErrorShape declares no data block")
+	}
+	tests := []struct {
+		typ       reflect.Type
+		inDefault map[string]bool
+		declared  string
+		where     string
+	}{
+		{reflect.TypeFor[errorShape](), map[string]bool{"message": true, "code": true, "data": true}, "", "tRPC's default shape"},
+		{reflect.TypeFor[errorData](), map[string]bool{"code": true, "httpStatus": true, "path": true}, shapeData[1], "ErrorShape's data"},
+		{reflect.TypeFor[flattenedError](), nil, block("ZodFlattenedError"), "ZodFlattenedError"},
+	}
+	for _, tt := range tests {
+		for i := range tt.typ.NumField() {
+			name, _, _ := strings.Cut(tt.typ.Field(i).Tag.Get("json"), ",")
+			if name == "" || name == "-" || tt.inDefault[name] {
 				continue
 			}
-			if !regexp.MustCompile(`\n\s+` + name + `\??: `).MatchString(errorShapeTS) {
-				t.Errorf("%s.%s is sent as %q but ErrorShape does not declare it", typ.Name(), typ.Field(i).Name, name)
+			if !regexp.MustCompile(`\n\s+` + name + `\??: `).MatchString(tt.declared) {
+				t.Errorf("%s.%s is sent as %q but %s does not declare it", tt.typ.Name(), tt.typ.Field(i).Name, name, tt.where)
 			}
 		}
 	}
