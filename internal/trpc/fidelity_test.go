@@ -111,6 +111,14 @@ func TestZodError(t *testing.T) {
 			t.Errorf("%s: zodError = %s\nwant %s", tt.name, env.Error.Data.ZodError, tt.want)
 		}
 	}
+	// Another code's field messages stay in data.fieldErrors: T3's
+	// errorFormatter sends zodError for BAD_REQUEST only.
+	Mutation(r, "conflict", func(ctx context.Context, in addInput) (Void, error) {
+		return Void{}, &Error{Code: CodeConflict, Message: "taken", FieldErrors: FieldErrors{"name": "taken"}}
+	})
+	if res := b.do(t, "POST", "/trpc/conflict", "application/json", `{"name":"a"}`); !strings.Contains(res.body, `"fieldErrors":{"name":"taken"},"zodError":null`) {
+		t.Errorf("CONFLICT with fields: %s", res.body)
+	}
 	// A procedure's own error is not about the input.
 	bb := setup(t, Config{})
 	res := bb.do(t, "GET", "/trpc/item.get?input="+url.QueryEscape(`{"id":2}`), "", "")
