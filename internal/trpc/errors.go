@@ -269,3 +269,14 @@ func (r *Router) toError(path string, err error) *Error {
 	}
 	return &Error{Code: CodeInternalServerError, Message: "Internal server error", Err: err}
 }
+
+// fallbackErrorShape is the error shape sent when an error's own cannot be
+// serialized: INTERNAL_SERVER_ERROR with every field the client expects, in
+// transformer t.
+func fallbackErrorShape(t Transformer) []byte {
+	const shape = `{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500,"zodError":null}}`
+	if t == TransformerSuperJSON {
+		return []byte(`{"json":` + shape + `}`)
+	}
+	return []byte(shape)
+}

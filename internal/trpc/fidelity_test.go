@@ -307,3 +307,18 @@ func TestValidateErrorIsMapped(t *testing.T) {
 		t.Errorf("got %d %s\nwant %s", res.status, res.body, want)
 	}
 }
+
+// The fallback error shape (sent if an error's own cannot be serialized) is
+// what the transformer would have written for an INTERNAL_SERVER_ERROR.
+func TestFallbackErrorShape(t *testing.T) {
+	t.Parallel()
+	for _, tr := range []Transformer{TransformerJSON, TransformerSuperJSON} {
+		want, err := tr.serialize((&Error{Code: CodeInternalServerError, Message: "Internal server error"}).shape(""))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := fallbackErrorShape(tr); string(got) != string(want) {
+			t.Errorf("%s: got %s\nwant %s", tr, got, want)
+		}
+	}
+}

@@ -351,7 +351,7 @@ func (r *Router) envelope(res *result) []byte {
 	if res.err != nil {
 		b, err := r.cfg.Transformer.serialize(res.err.shape(res.path))
 		if err != nil {
-			b = []byte(`{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500}}`)
+			b = fallbackErrorShape(r.cfg.Transformer)
 		}
 		return append(append([]byte(`{"error":`), b...), '}')
 	}
