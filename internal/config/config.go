@@ -140,8 +140,8 @@ type Config struct {
 	// --- superjson input limits (issue 14 review #1) ---
 
 	// TRPCMaxInputDepth caps how deep a superjson input with referentialEqualities may
-	// nest, before and after they are restored (PACKSHOT_TRPC_MAX_INPUT_DEPTH, levels).
-	// Defaults to 100. The bytes they may add are capped at the input's own size.
+	// nest, before and after they are restored (PACKSHOT_TRPC_MAX_INPUT_DEPTH, levels,
+	// at most 10000). Defaults to 100. The bytes they may add are capped at the input's own size.
 	TRPCMaxInputDepth int
 }
 
@@ -196,8 +196,9 @@ func Load(getenv func(string) string) (Config, error) {
 
 		TRPCMaxInputDepth: int(r.int64("PACKSHOT_TRPC_MAX_INPUT_DEPTH", 100)),
 	}
-	if c.TRPCMaxInputDepth < 1 {
-		r.fail("PACKSHOT_TRPC_MAX_INPUT_DEPTH", "must be at least 1")
+	if c.TRPCMaxInputDepth < 1 || c.TRPCMaxInputDepth > 10000 {
+		// encoding/json decodes nothing deeper than 10000 levels anyway.
+		r.fail("PACKSHOT_TRPC_MAX_INPUT_DEPTH", "must be between 1 and 10000")
 	}
 	if c.DecodeBudgetBytes < 64<<20 {
 		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")
