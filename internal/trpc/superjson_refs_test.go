@@ -208,3 +208,31 @@ func TestSuperJSONReferencesRefusedOverWebSocket(t *testing.T) {
 		t.Errorf("then: %s", got)
 	}
 }
+
+// However the references are arranged, restoring them never panics, never
+// nests past the limit, and adds at most the input's size (json.Marshal may
+// write a character the client sent raw as a six-byte escape, hence 7×).
+func FuzzSuperJSONReferences(f *testing.F) {
+	f.Add(referencing(strconv.Quote(strings.Repeat("x", 100)), 50))
+	f.Add(referencing(`{"k":[1,{"a":"b"}]}`, 3))
+	f.Add(`{"json":{"m":[["a",{"v":1}],["b",null]]},"meta":{"values":{"m":["map"]},"referentialEqualities":{"m.0.1":["m.1.1"]},"v":1}}`)
+	f.Add(`{"json":{"x":{"self":null},"a":{"deep":{"x":null}}},"meta":{"referentialEqualities":{"x":["a.deep.x","a.deep.x.self"]}}}`)
+	f.Add(`{"json":{"a":[[[1]]],"b":[[[null]]]},"meta":{"referentialEqualities":{"a":["b.0.0.0"]},"v":1}}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		const depth = 20
+		out, err := TransformerSuperJSON.deserialize([]byte(in), depth)
+		if err != nil || out == nil {
+			return
+		}
+		if len(out) > 7*len(in)+16 {
+			t.Fatalf("%d bytes in, %d out", len(in), len(out))
+		}
+		var v any
+		if err := json.Unmarshal(out, &v); err != nil {
+			t.Fatalf("invalid output %s: %v", out, err)
+		}
+		if strings.Contains(in, "referentialEqualities") && depthOf(v, depth) > depth {
+			t.Fatalf("nests %d deep: %s", depthOf(v, 1000), out)
+		}
+	})
+}
