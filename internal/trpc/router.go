@@ -97,7 +97,8 @@ type Config struct {
 	// no users and never expires a connection.
 	SessionFunc func(authCtx context.Context) Session
 	// LimitRefusedFunc, if set, is told of every refusal by one of the limits
-	// above, for metrics.
+	// above or of the superjson input limits (LimitInputExpansion,
+	// LimitInputDepth), for metrics.
 	LimitRefusedFunc func(limit Limit)
 	// SSEReconnectAfterInactivity is sent in the SSE connected event as
 	// reconnectAfterInactivityMs: a client that hears nothing (not even a
