@@ -41,13 +41,13 @@ lint:
 ## generate: regenerate the sqlc code, the TypeScript AppRouter type and the web app build
 generate:
 	$(GO) tool sqlc generate
-	$(GO) run ./cmd/packshot gen ts -o web/src/generated/router.ts
+	$(GO) run ./cmd/packshot gen ts -transformer superjson -o web/src/generated/router.ts
 	web/build.sh
 
 ## generate-check: fail when any generated file is stale (sqlc, AppRouter type, web/dist)
 generate-check:
 	$(GO) tool sqlc diff
-	@$(GO) run ./cmd/packshot gen ts | diff -u web/src/generated/router.ts - \
+	@$(GO) run ./cmd/packshot gen ts -transformer superjson | diff -u web/src/generated/router.ts - \
 		|| (echo "web/src/generated/router.ts is stale: run make generate"; exit 1)
 	web/check-fresh.sh
 

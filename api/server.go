@@ -94,6 +94,9 @@ type Deps struct {
 	SSEReconnectAfterInactivity time.Duration
 	// TRPCLimitRefusedFunc, if set, counts the refusals by those limits (metrics).
 	TRPCLimitRefusedFunc func(trpc.Limit)
+	// TRPCMaxInputDepth caps the nesting of a superjson input with
+	// referentialEqualities. Defaults to 100.
+	TRPCMaxInputDepth int
 
 	// --- auth hardening (issue 13 items 3, 7, 10) ---
 

@@ -52,6 +52,7 @@ func newRouter(deps Deps) *trpc.Router {
 		MaxBatchConcurrency:         deps.MaxBatchConcurrency,
 		UploadGate:                  func(*http.Request) (func(), error) { return deps.uploads.acquire() },
 		UploadReadTimeout:           deps.UploadReadTimeout,
+		MaxInputDepth:               deps.TRPCMaxInputDepth,
 	})
 	registerProjectProcedures(r, deps.Pack)
 	registerImageProcedures(r, deps.Pack, deps.MaxUploadBytes, deps.lim)

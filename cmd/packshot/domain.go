@@ -198,6 +198,7 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 
 	deps.Tickets = p.tickets
 	deps.NoPublicMetrics = cfg.MetricsAddr != ""
+	deps.TRPCMaxInputDepth = cfg.TRPCMaxInputDepth
 	return deps
 }
 

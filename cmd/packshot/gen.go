@@ -17,7 +17,12 @@ func cmdGen(ctx context.Context, e *env, args []string) error {
 		return errors.New("usage: packshot gen ts [-transformer json|superjson] [-o FILE]")
 	}
 	fs := newFlagSet(e, "gen ts")
-	transformer := fs.String("transformer", "superjson", "the transformer the server runs with: json or superjson (PACKSHOT_TRPC_TRANSFORMER)")
+	// The default is the server's: PACKSHOT_TRPC_TRANSFORMER, else superjson.
+	def := e.getenv("PACKSHOT_TRPC_TRANSFORMER")
+	if def == "" {
+		def = "superjson"
+	}
+	transformer := fs.String("transformer", def, "the transformer the server runs with: json or superjson (defaults to PACKSHOT_TRPC_TRANSFORMER, else superjson)")
 	out := fs.String("o", "", "write to FILE instead of standard output")
 	if err := fs.Parse(args[1:]); err != nil {
 		return err

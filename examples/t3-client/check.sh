@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")"
 npm ci --no-audit --no-fund --loglevel=error
+mkdir -p src/server
 cp ../../web/src/generated/router.ts src/server/packshot-router.ts
 node_modules/.bin/tsc -p .
 echo "examples/t3-client type-checks"

@@ -193,6 +193,13 @@ type Config struct {
 	// MaxBatchConcurrency is how many calls of one HTTP batch run at once
 	// (PACKSHOT_MAX_BATCH_CONCURRENCY). Defaults to 4.
 	MaxBatchConcurrency int
+
+	// --- superjson input limits (issue 14 review #1) ---
+
+	// TRPCMaxInputDepth caps how deep a superjson input with referentialEqualities may
+	// nest, before and after they are restored (PACKSHOT_TRPC_MAX_INPUT_DEPTH, levels,
+	// at most 10000). Defaults to 100. The bytes they may add are capped at the input's own size.
+	TRPCMaxInputDepth int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -261,9 +268,15 @@ func Load(getenv func(string) string) (Config, error) {
 		UploadReadTimeout:   r.duration("PACKSHOT_UPLOAD_READ_TIMEOUT", 120*time.Second),
 		MaxUploadsInFlight:  int(r.int64("PACKSHOT_MAX_UPLOADS_IN_FLIGHT", 8)),
 		MaxBatchConcurrency: int(r.int64("PACKSHOT_MAX_BATCH_CONCURRENCY", 4)),
+
+		TRPCMaxInputDepth: int(r.int64("PACKSHOT_TRPC_MAX_INPUT_DEPTH", 100)),
 	}
 	if c.MaxBatchConcurrency < 1 {
 		r.fail("PACKSHOT_MAX_BATCH_CONCURRENCY", "must be at least 1")
+	}
+	if c.TRPCMaxInputDepth < 1 || c.TRPCMaxInputDepth > 10000 {
+		// encoding/json decodes nothing deeper than 10000 levels anyway.
+		r.fail("PACKSHOT_TRPC_MAX_INPUT_DEPTH", "must be between 1 and 10000")
 	}
 	if c.DecodeBudgetBytes < 64<<20 {
 		r.fail("PACKSHOT_DECODE_BUDGET_BYTES", "must be at least 67108864 (64 MiB)")

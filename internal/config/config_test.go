@@ -112,3 +112,20 @@ func TestLoadBlobCollector(t *testing.T) {
 		}
 	}
 }
+
+// PACKSHOT_TRPC_MAX_INPUT_DEPTH defaults to 100 and is read; 0 and depths that
+// encoding/json could not decode anyway are refused by name.
+func TestLoadTRPCMaxInputDepth(t *testing.T) {
+	t.Parallel()
+	if c, err := Load(env(nil)); err != nil || c.TRPCMaxInputDepth != 100 {
+		t.Fatalf("default: %d, %v", c.TRPCMaxInputDepth, err)
+	}
+	if c, err := Load(env(map[string]string{"PACKSHOT_TRPC_MAX_INPUT_DEPTH": "32"})); err != nil || c.TRPCMaxInputDepth != 32 {
+		t.Fatalf("32: %d, %v", c.TRPCMaxInputDepth, err)
+	}
+	for _, bad := range []string{"0", "10001"} {
+		if _, err := Load(env(map[string]string{"PACKSHOT_TRPC_MAX_INPUT_DEPTH": bad})); err == nil || !strings.Contains(err.Error(), "PACKSHOT_TRPC_MAX_INPUT_DEPTH") {
+			t.Errorf("%s: %v; want an error naming the variable", bad, err)
+		}
+	}
+}

@@ -12,8 +12,9 @@
 //	mux.Handle("/ws", r.WebSocketHandler())
 //
 // Inputs are decoded with encoding/json (after superjson's meta values and
-// referentialEqualities are applied) and validated by their Validate method
-// if they have one. An input in the other transformer's shape is refused with
+// referentialEqualities are applied, adding at most the input's own size in
+// bytes and nesting at most Config.MaxInputDepth) and validated by their
+// Validate method if they have one. An input in the other transformer's shape is refused with
 // a BAD_REQUEST that names PACKSHOT_TRPC_TRANSFORMER, sent in the client's
 // transformer so that it can read it. Errors reach the client as tRPC error
 // envelopes: an *Error as is, anything else through Config.MapErrorFunc or as

@@ -96,8 +96,9 @@ type Error struct {
 	// Message is shown to the client; empty means the code key.
 	Message string
 	// FieldErrors, if set, holds a message per input field; it is sent as
-	// data.fieldErrors and, in the shape zod's error.flatten() has, as
-	// data.zodError.fieldErrors (what a T3 app's form reads).
+	// data.fieldErrors and, for BAD_REQUEST, in the shape zod's
+	// error.flatten() has, as data.zodError.fieldErrors (what a T3 app's
+	// form reads).
 	FieldErrors map[string]string
 	// RetryAfter, when positive, tells the client when to try again (TOO_MANY_REQUESTS,
 	// SERVICE_UNAVAILABLE): sent as data.retryAfterSeconds and, over HTTP, as the
@@ -205,11 +206,13 @@ func (e *Error) shape(path string) errorShape {
 	}
 }
 
-// flatten returns data.zodError: nil unless the error is about the input.
-// Like zod's flatten, a field message is filed under the first segment of
-// its dotted path ("items.0.name" under "items").
+// flatten returns data.zodError: nil unless the error is a BAD_REQUEST
+// about the input (as create-t3-app's errorFormatter, which fills it only
+// for BAD_REQUEST; another code keeps its fields in data.fieldErrors). Like
+// zod's flatten, a field message is filed under the first segment of its
+// dotted path ("items.0.name" under "items").
 func (e *Error) flatten() *flattenedError {
-	if e.FieldErrors == nil && !e.invalidInput {
+	if (e.FieldErrors == nil && !e.invalidInput) || e.code() != CodeBadRequest {
 		return nil
 	}
 	f := &flattenedError{FormErrors: []string{}, FieldErrors: map[string][]string{}}
@@ -239,10 +242,15 @@ func retryAfterSeconds(d time.Duration) int {
 }
 
 // toError turns any error a procedure or hook returned into the *Error the
-// client sees: an *Error in the chain wins, then the router's MapErrorFunc,
+// client sees: an error from an input's Validate goes to validationError;
+// otherwise an *Error in the chain wins, then the router's MapErrorFunc,
 // then FieldErrors; anything else is an INTERNAL_SERVER_ERROR with a generic
 // message, logged in full.
 func (r *Router) toError(path string, err error) *Error {
+	var ve *validateError
+	if errors.As(err, &ve) {
+		return r.validationError(ve.err)
+	}
 	var te *Error
 	if errors.As(err, &te) {
 		return te
@@ -260,4 +268,15 @@ func (r *Router) toError(path string, err error) *Error {
 		r.cfg.Logger.Error("trpc procedure failed", "path", path, "err", err)
 	}
 	return &Error{Code: CodeInternalServerError, Message: "Internal server error", Err: err}
+}
+
+// fallbackErrorShape is the error shape sent when an error's own cannot be
+// serialized: INTERNAL_SERVER_ERROR with every field the client expects, in
+// transformer t.
+func fallbackErrorShape(t Transformer) []byte {
+	const shape = `{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500,"zodError":null}}`
+	if t == TransformerSuperJSON {
+		return []byte(`{"json":` + shape + `}`)
+	}
+	return []byte(shape)
 }

@@ -278,7 +278,10 @@ func (r *Router) parseInputs(pr *request, q url.Values, method string, h http.He
 	} else {
 		// As the reference server: a POST needs a content-type even with no
 		// body (httpLink always sends one); parameters are ignored; an empty
-		// application/json body is an undefined input.
+		// application/json body is an undefined input. Unlike it (a
+		// case-sensitive prefix match), the media type is compared as HTTP
+		// says, case-insensitively and whole: "Application/JSON" is JSON,
+		// "application/jsonl" is not.
 		ct := h.Get("Content-Type")
 		if ct == "" {
 			return Errorf(CodeUnsupportedMediaType, "Missing content-type header")
@@ -330,9 +333,9 @@ func (r *Router) splitInputs(pr *request, raw []byte) {
 		}
 	}
 	if !pr.batch {
-		in, err := r.cfg.Transformer.deserialize(raw)
-		if err != nil {
-			setAll(&Error{Code: CodeBadRequest, Message: "Invalid input: malformed " + string(r.cfg.Transformer), Err: err})
+		in, te := r.deserialize(raw)
+		if te != nil {
+			setAll(te)
 			return
 		}
 		pr.calls[0].input.json = in
@@ -356,9 +359,9 @@ func (r *Router) splitInputs(pr *request, raw []byte) {
 		if !ok {
 			continue
 		}
-		in, err := r.cfg.Transformer.deserialize(v)
-		if err != nil {
-			pr.calls[i].input.err = &Error{Code: CodeBadRequest, Message: "Invalid input: malformed " + string(r.cfg.Transformer), Err: err}
+		in, te := r.deserialize(v)
+		if te != nil {
+			pr.calls[i].input.err = te
 			continue
 		}
 		pr.calls[i].input.json = in
@@ -486,7 +489,7 @@ func (r *Router) envelope(res *result) []byte {
 	if res.err != nil {
 		b, err := r.cfg.Transformer.serialize(res.err.shape(res.path))
 		if err != nil {
-			b = []byte(`{"message":"Internal server error","code":-32603,"data":{"code":"INTERNAL_SERVER_ERROR","httpStatus":500}}`)
+			b = fallbackErrorShape(r.cfg.Transformer)
 		}
 		return append(append([]byte(`{"error":`), b...), '}')
 	}

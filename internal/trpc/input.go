@@ -35,7 +35,8 @@ func (in *input) close() {
 }
 
 // Validator is implemented by input types that check themselves after
-// decoding. An error from Validate fails the call with BAD_REQUEST; a
+// decoding. An error from Validate goes through the router's MapErrorFunc
+// like a procedure's; unmapped, it fails the call with BAD_REQUEST, and a
 // FieldErrors (or an error wrapping one) also fills data.fieldErrors.
 type Validator interface {
 	Validate() error
@@ -135,15 +136,37 @@ func decodeInput[In any](raw input) (In, error) {
 			if errors.As(err, &te) {
 				return in, te
 			}
-			e := &Error{Code: CodeBadRequest, Message: err.Error(), Err: err, invalidInput: true}
-			var fe FieldErrors
-			if errors.As(err, &fe) {
-				e.FieldErrors = fe
-			}
-			return in, e
+			return in, &validateError{err}
 		}
 	}
 	return in, nil
+}
+
+// validateError is an error a Validate method returned; the router's
+// toError makes it the client's error (validationError).
+type validateError struct{ err error }
+
+func (v *validateError) Error() string { return v.err.Error() }
+func (v *validateError) Unwrap() error { return v.err }
+
+// validationError is the error the client sees for a Validate error: what
+// MapErrorFunc makes of it (so that an application error keeps its fields),
+// else BAD_REQUEST with its message and any FieldErrors. A BAD_REQUEST
+// without fields goes to data.zodError.formErrors.
+func (r *Router) validationError(err error) *Error {
+	if r.cfg.MapErrorFunc != nil {
+		if te := r.cfg.MapErrorFunc(err); te != nil {
+			e := *te
+			e.invalidInput = e.code() == CodeBadRequest
+			return &e
+		}
+	}
+	e := &Error{Code: CodeBadRequest, Message: err.Error(), Err: err, invalidInput: true}
+	var fe FieldErrors
+	if errors.As(err, &fe) {
+		e.FieldErrors = fe
+	}
+	return e
 }
 
 // hasJSONField reports whether a JSON object member named "json" can land in

@@ -20,9 +20,10 @@ func (r *Router) serveJSONL(w http.ResponseWriter, req *http.Request, pr *reques
 	w.Header().Set("Cache-Control", "no-cache")
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
+	tr := r.streamTransformer(pr)
 	var mu sync.Mutex
 	writeLine := func(v any) {
-		b, err := r.cfg.Transformer.serialize(v)
+		b, err := tr.serialize(v)
 		if err != nil {
 			return
 		}
@@ -40,7 +41,7 @@ func (r *Router) serveJSONL(w http.ResponseWriter, req *http.Request, pr *reques
 	writeLine(head)
 	r.eachCall(req.Context(), auth, pr.calls, func(i int, res *result) {
 		line := []any{i, 0, []any{[]any{r.envelopeValue(res)}}}
-		if _, err := r.cfg.Transformer.serialize(line); err != nil {
+		if _, err := tr.serialize(line); err != nil {
 			res.err = r.toError(res.path, err)
 			res.data = nil
 			line = []any{i, 0, []any{[]any{r.envelopeValue(res)}}}

@@ -24,6 +24,11 @@ type Config struct {
 	// MaxBatchSize limits the calls in one HTTP batch or WebSocket array
 	// frame. Defaults to 100.
 	MaxBatchSize int
+	// MaxInputDepth caps how deep a superjson input with
+	// referentialEqualities may nest, before and after they are restored
+	// (LimitInputExpansion, which bounds the bytes they add, needs no
+	// setting). Defaults to 100.
+	MaxInputDepth int
 	// AllowMethodOverride accepts POST for queries and subscriptions (the
 	// client's methodOverride: 'POST'). Mutations are never accepted as GET.
 	AllowMethodOverride bool
@@ -92,7 +97,8 @@ type Config struct {
 	// no users and never expires a connection.
 	SessionFunc func(authCtx context.Context) Session
 	// LimitRefusedFunc, if set, is told of every refusal by one of the limits
-	// above, for metrics.
+	// above or of the superjson input limits (LimitInputExpansion,
+	// LimitInputDepth), for metrics.
 	LimitRefusedFunc func(limit Limit)
 	// SSEReconnectAfterInactivity is sent in the SSE connected event as
 	// reconnectAfterInactivityMs: a client that hears nothing (not even a

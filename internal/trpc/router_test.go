@@ -118,8 +118,11 @@ func TestHTTP(t *testing.T) {
 		// The reference server refuses a POST without a content-type even when it has no body.
 		{"empty POST body without content-type", "POST", "/trpc/item.touch", "", "", 415,
 			`{"error":{"message":"Missing content-type header","code":-32015,"data":{"code":"UNSUPPORTED_MEDIA_TYPE","httpStatus":415,"zodError":null}}}`},
+		// Unlike the reference server, which matches a case-sensitive prefix.
 		{"content-type is case-insensitive, parameters need no value", "POST", "/trpc/item.add", "Application/JSON; charset", `{"name":"a"}`, 200,
 			`{"result":{"data":{"id":2,"name":"a","at":"0001-01-01T00:00:00Z","tags":[]}}}`},
+		{"a media type that only starts like JSON is not JSON", "POST", "/trpc/item.add", "application/jsonl", `{"name":"a"}`, 415,
+			`{"error":{"message":"Unsupported content-type \"application/jsonl\"","code":-32015,"data":{"code":"UNSUPPORTED_MEDIA_TYPE","httpStatus":415,"zodError":null}}}`},
 		{"content-type parameters are ignored", "POST", "/trpc/item.add", "application/json; charset=utf-8", `{"name":"a"}`, 200,
 			`{"result":{"data":{"id":2,"name":"a","at":"0001-01-01T00:00:00Z","tags":[]}}}`},
 		{"validation fills fieldErrors", "POST", "/trpc/item.add", "application/json", `{"name":""}`, 400,

@@ -18,7 +18,10 @@ import (
 // *transformerMismatch: under superjson anything but an envelope; under
 // JSON an envelope, which decodeInput lets through after all when the
 // procedure's input has a field named json.
-func (t Transformer) deserialize(raw []byte) ([]byte, error) {
+//
+// maxDepth caps the nesting of an input with referentialEqualities (see
+// applyReferences).
+func (t Transformer) deserialize(raw []byte, maxDepth int) ([]byte, error) {
 	raw = bytes.TrimSpace(raw)
 	if len(raw) == 0 {
 		return nil, nil
@@ -31,6 +34,11 @@ func (t Transformer) deserialize(raw []byte) ([]byte, error) {
 	}
 	if string(raw) == "null" {
 		return nil, nil
+	}
+	if !json.Valid(raw) {
+		// Not a plain JSON client either: answered in the server's own
+		// transformer, as a broken request from any client.
+		return nil, errMalformedJSON
 	}
 	env, ok := envelope(raw)
 	if !ok {
@@ -69,9 +77,13 @@ func (t Transformer) deserialize(raw []byte) ([]byte, error) {
 	}
 	if len(meta.ReferentialEqualities) > 0 {
 		var err error
-		if v, err = applyReferences(v, meta.ReferentialEqualities, len(raw)); err != nil {
+		if v, err = applyReferences(v, meta.ReferentialEqualities, len(raw), maxDepth); err != nil {
 			return nil, err
 		}
+	}
+	var err error
+	if v, err = mapsToObjects(v); err != nil {
+		return nil, err
 	}
 	if v == undefined {
 		return nil, nil
@@ -82,6 +94,8 @@ func (t Transformer) deserialize(raw []byte) ([]byte, error) {
 	}
 	return out, nil
 }
+
+var errMalformedJSON = errors.New("malformed JSON")
 
 // transformerEnv is the setting that picks the server's transformer; a
 // mismatch error names it so that whoever reads the error knows what to
@@ -152,155 +166,6 @@ func isEnvelope(raw []byte) bool {
 	}
 	_, ok := envelope(raw)
 	return ok
-}
-
-// applyReferences restores superjson's meta.referentialEqualities: each
-// source path's value is copied to its target paths, in the order the
-// client listed them. Go values have no identity, so a target that already
-// holds a value (superjson without dedupe sends every copy in full) keeps
-// it; a null target (dedupe: true) receives a copy. The copies may add at
-// most budget values (the input's size in bytes: every value takes at least
-// a byte when sent in full), so a short input cannot expand without bound;
-// an input that refers to itself is refused, as JSON cannot hold it.
-func applyReferences(v any, raw json.RawMessage, budget int) (any, error) {
-	if len(raw) > 0 && raw[0] == '[' {
-		// [rootTargets] or [rootTargets, {source: targets}]: the root is
-		// referenced from inside itself.
-		var form []json.RawMessage
-		if err := json.Unmarshal(raw, &form); err != nil || len(form) == 0 || len(form) > 2 {
-			return nil, errors.New("superjson meta: bad referentialEqualities")
-		}
-		var root []string
-		if err := json.Unmarshal(form[0], &root); err != nil {
-			return nil, errors.New("superjson meta: bad referentialEqualities")
-		}
-		if len(root) > 0 {
-			return nil, errCircular
-		}
-		if len(form) == 1 {
-			return v, nil
-		}
-		raw = form[1]
-	}
-	refs, err := orderedReferences(raw)
-	if err != nil {
-		return nil, err
-	}
-	for _, ref := range refs {
-		src, err := valueAt(v, splitPath(ref.source))
-		if err != nil {
-			return nil, err
-		}
-		for _, target := range ref.targets {
-			if target == ref.source || strings.HasPrefix(target, ref.source+".") {
-				return nil, errCircular
-			}
-			segs := splitPath(target)
-			cur, err := valueAt(v, segs)
-			if err != nil || cur != nil {
-				if err != nil {
-					return nil, err
-				}
-				continue
-			}
-			if budget -= countValues(src); budget < 0 {
-				return nil, errors.New("superjson meta: restoring referentialEqualities adds more values than the input has bytes")
-			}
-			cp := deepCopy(src)
-			if v, err = updateAt(v, segs, func(any) (any, error) { return cp, nil }); err != nil {
-				return nil, err
-			}
-		}
-	}
-	return v, nil
-}
-
-var errCircular = errors.New("superjson meta: the input refers to itself, which JSON cannot hold")
-
-type reference struct {
-	source  string
-	targets []string
-}
-
-// orderedReferences reads {source: [targets…]} keeping the sources in the
-// order they were sent (a later source may lie inside an earlier target).
-func orderedReferences(raw json.RawMessage) ([]reference, error) {
-	bad := errors.New("superjson meta: bad referentialEqualities")
-	d := json.NewDecoder(bytes.NewReader(raw))
-	if tok, err := d.Token(); err != nil || tok != json.Delim('{') {
-		return nil, bad
-	}
-	var refs []reference
-	for d.More() {
-		tok, err := d.Token()
-		if err != nil {
-			return nil, bad
-		}
-		var ref reference
-		ref.source, _ = tok.(string)
-		if err := d.Decode(&ref.targets); err != nil {
-			return nil, bad
-		}
-		refs = append(refs, ref)
-	}
-	return refs, nil
-}
-
-// valueAt returns the value at a path of decoded JSON.
-func valueAt(v any, segs []string) (any, error) {
-	for _, seg := range segs {
-		switch c := v.(type) {
-		case map[string]any:
-			child, ok := c[seg]
-			if !ok {
-				return nil, fmt.Errorf("superjson meta: no value at %q", seg)
-			}
-			v = child
-		case []any:
-			i, err := strconv.Atoi(seg)
-			if err != nil || i < 0 || i >= len(c) {
-				return nil, fmt.Errorf("superjson meta: no value at %q", seg)
-			}
-			v = c[i]
-		default:
-			return nil, fmt.Errorf("superjson meta: no value at %q", seg)
-		}
-	}
-	return v, nil
-}
-
-// countValues counts the values in decoded JSON, containers included.
-func countValues(v any) int {
-	n := 1
-	switch c := v.(type) {
-	case map[string]any:
-		for _, x := range c {
-			n += countValues(x)
-		}
-	case []any:
-		for _, x := range c {
-			n += countValues(x)
-		}
-	}
-	return n
-}
-
-func deepCopy(v any) any {
-	switch c := v.(type) {
-	case map[string]any:
-		m := make(map[string]any, len(c))
-		for k, x := range c {
-			m[k] = deepCopy(x)
-		}
-		return m
-	case []any:
-		s := make([]any, len(c))
-		for i, x := range c {
-			s[i] = deepCopy(x)
-		}
-		return s
-	}
-	return v
 }
 
 // undefined marks a value superjson annotated as undefined.
@@ -398,6 +263,12 @@ func updateAt(v any, segs []string, fn func(any) (any, error)) (any, error) {
 		}
 		c[i] = nv
 		return c, nil
+	case mapNode:
+		nv, err := updateAt([]any(c), segs, fn)
+		if err != nil {
+			return nil, err
+		}
+		return mapNode(nv.([]any)), nil
 	default:
 		return nil, fmt.Errorf("superjson meta: no value at %q", segs[0])
 	}
@@ -422,12 +293,56 @@ func untransform(v any, typ string) (any, error) {
 		if !ok {
 			return nil, errors.New("superjson: map is not an array")
 		}
-		m := make(map[string]any, len(entries))
 		for _, e := range entries {
-			kv, ok := e.([]any)
-			if !ok || len(kv) != 2 {
+			if kv, ok := e.([]any); !ok || len(kv) != 2 {
 				return nil, errors.New("superjson: bad map entry")
 			}
+		}
+		return mapNode(entries), nil
+	default:
+		// Date stays an ISO string, set stays an array; other types
+		// (number's NaN, regexp, …) are left for the Go decoder to judge.
+		return v, nil
+	}
+}
+
+// mapNode is a superjson Map while its input's references are restored: its
+// entry list, [[key, value], …], which is what superjson's paths into a Map
+// ("m.0.1": row 0, its value) walk. mapsToObjects then makes it an object.
+type mapNode []any
+
+// asList returns an array or a mapNode's entry list.
+func asList(v any) []any {
+	if m, ok := v.(mapNode); ok {
+		return m
+	}
+	return v.([]any)
+}
+
+// mapsToObjects turns every mapNode in v into the object a Go map (or
+// struct) decodes from.
+func mapsToObjects(v any) (any, error) {
+	switch c := v.(type) {
+	case map[string]any:
+		for k, x := range c {
+			nx, err := mapsToObjects(x)
+			if err != nil {
+				return nil, err
+			}
+			c[k] = nx
+		}
+	case []any:
+		for i, x := range c {
+			nx, err := mapsToObjects(x)
+			if err != nil {
+				return nil, err
+			}
+			c[i] = nx
+		}
+	case mapNode:
+		m := make(map[string]any, len(c))
+		for _, e := range c {
+			kv := e.([]any)
 			var key string
 			switch k := kv[0].(type) {
 			case string:
@@ -439,14 +354,59 @@ func untransform(v any, typ string) (any, error) {
 			default:
 				return nil, errors.New("superjson: unsupported map key")
 			}
-			if kv[1] != undefined {
-				m[key] = kv[1]
+			if kv[1] == undefined {
+				continue
 			}
+			val, err := mapsToObjects(kv[1])
+			if err != nil {
+				return nil, err
+			}
+			m[key] = val
 		}
 		return m, nil
-	default:
-		// Date stays an ISO string, set stays an array; other types
-		// (number's NaN, regexp, …) are left for the Go decoder to judge.
-		return v, nil
 	}
+	return v, nil
+}
+
+// deserialize is the router's transformer's deserialize under the router's
+// limits. A failure is the BAD_REQUEST (PAYLOAD_TOO_LARGE for
+// LimitInputExpansion) that the call fails with, saying why; a refusal by a
+// limit is counted.
+func (r *Router) deserialize(raw []byte) ([]byte, *Error) {
+	depth := r.cfg.MaxInputDepth
+	if depth <= 0 {
+		depth = defaultMaxInputDepth
+	}
+	in, err := r.cfg.Transformer.deserialize(raw, depth)
+	if err == nil {
+		return in, nil
+	}
+	code := CodeBadRequest
+	var le *limitError
+	if errors.As(err, &le) {
+		code = le.code
+		if r.cfg.LimitRefusedFunc != nil {
+			r.cfg.LimitRefusedFunc(le.limit)
+		}
+	}
+	return nil, &Error{Code: code, Message: "Invalid input: " + err.Error(), Err: err}
+}
+
+// streamTransformer is the transformer a JSONL stream is written in. The
+// client reads each whole line with its own transformer, so an error nested
+// in a line cannot be sent in another (as toError's are elsewhere): when a
+// call's input shows that the client speaks the other transformer, the whole
+// stream is written in the client's, so that it can read why.
+func (r *Router) streamTransformer(pr *request) Transformer {
+	for _, c := range pr.calls {
+		var tm *transformerMismatch
+		if c.input.err == nil || !errors.As(c.input.err.Err, &tm) {
+			continue
+		}
+		if tm.client == TransformerSuperJSON && c.proc != nil && hasJSONField(c.proc.inType) {
+			continue // plain JSON after all (see decodeInput)
+		}
+		return tm.client
+	}
+	return r.cfg.Transformer
 }

@@ -85,7 +85,7 @@ func TestSuperJSONDeserialize(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			t.Parallel()
-			got, err := TransformerSuperJSON.deserialize([]byte(tt.in))
+			got, err := TransformerSuperJSON.deserialize([]byte(tt.in), defaultMaxInputDepth)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -95,7 +95,7 @@ func TestSuperJSONDeserialize(t *testing.T) {
 		})
 	}
 	for _, bad := range []string{`[1]`, `{"json":1,"meta":{"values":{"x":["Date"]}}}`, `{"json":"x","meta":{"values":["bigint"]}}`, `{"json":1,"meta":{"values":7}}`} {
-		if _, err := TransformerSuperJSON.deserialize([]byte(bad)); err == nil {
+		if _, err := TransformerSuperJSON.deserialize([]byte(bad), defaultMaxInputDepth); err == nil {
 			t.Errorf("%s: want an error", bad)
 		}
 	}

@@ -498,11 +498,7 @@ func (c *wsConn) handle(raw json.RawMessage) {
 		return
 	}
 	var in input
-	js, err := c.r.cfg.Transformer.deserialize(m.Params.Input)
-	if err != nil {
-		in.err = &Error{Code: CodeBadRequest, Message: "Invalid input: malformed " + string(c.r.cfg.Transformer), Err: err}
-	}
-	in.json = js
+	in.json, in.err = c.r.deserialize(m.Params.Input)
 	if p.kind != kindSubscription {
 		c.mu.Lock()
 		full := c.r.cfg.MaxCallsInFlight > 0 && c.inFlight >= c.r.cfg.MaxCallsInFlight
@@ -538,7 +534,7 @@ func (c *wsConn) handle(raw json.RawMessage) {
 	if m.Params.LastEventID != nil {
 		lastID = *m.Params.LastEventID
 	} else {
-		lastID = lastEventIDFromInput(js)
+		lastID = lastEventIDFromInput(in.json)
 	}
 	go c.runSubscription(sctx, id, key, prefix, p, in, lastID, sub)
 }

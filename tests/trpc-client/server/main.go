@@ -185,11 +185,14 @@ type Stamp struct {
 	Tags trpc.Set[string] `json:"tags"`
 }
 
-// RefsInput repeats one Stamp: the input and output of refs.echo.
+// RefsInput repeats one Stamp: the input and output of refs.echo. ByName,
+// optional, holds it in a Map, whose references superjson writes as paths
+// into the Map's entries ("byName.1.1").
 type RefsInput struct {
-	First  Stamp   `json:"first"`
-	Second Stamp   `json:"second"`
-	List   []Stamp `json:"list"`
+	First  Stamp                   `json:"first"`
+	Second Stamp                   `json:"second"`
+	List   []Stamp                 `json:"list"`
+	ByName trpc.Map[string, Stamp] `json:"byName,omitempty"`
 }
 
 // WhoAmI is the output of auth.whoami.

@@ -38,6 +38,9 @@ for (const server of transformers) {
     const links = {
       httpLink: () => httpLink({ url: srv.url, ...tx(client) }),
       httpBatchLink: () => httpBatchLink({ url: srv.url, ...tx(client) }),
+      // Each JSONL line is read with the client's transformer: the server
+      // writes the whole stream in it.
+      httpBatchStreamLink: () => httpBatchStreamLink({ url: srv.url, ...tx(client) }),
       wsLink: () => {
         ws = createWSClient({ url: srv.wsUrl, WebSocket, retryDelayMs: () => 50 });
         return wsLink({ client: ws, ...tx(client) });
@@ -148,6 +151,20 @@ describe('superjson referentialEqualities', () => {
         assert.deepEqual([...s.tags].sort(), ['a', 'b']);
       }
       assert.equal(out.list.length, 2);
+    });
+
+    it(`restores repeated values inside a Map (dedupe: ${dedupe})`, async () => {
+      const sj = new SuperJSON({ dedupe });
+      const client = createTRPCClient({ links: [httpLink({ url: srv.url, transformer: sj })] });
+      const stamp = { at: new Date('2024-05-06T07:08:09.010Z'), tags: new Set(['a']) };
+      const byName = new Map([['a', stamp], ['b', stamp]]);
+      const out = await client.refs.echo.mutate({ first: stamp, second: stamp, list: [], byName });
+      assert.ok(out.byName instanceof Map);
+      assert.deepEqual([...out.byName.keys()], ['a', 'b']);
+      for (const s of out.byName.values()) {
+        assert.equal(s.at.toISOString(), '2024-05-06T07:08:09.010Z');
+        assert.deepEqual([...s.tags], ['a']);
+      }
     });
   }
 });
