@@ -14,6 +14,7 @@ FUZZTIME=${FUZZTIME:-8s}
 targets=(
 	"./internal/trpc FuzzParseRequest"   # tRPC request parsing (paths, batches, inputs)
 	"./internal/trpc FuzzHTTPBatch"      # the tRPC HTTP handler end to end
+	"./internal/trpc FuzzSuperJSONReferences" # superjson referentialEqualities: bounded, never circular
 	"./internal/imaging FuzzDecodeGuard" # the upload guard: image headers and decoding
 	"./internal/auth FuzzVerify"         # bearer token parsing and verification
 	"./api FuzzHTTPSurface"              # every route of the real server, on a real database
