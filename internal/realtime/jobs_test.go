@@ -32,7 +32,9 @@ func TestJobFeedLoadsOnceForEveryWatcherAndBurst(t *testing.T) {
 	started := make(chan int64, 4)
 	release := make(chan struct{})
 	hub := realtime.NewHub(realtime.HubConfig{
-		LoadFunc: func(context.Context, uuid.UUID) (realtime.Snapshot, error) { return realtime.Snapshot{}, realtime.ErrNotFound },
+		LoadFunc: func(context.Context, uuid.UUID) (realtime.Snapshot, error) {
+			return realtime.Snapshot{}, realtime.ErrNotFound
+		},
 		LoadJobsFunc: func(ctx context.Context) (any, error) {
 			n := calls.Add(1)
 			started <- n
