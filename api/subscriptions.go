@@ -6,8 +6,10 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/packshot/packshot/internal/apperr"
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/pack"
+	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
 	"github.com/packshot/packshot/internal/trpc"
 )
@@ -32,8 +34,13 @@ func (in onUpdateInput) Validate() error {
 //   - project.onListUpdate {}: the caller's first page of projects as list items, then
 //     every change of any of their projects (untracked events: a resubscribing client
 //     gets the first page again).
+//   - admin.onJobsUpdate {}: the job monitor's view (jobs per status and the latest
+//     failed jobs, as admin.jobStats and admin.failedJobs answer) now, then again after
+//     jobs change, at most once per realtime.HubConfig.JobsInterval (untracked: every
+//     event is the whole view). For the service role only: like the admin procedures,
+//     other callers get FORBIDDEN, callers without a token UNAUTHORIZED.
 //
-// Both need an authenticated caller (auth.UserFrom); the service role may watch any
+// All need an authenticated caller (auth.UserFrom); the service role may watch any
 // project.
 func registerSubscriptions(r *trpc.Router, rt *realtime.Broker) {
 	trpc.Subscription(r, "project.onUpdate", func(ctx context.Context, in onUpdateInput, lastEventID string, send func(trpc.Event[pack.Snapshot]) error) error {
@@ -54,6 +61,52 @@ func registerSubscriptions(r *trpc.Router, rt *realtime.Broker) {
 		}
 		return watchList(ctx, rt, user.ID, send)
 	}, trpc.Untracked())
+	trpc.Subscription(r, "admin.onJobsUpdate", func(ctx context.Context, _ trpc.Void, _ string, send func(trpc.Event[JobsUpdate]) error) error {
+		user, ok := auth.UserFrom(ctx)
+		if !ok {
+			return trpc.Errorf(trpc.CodeUnauthorized, "Unauthorized")
+		}
+		if !user.IsAdmin() {
+			return apperr.Errorf(apperr.EFORBIDDEN, "this procedure needs the service_role")
+		}
+		return watchJobs(ctx, rt, send)
+	}, trpc.Untracked())
+}
+
+// JobsUpdate is an event of admin.onJobsUpdate: what the job monitor shows.
+type JobsUpdate struct {
+	// Stats are the jobs per status, as admin.jobStats answers.
+	Stats []queue.StatusStat `json:"stats"`
+	// Failed are the latest failed jobs, newest first, as admin.failedJobs answers with
+	// a limit of JobsUpdateFailed.
+	Failed []pack.Job `json:"failed"`
+}
+
+// JobsUpdateFailed is how many failed jobs an admin.onJobsUpdate event lists.
+const JobsUpdateFailed = 50
+
+// watchJobs sends the job feed's states until ctx ends.
+func watchJobs(ctx context.Context, rt *realtime.Broker, send func(trpc.Event[JobsUpdate]) error) error {
+	sub := rt.SubscribeJobs()
+	defer sub.Close()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-sub.C():
+		}
+		snap, ok, err := sub.Next()
+		if err != nil || !ok {
+			continue
+		}
+		data, ok := snap.Data.(JobsUpdate)
+		if !ok {
+			continue
+		}
+		if err := send(trpc.Event[JobsUpdate]{Data: data}); err != nil {
+			return err
+		}
+	}
 }
 
 // NewSubscriptionRouter returns a tRPC router serving only the realtime subscriptions,
@@ -157,6 +210,20 @@ func RealtimeHubConfig(svc *pack.Service) realtime.HubConfig {
 			return out, nil
 		},
 		ApplyProgressFunc: applyProgress,
+		// The job feed reads what the admin procedures read, as the service role: only
+		// admin.onJobsUpdate, which refuses everyone else, receives it.
+		LoadJobsFunc: func(ctx context.Context) (any, error) {
+			ops := pack.Caller{Admin: true}
+			stats, err := svc.AdminJobStats(ctx, ops)
+			if err != nil {
+				return nil, err
+			}
+			failed, err := svc.AdminFailedJobs(ctx, ops, JobsUpdateFailed)
+			if err != nil {
+				return nil, err
+			}
+			return JobsUpdate{Stats: stats.Stats, Failed: failed}, nil
+		},
 	}
 }
 

@@ -95,6 +95,11 @@ func (b *Broker) SubscribeUser(userID string) *Subscription {
 	return b.hub.SubscribeUser(userID)
 }
 
+// SubscribeJobs subscribes to the job feed; see Hub.SubscribeJobs.
+func (b *Broker) SubscribeJobs() *Subscription {
+	return b.hub.SubscribeJobs()
+}
+
 // Healthy returns nil while the LISTEN connection is up, else why not. Readiness checks
 // call it: without the connection, this instance's subscribers would go stale.
 func (b *Broker) Healthy() error { return b.listener.Healthy() }

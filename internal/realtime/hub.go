@@ -52,6 +52,13 @@ type HubConfig struct {
 	// progress applied (to the slots still running those jobs). It must not modify
 	// data. Nil ignores progress messages.
 	ApplyProgressFunc func(data any, progress []Progress) any
+	// LoadJobsFunc reads the state of the job queue for job subscribers (the
+	// operators' job monitor; see SubscribeJobs). Optional: without it job
+	// subscribers receive nothing.
+	LoadJobsFunc func(ctx context.Context) (any, error)
+	// JobsInterval is the least time between the starts of two loads of the job feed.
+	// Defaults to 1 s.
+	JobsInterval time.Duration
 	// ProgressInterval is the least time between two progress overlays of one project.
 	// Defaults to 100 ms (10 per second).
 	ProgressInterval time.Duration
@@ -76,6 +83,7 @@ type Hub struct {
 	projects map[uuid.UUID]*projectState
 	users    map[string]map[*Subscription]struct{}
 	userLoad map[string]*loadState // users with a load queued or running
+	jobFeed  jobFeed
 	nsubs    int
 	queue    []loadItem
 	epoch    uint64 // counts listener (re)connects; a cached snapshot of an older epoch may be stale
@@ -113,10 +121,11 @@ type projectState struct {
 	overlayTimer bool
 }
 
-// loadItem is one queued load: a project, or a user's recent projects.
+// loadItem is one queued load: a project, a user's recent projects, or the job feed.
 type loadItem struct {
 	project uuid.UUID
 	user    string
+	jobs    bool
 }
 
 // NewHub returns a Hub. Call Run to start loading.
@@ -130,6 +139,9 @@ func NewHub(cfg HubConfig) *Hub {
 	if cfg.LoadTimeout <= 0 {
 		cfg.LoadTimeout = 10 * time.Second
 	}
+	if cfg.JobsInterval <= 0 {
+		cfg.JobsInterval = time.Second
+	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
@@ -139,6 +151,7 @@ func NewHub(cfg HubConfig) *Hub {
 		projects: map[uuid.UUID]*projectState{},
 		users:    map[string]map[*Subscription]struct{}{},
 		userLoad: map[string]*loadState{},
+		jobFeed:  jobFeed{subs: map[*Subscription]struct{}{}},
 	}
 }
 
@@ -215,7 +228,10 @@ func (h *Hub) requestUserLoadLocked(user string) {
 
 func (h *Hub) unsubscribe(sub *Subscription) {
 	h.mu.Lock()
-	if sub.user != "" {
+	if sub.jobs {
+		delete(h.jobFeed.subs, sub)
+		h.forgetJobsLocked()
+	} else if sub.user != "" {
 		if subs := h.users[sub.user]; subs != nil {
 			delete(subs, sub)
 			if len(subs) == 0 {
@@ -283,6 +299,7 @@ func (h *Hub) Resync() {
 	for user := range h.users {
 		h.requestUserLoadLocked(user)
 	}
+	h.requestJobsLoadLocked()
 }
 
 // Disconnected notes that the listener is down (Receiver): cached snapshots may go stale,
@@ -310,6 +327,7 @@ func (h *Hub) forgetIfIdleLocked(st *projectState) {
 }
 
 func (h *Hub) ringLocked(d Doorbell, sentAt time.Time) {
+	h.requestJobsLoadLocked() // a job's change rings its project's doorbell
 	st := h.projects[d.ProjectID]
 	if st == nil {
 		if len(h.users[d.UserID]) == 0 {
@@ -380,9 +398,12 @@ func (h *Hub) work(ctx context.Context) {
 				continue
 			}
 		}
-		if it.user != "" {
+		switch {
+		case it.jobs:
+			h.loadJobs(ctx)
+		case it.user != "":
 			h.loadUser(ctx, it.user)
-		} else {
+		default:
 			h.loadProject(ctx, it.project)
 		}
 	}

@@ -25,8 +25,10 @@ type Metrics struct {
 	// UserLoadsFunc counts loads of a user's recent projects, each serving every list
 	// subscriber of the user.
 	UserLoadsFunc func()
-	// LoadsDroppedFunc counts queued loads (of a project or a user's projects) dropped
-	// because every subscriber that wanted them had left.
+	// JobsLoadsFunc counts loads of the job feed, each serving every job subscriber.
+	JobsLoadsFunc func()
+	// LoadsDroppedFunc counts queued loads (of a project, a user's projects or the job
+	// feed) dropped because every subscriber that wanted them had left.
 	LoadsDroppedFunc func()
 	// FanoutLagFunc observes the time from a doorbell's publication to its snapshot being
 	// offered to every subscriber of the project.
@@ -72,6 +74,12 @@ func (m *Metrics) load() {
 func (m *Metrics) userLoad() {
 	if m != nil && m.UserLoadsFunc != nil {
 		m.UserLoadsFunc()
+	}
+}
+
+func (m *Metrics) jobsLoad() {
+	if m != nil && m.JobsLoadsFunc != nil {
+		m.JobsLoadsFunc()
 	}
 }
 

@@ -10,12 +10,13 @@ import (
 // waiting; the mailbox keeps only the newest state per project, so a subscriber that
 // reads slowly skips intermediate states and never makes the hub wait or memory grow.
 //
-// Wait on C, then take what is waiting with Next (project subscriptions) or NextAll
-// (user subscriptions). Close it when done.
+// Wait on C, then take what is waiting with Next (project and job feed subscriptions) or
+// NextAll (user subscriptions). Close it when done.
 type Subscription struct {
 	hub     *Hub
 	project uuid.UUID // set for a project subscription
 	user    string    // set for a user subscription
+	jobs    bool      // set for a job feed subscription (a project subscription's mailbox)
 	ready   chan struct{}
 
 	mu     sync.Mutex

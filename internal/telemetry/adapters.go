@@ -107,10 +107,13 @@ func (m *Metrics) Realtime() *realtime.Metrics {
 	userLoads := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "packshot_realtime_user_loads_total", Help: "Loads of a user's recent projects for list subscribers, each serving every list subscriber of the user.",
 	})
+	jobsLoads := prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "packshot_realtime_jobs_loads_total", Help: "Loads of the job queue's state for the operators' job feed (admin.onJobsUpdate), each serving every job subscriber.",
+	})
 	dropped := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "packshot_realtime_loads_dropped_total", Help: "Queued snapshot loads dropped because every subscriber that wanted them had left.",
 	})
-	m.Registry.MustRegister(up, reconnects, subs, sent, received, loads, lag, userLoads, dropped)
+	m.Registry.MustRegister(up, reconnects, subs, sent, received, loads, lag, userLoads, jobsLoads, dropped)
 	return &realtime.Metrics{
 		ListenerUpFunc: func(u bool) {
 			if u {
@@ -125,6 +128,7 @@ func (m *Metrics) Realtime() *realtime.Metrics {
 		DoorbellsReceivedFunc: func(n int) { received.Add(float64(n)) },
 		SnapshotLoadsFunc:     loads.Inc,
 		UserLoadsFunc:         userLoads.Inc,
+		JobsLoadsFunc:         jobsLoads.Inc,
 		LoadsDroppedFunc:      dropped.Inc,
 		FanoutLagFunc:         func(d time.Duration) { lag.Observe(d.Seconds()) },
 	}

@@ -376,4 +376,101 @@ describe('packshot in a browser', () => {
     assert.equal(await page.locator('.alert-error').isVisible(), false, 'the retry was accepted');
     await context.close();
   });
+
+  test('after a WebSocket cut the page moves to SSE, and back to the WebSocket once it works again', long, async () => {
+    const { context, page } = await newPage();
+    let cut = false;
+    const sockets = [];
+    const sent = []; // every message the page sent over a real socket, in order
+    await context.routeWebSocket((url) => url.pathname === '/ws', (ws) => {
+      if (cut) {
+        ws.close({ code: 1011, reason: 'cut by the e2e test' });
+        return;
+      }
+      const server = ws.connectToServer();
+      ws.onMessage((m) => {
+        sent.push(String(m));
+        server.send(m);
+      });
+      sockets.push(ws);
+    });
+    await signIn(page, 'frank');
+    await createProject(page, 'Mug (back to WebSocket)');
+    await page.locator('#connection[data-state="ws"]').waitFor();
+    await page.evaluate(() => {
+      window.__sameDocument = true;
+      window.__states = [];
+      const el = document.getElementById('connection');
+      new MutationObserver(() => window.__states.push(el.dataset.state)).observe(el, { attributes: true, attributeFilter: ['data-state'] });
+    });
+
+    cut = true;
+    for (const ws of sockets.splice(0)) await ws.close({ code: 1011, reason: 'cut by the e2e test' });
+    await page.locator('#connection[data-state="sse"]').waitFor({ timeout: 30_000 });
+    // A change while on SSE: the project's version moves on, and its event reaches the page.
+    await uploadPhoto(page, fixtures.photo);
+    await page.locator('#generate:not([disabled])').waitFor();
+
+    const mark = sent.length;
+    cut = false;
+    await page.locator('#connection[data-state="ws"]').waitFor({ timeout: 60_000 });
+    const states = await page.evaluate(() => window.__states);
+    const changes = states.filter((s, i) => s !== states[i - 1]);
+    assert.equal(changes.at(-1), 'ws', `indicator: ${changes.join(' → ')}`);
+    assert.ok(changes.indexOf('sse') < changes.lastIndexOf('ws'), `SSE came before the way back: ${changes.join(' → ')}`);
+
+    // The project's subscription moved to the new socket resuming after the last event
+    // it had (wsLink may send several messages as one array).
+    const messages = sent.slice(mark).flatMap((m) => {
+      try {
+        return [JSON.parse(m)].flat();
+      } catch {
+        return []; // PING
+      }
+    });
+    const resumed = messages.find((m) => m?.method === 'subscription' && m.params?.path === 'project.onUpdate');
+    assert.ok(resumed, `no project.onUpdate on the new socket: ${JSON.stringify(messages)}`);
+    const input = resumed.params.input?.json ?? resumed.params.input;
+    assert.match(String(input?.lastEventId), /^\d+$/, `the subscription resumes from lastEventId: ${JSON.stringify(resumed.params)}`);
+
+    // Live updates now come over the WebSocket: a whole pack, watched to the end.
+    await page.locator('#generate').click();
+    await waitForCompletePack(page);
+    assert.equal(await page.locator('#connection').getAttribute('data-state'), 'ws');
+    const after = (await page.evaluate(() => window.__states)).slice(states.length);
+    assert.ok(!after.includes('sse') && !after.includes('polling'), `stayed on the WebSocket: ${after.join(' → ')}`);
+    assert.equal(await page.evaluate(() => window.__sameDocument), true, 'the page was not reloaded');
+    await context.close();
+  });
+
+  test('the job monitor follows the queue without polling', long, async () => {
+    const ops = await newPage();
+    const polls = [];
+    await ops.context.route((url) => /admin\.(jobStats|failedJobs)/.test(url.pathname), (route) => {
+      polls.push(route.request().url());
+      return route.continue();
+    });
+    await signIn(ops.page, 'ops-live', { operator: true });
+    await ops.page.getByRole('link', { name: 'Job monitor' }).click();
+    await ops.page.locator('#connection[data-state="ws"]').waitFor();
+    await ops.page.locator('.stat[data-status="completed"] .stat-value').waitFor();
+    const completed = await ops.page.evaluate(() => Number(document.querySelector('.stat[data-status="completed"] .stat-value')?.textContent?.replace(/\D/g, '')));
+    const asked = polls.length;
+
+    // Someone else makes a whole pack; the monitor counts its jobs as they finish.
+    const user = await newPage();
+    await signIn(user.page, 'gina');
+    await createProject(user.page, 'Mug (watched by the operators)');
+    await uploadPhoto(user.page, fixtures.photo);
+    await user.page.locator('#generate:not([disabled])').waitFor();
+    await user.page.locator('#generate').click();
+    await waitForCompletePack(user.page);
+    await ops.page.waitForFunction((n) => Number(document.querySelector('.stat[data-status="completed"] .stat-value')?.textContent?.replace(/\D/g, '')) >= n,
+      completed + packTypes.length, long);
+
+    assert.equal(polls.length - asked, 0, 'the monitor asked admin.jobStats / admin.failedJobs while subscribed');
+    assert.equal(await ops.page.locator('#connection').getAttribute('data-state'), 'ws');
+    await user.context.close();
+    await ops.context.close();
+  });
 });

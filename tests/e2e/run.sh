@@ -9,6 +9,7 @@
 #   tests/e2e/run.sh                      # screenshots go to test-output/
 #   UPDATE_SCREENSHOT=1 tests/e2e/run.sh  # also refresh docs/screenshot-project.png
 #   BASE_URL=http://127.0.0.1:8080 tests/e2e/run.sh   # against a running server
+#   tests/e2e/run.sh --test-name-pattern='job monitor'  # only some checks (node --test options)
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
 root="$(cd "$here/../.." && pwd)"
@@ -74,7 +75,7 @@ if [ "${UPDATE_SCREENSHOT:-}" = 1 ]; then
   mkdir -p "$root/docs"
 fi
 status=0
-node --test --test-concurrency=1 --test-reporter=spec e2e.test.mjs || status=$?
+node --test --test-concurrency=1 --test-reporter=spec "$@" e2e.test.mjs || status=$?
 if [ "$status" -ne 0 ] && [ -s "$work/server.log" ]; then
   echo "--- server log (last 60 lines) ---" >&2
   tail -n 60 "$work/server.log" >&2

@@ -1,7 +1,8 @@
 // The tRPC client: queries and mutations over httpBatchLink (uploads over
 // httpLink, since FormData cannot be batched), subscriptions over the
 // WebSocket, or Server-Sent Events when the WebSocket cannot connect. The
-// Connection in live.ts decides which of the two clients is current. Every
+// Connection in live.ts decides which of the two clients is current, and
+// probes the WebSocket (probeWebSocket) while it is on SSE. Every
 // link uses superjson, the server's default transformer, so dates arrive as Date.
 
 import {
@@ -60,6 +61,50 @@ function httpChain(token: TokenSource): TRPCLink<AppRouter> {
 export function wsURL(): string {
   const proto = location.protocol === 'https:' ? 'wss:' : 'ws:';
   return `${proto}//${location.host}/ws`;
+}
+
+/**
+ * probeWebSocket opens a WebSocket to /ws aside from the live one, signs in
+ * and sends a PING: it resolves true when the server answers PONG within
+ * timeoutMs, false when the socket fails, is refused or stays silent. An
+ * open socket alone proves little (a proxy may accept and drop it); the
+ * answer comes from packshot itself, after it accepted the token.
+ */
+export function probeWebSocket(token: TokenSource, timeoutMs: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    let ws: WebSocket;
+    try {
+      ws = new WebSocket(`${wsURL()}?connectionParams=1`);
+    } catch {
+      resolve(false);
+      return;
+    }
+    const finish = (ok: boolean) => {
+      window.clearTimeout(timer);
+      ws.onopen = ws.onmessage = ws.onclose = ws.onerror = null;
+      ws.close();
+      resolve(ok);
+    };
+    const timer = window.setTimeout(() => finish(false), timeoutMs);
+    ws.onopen = () => {
+      ws.send(JSON.stringify({ method: 'connectionParams', data: { token: token() ?? '' } }));
+      ws.send('PING');
+    };
+    // Anything but PONG first is a refusal (an error for the connection) or a notice
+    // that the server is going away.
+    ws.onmessage = (ev) => finish(ev.data === 'PONG');
+    ws.onclose = () => finish(false);
+    ws.onerror = () => finish(false);
+  });
+}
+
+/**
+ * resumeInput adds lastEventId to a tracked subscription's input, as tRPC's
+ * links do when they reconnect: a subscription started anew on another link
+ * resumes after the last event it received instead of starting over.
+ */
+export function resumeInput<T extends object>(input: T, lastEventId: string | undefined): T {
+  return lastEventId ? { ...input, lastEventId } : input;
 }
 
 /** WSHandle is a WebSocket-backed client and its socket manager. */

@@ -39,6 +39,7 @@ export type AppRouter = TRPCBuiltRouter<
     admin: {
       failedJobs: TRPCQueryProcedure<{ input: failedJobsInput; output: Job[]; meta: object }>;
       jobStats: TRPCQueryProcedure<{ input: void; output: JobStats; meta: object }>;
+      onJobsUpdate: TRPCSubscriptionProcedure<{ input: void; output: AsyncIterable<JobsUpdate, void, any>; meta: object }>;
     };
     image: {
       generate: TRPCMutationProcedure<{ input: GenerateInput; output: Jobs; meta: object }>;
@@ -93,6 +94,11 @@ export interface StatusStat {
   status: string;
   count: number;
   avgDurationSeconds: number | null;
+}
+
+export interface JobsUpdate {
+  stats: StatusStat[];
+  failed: Job[];
 }
 
 export interface GenerateInput {

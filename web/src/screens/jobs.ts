@@ -1,14 +1,17 @@
 // The operators' job monitor (service_role): how many jobs sit in each
 // status and how long they take, and the failed jobs with their errors and a
-// retry button. It refreshes every two seconds (the queue has no per-user
-// subscription to follow).
+// retry button. It follows admin.onJobsUpdate, which sends the whole view
+// again after jobs change; only while no subscription works (the Connection
+// polls its feeds then) does it ask admin.jobStats and admin.failedJobs.
 
 import { errorCode, errorMessage, type Job } from '../api';
 import { formatSeconds, formatWhen, h, icons, replace, svgIcon } from '../dom';
 import type { Screen } from '../app';
+import type { JobsUpdate as View } from '../generated/router';
 import { badge } from './shared';
 
-const refreshMs = 2000;
+/** failedLimit is as many failed jobs as an admin.onJobsUpdate event lists. */
+const failedLimit = 50;
 const statuses = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 
 export const jobsScreen: Screen = (root, app) => {
@@ -18,7 +21,7 @@ export const jobsScreen: Screen = (root, app) => {
   const updated = h('span', { class: 'muted updated', role: 'status' });
   const errorEl = h('div', { class: 'alert alert-error', role: 'alert', hidden: true });
   const retrying = new Set<string>();
-  let timer: number | undefined;
+  let view: View | null = null;
   let stopped = false;
 
   function statCard(status: string, count: number, avg: number | null): HTMLElement {
@@ -43,63 +46,87 @@ export const jobsScreen: Screen = (root, app) => {
 
   async function retry(jobId: string): Promise<void> {
     retrying.add(jobId);
-    await load();
+    render();
     try {
       await app.conn.client.job.retry.mutate({ id: jobId });
+      // It is pending again; the next update lists it again if it fails again.
+      if (view) view = { ...view, failed: view.failed.filter((j) => j.id !== jobId) };
     } catch (err) {
       errorEl.textContent = `Retry failed: ${errorMessage(err)}`;
       errorEl.hidden = false;
     }
     retrying.delete(jobId);
-    await load();
+    render();
   }
 
+  function render(): void {
+    if (stopped || !view) return;
+    const byStatus = new Map(view.stats.map((s) => [s.status, s]));
+    replace(statsEl, statuses.map((st) => {
+      const s = byStatus.get(st);
+      return statCard(st, s?.count ?? 0, s?.avgDurationSeconds ?? null);
+    }));
+    replace(failedBody, view.failed.length === 0
+      ? h('p', { class: 'empty-inline' }, svgIcon(icons.check), 'No failed jobs.')
+      : h('div', { class: 'table-wrap' }, h('table', { class: 'table' },
+        h('caption', { class: 'visually-hidden' }, 'Failed jobs'),
+        h('thead', null, h('tr', null, ['Job', 'Project', 'Attempts', 'Error', 'When', ''].map((t) => h('th', { scope: 'col' }, t)))),
+        h('tbody', null, view.failed.map(failedRow)),
+      )));
+  }
+
+  function show(v: View): void {
+    if (stopped) return;
+    view = v;
+    errorEl.hidden = true;
+    updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+    render();
+  }
+
+  function fail(err: unknown): void {
+    if (stopped) return;
+    const code = errorCode(err);
+    if (code === 'UNAUTHORIZED') return app.signOut();
+    errorEl.textContent = code === 'FORBIDDEN' || code === 'NOT_FOUND' ? 'The job monitor is for operators (service_role).' : `Could not load job statistics: ${errorMessage(err)}`;
+    errorEl.hidden = false;
+  }
+
+  /** load asks for the view once: at the start, and while no subscription works. */
   async function load(): Promise<void> {
     try {
       const [stats, failed] = await Promise.all([
         app.conn.client.admin.jobStats.query(),
-        app.conn.client.admin.failedJobs.query({ limit: 50 }),
+        app.conn.client.admin.failedJobs.query({ limit: failedLimit }),
       ]);
-      if (stopped) return;
-      errorEl.hidden = true;
-      const byStatus = new Map(stats.stats.map((s) => [s.status, s]));
-      replace(statsEl, statuses.map((st) => {
-        const s = byStatus.get(st);
-        return statCard(st, s?.count ?? 0, s?.avgDurationSeconds ?? null);
-      }));
-      replace(failedBody, failed.length === 0
-        ? h('p', { class: 'empty-inline' }, svgIcon(icons.check), 'No failed jobs.')
-        : h('div', { class: 'table-wrap' }, h('table', { class: 'table' },
-          h('caption', { class: 'visually-hidden' }, 'Failed jobs'),
-          h('thead', null, h('tr', null, ['Job', 'Project', 'Attempts', 'Error', 'When', ''].map((t) => h('th', { scope: 'col' }, t)))),
-          h('tbody', null, failed.map(failedRow)),
-        )));
-      updated.textContent = `Updated ${new Date().toLocaleTimeString()}`;
+      show({ stats: stats.stats, failed });
     } catch (err) {
-      if (stopped) return;
-      const code = errorCode(err);
-      if (code === 'UNAUTHORIZED') return app.signOut();
-      errorEl.textContent = code === 'FORBIDDEN' || code === 'NOT_FOUND' ? 'The job monitor is for operators (service_role).' : `Could not load job statistics: ${errorMessage(err)}`;
-      errorEl.hidden = false;
+      fail(err);
     }
   }
 
-  const tick = async () => {
-    await load();
-    if (!stopped) timer = window.setTimeout(tick, refreshMs);
-  };
-
   root.append(
     h('section', { class: 'page' },
-      h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Job monitor'), h('p', { class: 'muted' }, 'Every job in the queue, refreshed every few seconds. '), updated)),
+      h('div', { class: 'page-head' }, h('div', null, h('h1', null, 'Job monitor'), h('p', { class: 'muted' }, 'Every job in the queue, updated as jobs change. '), updated)),
       errorEl,
       h('section', { 'aria-labelledby': 'stats-title' }, h('h2', { id: 'stats-title', class: 'h3' }, 'By status'), statsEl),
       h('section', { class: 'card failed-card', 'aria-labelledby': 'failed-title' }, h('h2', { id: 'failed-title', class: 'h3' }, 'Failed jobs'), failedBody),
     ),
   );
-  void tick();
+  const unwatch = app.conn.watch({
+    subscribe: (client, report) => {
+      const sub = client.admin.onJobsUpdate.subscribe(undefined, {
+        onData: show,
+        onConnectionStateChange: report,
+        onError: fail,
+      });
+      return () => sub.unsubscribe();
+    },
+    poll: load,
+  });
+  // A live connection sends the view at once; otherwise ask for it now.
+  if (app.conn.state !== 'ws' && app.conn.state !== 'sse') void load();
   return () => {
     stopped = true;
-    window.clearTimeout(timer);
+    unwatch();
   };
 };

@@ -2,7 +2,7 @@
 // server's verdict), "Generate complete pack", one live card per image type,
 // the running cost and the pack download. Kept current by project.onUpdate.
 
-import { errorCode, errorMessage, eventData, type Project, type Slot } from '../api';
+import { errorCode, errorMessage, eventData, resumeInput, type Project, type Slot } from '../api';
 import { announce, formatBytes, formatUsd, h, icons, newKey, replace, svgIcon } from '../dom';
 import type { Screen } from '../app';
 import { notFoundPanel } from './notfound';
@@ -268,10 +268,16 @@ export const projectScreen: Screen = (root, app, params) => {
     if (f) void upload(f);
   });
 
+  // The id of the last event received: a subscription started on another link
+  // (the Connection moving between WebSocket and SSE) resumes after it.
+  let lastEventId: string | undefined;
   const unwatch = app.conn.watch({
     subscribe: (client, report) => {
-      const sub = client.project.onUpdate.subscribe({ id }, {
-        onData: (ev) => apply(eventData(ev)),
+      const sub = client.project.onUpdate.subscribe(resumeInput({ id }, lastEventId), {
+        onData: (ev) => {
+          lastEventId = ev.id;
+          apply(eventData(ev));
+        },
         onConnectionStateChange: report,
         onError: handleError,
       });
