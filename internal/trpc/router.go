@@ -203,8 +203,9 @@ type procedure struct {
 	outType   reflect.Type
 	// call runs a query or mutation.
 	call func(ctx context.Context, in input) (any, error)
-	// subscribe runs a subscription; send delivers one event.
-	subscribe func(ctx context.Context, in input, lastEventID string, send func(id string, data any) error) error
+	// subscribe decodes a subscription's input, or fails as a call with a bad
+	// input does, before the client is told the subscription started.
+	subscribe func(in input) (subscriptionRun, error)
 }
 
 // ProcOption changes how a procedure is registered.
@@ -292,15 +293,21 @@ func Subscription[In, Out any](r *Router, path string, fn func(ctx context.Conte
 	r.add(&procedure{
 		path: path, kind: kindSubscription,
 		inType: reflect.TypeFor[In](), outType: reflect.TypeFor[Out](),
-		subscribe: func(ctx context.Context, raw input, lastEventID string, send func(string, any) error) error {
+		subscribe: func(raw input) (subscriptionRun, error) {
 			in, err := decodeInput[In](raw)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			return fn(ctx, in, lastEventID, func(e Event[Out]) error { return send(e.ID, e.Data) })
+			return func(ctx context.Context, lastEventID string, send func(string, any) error) error {
+				return fn(ctx, in, lastEventID, func(e Event[Out]) error { return send(e.ID, e.Data) })
+			}, nil
 		},
 	}, opts)
 }
+
+// subscriptionRun runs a subscription whose input is decoded; send delivers
+// one event.
+type subscriptionRun func(ctx context.Context, lastEventID string, send func(id string, data any) error) error
 
 // paths returns the registered paths, sorted.
 func (r *Router) paths() []string {

@@ -168,7 +168,10 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 		}
 		return write(ev)
 	}
-	err := r.safeSubscribe(cctx, c.proc, c.input, lastID, send)
+	run, err := r.openSubscription(c.proc, c.input)
+	if err == nil {
+		err = r.safeSubscribe(cctx, c.proc, run, lastID, send)
+	}
 	var te2 *Error
 	if err != nil && ctx.Err() == nil {
 		te2 = r.toError(c.path, err)
@@ -198,14 +201,25 @@ func (r *Router) sseClientOptions() string {
 	return `{"reconnectAfterInactivityMs":` + strconv.FormatInt(d.Milliseconds(), 10) + `}`
 }
 
-// safeSubscribe runs a subscription, turning a panic into an error.
-func (r *Router) safeSubscribe(ctx context.Context, p *procedure, in input, lastID string, send func(string, any) error) (err error) {
+// openSubscription decodes a subscription's input, turning a panic (in a
+// Validate method) into an error.
+func (r *Router) openSubscription(p *procedure, in input) (run subscriptionRun, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			run, err = nil, fmt.Errorf("panic in subscription %s: %v", p.path, v)
+		}
+	}()
+	return p.subscribe(in)
+}
+
+// safeSubscribe runs an opened subscription, turning a panic into an error.
+func (r *Router) safeSubscribe(ctx context.Context, p *procedure, run subscriptionRun, lastID string, send func(string, any) error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic in subscription %s: %v", p.path, v)
 		}
 	}()
-	err = p.subscribe(ctx, in, lastID, send)
+	err = run(ctx, lastID, send)
 	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return ctx.Err()
 	}

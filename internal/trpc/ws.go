@@ -488,13 +488,12 @@ func (c *wsConn) handle(raw json.RawMessage) {
 		c.sendError(id, prefix, "", Errorf(CodeUnauthorized, "Token expired: reconnect with a fresh token"))
 		return
 	}
+	// A missing procedure and one of another type (a subscription called as a
+	// query, a query as a subscription) are both NOT_FOUND, as in the reference
+	// server; neither is "started".
 	p := c.r.procs[path]
-	if p == nil {
-		c.sendError(id, prefix, path, Errorf(CodeNotFound, "No procedure found on path %q", path))
-		return
-	}
-	if string(p.kind) != m.Method {
-		c.sendError(id, prefix, path, Errorf(CodeMethodNotSupported, "No %q-procedure on path %q", m.Method, path))
+	if p == nil || string(p.kind) != m.Method {
+		c.sendError(id, prefix, path, Errorf(CodeNotFound, "No %q-procedure on path %q", m.Method, path))
 		return
 	}
 	var in input
@@ -645,10 +644,21 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 		}
 		return nil
 	}
+	// Authentication and the input are checked before "started": a refusal is
+	// the subscription's only answer (no "stopped"), as in the reference server.
 	cctx, te := c.r.contextFor(ctx, c.auth, p)
 	if te != nil {
 		c.r.observeCall(p.path, TransportWebSocket, te, start)
 		c.sendError(id, prefix, p.path, te)
+		return
+	}
+	run, err := c.r.openSubscription(p, in)
+	if err != nil {
+		e := c.r.toError(p.path, err)
+		c.r.observeCall(p.path, TransportWebSocket, e, start)
+		if !sub.isStopped() && ctx.Err() == nil {
+			c.sendError(id, prefix, p.path, e)
+		}
 		return
 	}
 	if emit(frame(id, prefix+`"result":{"type":"started"}`)) != nil {
@@ -670,11 +680,8 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 		}
 		return emit(frame(id, prefix+body+string(b)+`}`))
 	}
-	err := c.r.safeSubscribe(cctx, p, in, lastID, send)
-	sub.mu.Lock()
-	stopped := sub.stopped
-	sub.mu.Unlock()
-	if stopped || ctx.Err() != nil {
+	err = c.r.safeSubscribe(cctx, p, run, lastID, send)
+	if sub.isStopped() || ctx.Err() != nil {
 		c.r.observeCall(p.path, TransportWebSocket, nil, start)
 		return // stopped by the client (already answered) or shutdown.
 	}
@@ -685,6 +692,13 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 	}
 	c.r.observeCall(p.path, TransportWebSocket, e, start)
 	_ = emit(frame(id, prefix+`"result":{"type":"stopped"}`))
+}
+
+// isStopped reports whether the client stopped the subscription.
+func (s *wsSub) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
 }
 
 // stopAll cancels every subscription without telling the client, which
