@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/coder/websocket"
 )
 
 // An SSE reconnect that reaches a draining router must not get an error status:
@@ -78,5 +80,52 @@ func TestSSEReconnectDuringDrainIsRetried(t *testing.T) {
 	r2.HTTPHandler().ServeHTTP(rec, httptest.NewRequest("GET", "/trpc/ticks", nil))
 	if rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), "\nretry: 1000\n") {
 		t.Errorf("drain without SSERetry: %d %q", rec.Code, rec.Body.String())
+	}
+}
+
+// A query in flight when the reconnect notice of an expired token goes out is
+// answered on the old socket, even when it runs past the AuthTimeout grace: the
+// socket closes only after its answer. (wsLink keeps the old socket for the calls
+// it sent there and fails them if the socket closes first.)
+func TestWebSocketExpiryAnswersCallsInFlight(t *testing.T) {
+	t.Parallel()
+	release := make(chan struct{})
+	b := newLimitsBundle(t, Config{AuthTimeout: time.Hour}, nil, release)
+	base := b.router.cfg.SessionFunc
+	b.router.cfg.SessionFunc = func(ctx context.Context) Session {
+		s := base(ctx)
+		s.Expires = time.Now().Add(time.Hour)
+		return s
+	}
+	expire := make(chan func(), 1)
+	b.router.expiryAfterFunc = func(d time.Duration, f func()) func() bool {
+		expire <- f
+		return func() bool { return true }
+	}
+	grace := make(chan func(), 1)
+	b.router.graceAfterFunc = func(d time.Duration, f func()) func() bool {
+		grace <- f
+		return func() bool { return true }
+	}
+	w, _, err := b.dial(t, "10.0.0.1", "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.send(`{"id":1,"method":"query","params":{"path":"block"}}`)
+	w.alive() // the query is running
+	(<-expire)()
+	if got := w.read(); got != `{"id":null,"method":"reconnect"}` {
+		t.Fatalf("at expiry: got %s; want the reconnect notice", got)
+	}
+	graceOver := make(chan struct{})
+	go func() { (<-grace)(); close(graceOver) }()
+	<-graceOver
+	w.alive() // still open: a call is running
+	close(release)
+	if got := w.read(); got != `{"id":1,"result":{"type":"data","data":"done"}}` {
+		t.Fatalf("the call in flight at the notice: got %s", got)
+	}
+	if st := w.closed(); st != websocket.StatusPolicyViolation {
+		t.Errorf("after the last answer: close %v, want 1008", st)
 	}
 }

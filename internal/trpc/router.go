@@ -152,6 +152,9 @@ type Router struct {
 	// expiryAfterFunc arms a WebSocket's credential expiry (time.AfterFunc when
 	// nil); tests replace it to make a token expire on cue.
 	expiryAfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// graceAfterFunc arms the AuthTimeout an expired WebSocket gets before it is
+	// closed (time.AfterFunc when nil); tests replace it to end the grace on cue.
+	graceAfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // NewRouter returns a Router with cfg, its defaults filled in.
