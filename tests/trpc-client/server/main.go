@@ -1,7 +1,8 @@
 // Command server is the Go tRPC test server the Node compatibility suite in
 // tests/trpc-client drives: a small router that exercises every feature of
 // internal/trpc. It prints "listening ADDR" once it accepts connections and
-// shuts down gracefully on SIGTERM or SIGINT.
+// shuts down gracefully on SIGTERM or SIGINT; SIGUSR1 drains the router's
+// streams and sockets while it keeps accepting connections.
 //
 // With -gen-ts FILE it writes the router's TypeScript AppRouter to FILE and
 // exits.
@@ -68,11 +69,30 @@ func run(args []string, stdout io.Writer) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// SIGUSR1 drains the router but keeps the listener open, as an instance
+	// does while a load balancer still sends it requests: new SSE and
+	// WebSocket requests reach a draining router.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	drainCtx, stopDrain := context.WithCancel(context.Background())
+	defer stopDrain()
+	go func() {
+		select {
+		case <-usr1:
+			_ = r.Shutdown(drainCtx) // SIGTERM's Shutdown bounds it
+		case <-drainCtx.Done():
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
+	// Closed here rather than by srv.Shutdown, so that the line below tells
+	// the tests the address is free while the sockets drain.
+	_ = ln.Close()
+	fmt.Fprintln(stdout, "stopped listening")
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	done := make(chan struct{})
