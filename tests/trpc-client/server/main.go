@@ -42,10 +42,12 @@ func run(args []string, stdout io.Writer) error {
 	transformer := fs.String("transformer", "json", "json or superjson")
 	genTS := fs.String("gen-ts", "", "write the AppRouter TypeScript to this file and exit")
 	drain := fs.Duration("drain", 500*time.Millisecond, "how long a graceful shutdown waits for clients to leave")
+	briefTTL := fs.Duration("brief-token-ttl", 0, "if set, the token \"brief\" authenticates alice for this long")
+	authTimeout := fs.Duration("ws-auth-timeout", 0, "the router's AuthTimeout (0: its default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r := newRouter(trpc.Transformer(*transformer))
+	r := newRouter(trpc.Transformer(*transformer), *briefTTL, *authTimeout)
 	if *genTS != "" {
 		f, err := os.Create(*genTS)
 		if err != nil {
@@ -102,7 +104,10 @@ func run(args []string, stdout io.Writer) error {
 	return nil
 }
 
-type user struct{ name string }
+type user struct {
+	name    string
+	expires time.Time // zero: never
+}
 
 type userKey struct{}
 
@@ -219,9 +224,10 @@ type WhoAmI struct {
 
 var errSecret = errors.New("database password is hunter2")
 
-func newRouter(t trpc.Transformer) *trpc.Router {
+func newRouter(t trpc.Transformer, briefTTL, authTimeout time.Duration) *trpc.Router {
 	r := trpc.NewRouter(trpc.Config{
 		Transformer:     t,
+		AuthTimeout:     authTimeout,
 		MaxBodyBytes:    64 << 10,
 		MaxUploadBytes:  1 << 20,
 		SSEPingInterval: time.Second,
@@ -233,10 +239,17 @@ func newRouter(t trpc.Transformer) *trpc.Router {
 			if t := req.ConnectionParams["token"]; t != "" {
 				token = t
 			}
+			if token == "brief" && briefTTL > 0 {
+				return context.WithValue(ctx, userKey{}, user{name: "alice", expires: time.Now().Add(briefTTL)}), nil
+			}
 			if token != "secret" {
 				return nil, errors.New("no valid token")
 			}
 			return context.WithValue(ctx, userKey{}, user{name: "alice"}), nil
+		},
+		SessionFunc: func(ctx context.Context) trpc.Session {
+			u, _ := ctx.Value(userKey{}).(user)
+			return trpc.Session{Expires: u.expires}
 		},
 		MapErrorFunc: func(err error) *trpc.Error {
 			if errors.Is(err, errConflict) {

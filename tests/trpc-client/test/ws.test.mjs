@@ -218,6 +218,21 @@ for (const transformer of transformers) {
       }
     });
 
+    it('answers a call running when the token expires before the socket closes', async () => {
+      // "brief" expires 500 ms after it authenticates a socket, which then gets
+      // the reconnect notice and a 200 ms grace.
+      const own = await startServer(transformer, '127.0.0.1:0', ['-brief-token-ttl', '500ms', '-ws-auth-timeout', '200ms']);
+      const { ws, client } = wsClient(own, transformer, { connectionParams: { token: 'brief' } });
+      try {
+        assert.deepEqual(await client.auth.whoami.query(), { user: 'alice' });
+        // Sent at once, it runs past the expiry and the grace.
+        assert.equal(await client.wait.query({ ms: 1500, value: 'answered' }), 'answered');
+      } finally {
+        ws.close();
+        await own.stop();
+      }
+    });
+
     it('checks Origin against the allowed origins', async () => {
       const good = await rawSocket(server.wsUrl, { origin: 'https://allowed.example' });
       good.close();
