@@ -70,7 +70,8 @@ type Config struct {
 	// AuthTimeout is how long a WebSocket opened with connectionParams=1 may
 	// take to send its connectionParams message before it is closed, and how
 	// long a socket whose credentials expired stays open for its client to
-	// reconnect. Defaults to 10 s.
+	// reconnect (longer while a call running on it has not answered).
+	// Defaults to 10 s.
 	AuthTimeout time.Duration
 	// MaxConnsPerIP caps the WebSocket and SSE connections open at once from
 	// one client address (ClientIPFunc). Zero means no limit.
