@@ -75,7 +75,8 @@ type Config struct {
 	// AuthTimeout is how long a WebSocket opened with connectionParams=1 may
 	// take to send its connectionParams message before it is closed, and how
 	// long a socket whose credentials expired stays open for its client to
-	// reconnect. Defaults to 10 s.
+	// reconnect (longer while a call running on it has not answered).
+	// Defaults to 10 s.
 	AuthTimeout time.Duration
 	// MaxConnsPerIP caps the WebSocket and SSE connections open at once from
 	// one client address (ClientIPFunc). Zero means no limit.
@@ -181,6 +182,9 @@ type Router struct {
 	// expiryAfterFunc arms a WebSocket's credential expiry (time.AfterFunc when
 	// nil); tests replace it to make a token expire on cue.
 	expiryAfterFunc func(d time.Duration, f func()) (stop func() bool)
+	// graceAfterFunc arms the AuthTimeout an expired WebSocket gets before it is
+	// closed (time.AfterFunc when nil); tests replace it to end the grace on cue.
+	graceAfterFunc func(d time.Duration, f func()) (stop func() bool)
 }
 
 // NewRouter returns a Router with cfg, its defaults filled in.
@@ -238,8 +242,9 @@ type procedure struct {
 	outType   reflect.Type
 	// call runs a query or mutation.
 	call func(ctx context.Context, in input) (any, error)
-	// subscribe runs a subscription; send delivers one event.
-	subscribe func(ctx context.Context, in input, lastEventID string, send func(id string, data any) error) error
+	// subscribe decodes a subscription's input, or fails as a call with a bad
+	// input does, before the client is told the subscription started.
+	subscribe func(in input) (subscriptionRun, error)
 }
 
 // ProcOption changes how a procedure is registered.
@@ -327,15 +332,21 @@ func Subscription[In, Out any](r *Router, path string, fn func(ctx context.Conte
 	r.add(&procedure{
 		path: path, kind: kindSubscription,
 		inType: reflect.TypeFor[In](), outType: reflect.TypeFor[Out](),
-		subscribe: func(ctx context.Context, raw input, lastEventID string, send func(string, any) error) error {
+		subscribe: func(raw input) (subscriptionRun, error) {
 			in, err := decodeInput[In](raw)
 			if err != nil {
-				return err
+				return nil, err
 			}
-			return fn(ctx, in, lastEventID, func(e Event[Out]) error { return send(e.ID, e.Data) })
+			return func(ctx context.Context, lastEventID string, send func(string, any) error) error {
+				return fn(ctx, in, lastEventID, func(e Event[Out]) error { return send(e.ID, e.Data) })
+			}, nil
 		},
 	}, opts)
 }
+
+// subscriptionRun runs a subscription whose input is decoded; send delivers
+// one event.
+type subscriptionRun func(ctx context.Context, lastEventID string, send func(id string, data any) error) error
 
 // paths returns the registered paths, sorted.
 func (r *Router) paths() []string {

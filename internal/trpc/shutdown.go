@@ -14,12 +14,16 @@ import (
 //	go srv.Shutdown(ctx) // stop accepting
 //	router.Shutdown(ctx)
 //
-// New WebSocket and SSE requests get SERVICE_UNAVAILABLE. SSE streams end at
-// once without a "return" event, so EventSource reconnects and resumes from
-// Last-Event-ID. Every WebSocket gets {"id":null,"method":"reconnect"} and
-// keeps serving until its client closes it (a v11 client opens a new socket,
-// resubscribes with lastEventId, then closes the old one) or ctx is done,
-// when the remaining sockets are closed without telling their
+// New WebSocket requests get SERVICE_UNAVAILABLE (wsLink retries with
+// back-off). SSE streams end at once without a "return" event, so EventSource
+// reconnects and resumes from Last-Event-ID; an SSE request that reaches the
+// router while it drains gets an event stream that asks to retry and ends at
+// once (see writeSSEDrain), never an error status, which EventSource would
+// treat as final. Every WebSocket gets {"id":null,"method":"reconnect"} and
+// keeps serving, calls sent after the notice included, until its client
+// closes it (a v11 client opens a new socket, resubscribes with lastEventId,
+// then closes the old one once the calls it sent there are answered) or ctx
+// is done, when the remaining sockets are closed without telling their
 // subscriptions "stopped", so those clients resubscribe as well. It returns
 // ctx.Err() if clients were still connected when ctx ended.
 func (r *Router) Shutdown(ctx context.Context) error {

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"strconv"
 	"strings"
@@ -30,7 +31,7 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 	r.mu.Lock()
 	if r.closing {
 		r.mu.Unlock()
-		r.writeTopLevel(w, Errorf(CodeServiceUnavailable, "Server is shutting down"))
+		writeSSEDrain(w, r.cfg.SSERetry)
 		return
 	}
 	r.streams[st] = struct{}{}
@@ -168,7 +169,10 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 		}
 		return write(ev)
 	}
-	err := r.safeSubscribe(cctx, c.proc, c.input, lastID, send)
+	run, err := r.openSubscription(c.proc, c.input)
+	if err == nil {
+		err = r.safeSubscribe(cctx, c.proc, run, lastID, send)
+	}
 	var te2 *Error
 	if err != nil && ctx.Err() == nil {
 		te2 = r.toError(c.path, err)
@@ -182,6 +186,29 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 	default:
 		_ = write("event: return\ndata: \n\n")
 	}
+}
+
+// sseDrainRetry is the reconnect delay a draining router asks an SSE client for
+// when Config.SSERetry is not set.
+const sseDrainRetry = time.Second
+
+// writeSSEDrain answers an SSE request that reached a draining router. An error
+// status (or any other content type) would make EventSource give up for good, and
+// httpSubscriptionLink with it; an event stream that ends at once without
+// "return" is a dropped connection instead, which EventSource retries after the
+// retry field's delay, with Last-Event-ID, and httpSubscriptionLink reports as
+// "connecting". No "connected" event is sent, so the client is not told the
+// subscription started.
+func writeSSEDrain(w http.ResponseWriter, retry time.Duration) {
+	if retry <= 0 {
+		retry = sseDrainRetry
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/event-stream")
+	h.Set("Cache-Control", "no-cache, no-transform")
+	h.Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	_, _ = io.WriteString(w, ": server is shutting down, reconnect\nretry: "+strconv.FormatInt(retry.Milliseconds(), 10)+"\n\n")
 }
 
 // sseClientOptions is the JSON of the connected event's data: the client's
@@ -198,14 +225,25 @@ func (r *Router) sseClientOptions() string {
 	return `{"reconnectAfterInactivityMs":` + strconv.FormatInt(d.Milliseconds(), 10) + `}`
 }
 
-// safeSubscribe runs a subscription, turning a panic into an error.
-func (r *Router) safeSubscribe(ctx context.Context, p *procedure, in input, lastID string, send func(string, any) error) (err error) {
+// openSubscription decodes a subscription's input, turning a panic (in a
+// Validate method) into an error.
+func (r *Router) openSubscription(p *procedure, in input) (run subscriptionRun, err error) {
+	defer func() {
+		if v := recover(); v != nil {
+			run, err = nil, fmt.Errorf("panic in subscription %s: %v", p.path, v)
+		}
+	}()
+	return p.subscribe(in)
+}
+
+// safeSubscribe runs an opened subscription, turning a panic into an error.
+func (r *Router) safeSubscribe(ctx context.Context, p *procedure, run subscriptionRun, lastID string, send func(string, any) error) (err error) {
 	defer func() {
 		if v := recover(); v != nil {
 			err = fmt.Errorf("panic in subscription %s: %v", p.path, v)
 		}
 	}()
-	err = p.subscribe(ctx, in, lastID, send)
+	err = run(ctx, lastID, send)
 	if err != nil && errors.Is(err, context.Canceled) && ctx.Err() != nil {
 		return ctx.Err()
 	}

@@ -53,10 +53,11 @@ type wsConn struct {
 	releaseUser func()
 	stopExpiry  func() bool
 
-	mu       sync.Mutex
-	subs     map[string]*wsSub
-	inFlight int  // queries and mutations running
-	expired  bool // the credentials ran out: calls are refused
+	mu        sync.Mutex
+	subs      map[string]*wsSub
+	inFlight  int  // queries and mutations running
+	expired   bool // the credentials ran out: calls are refused
+	graceOver bool // ... and AuthTimeout has passed since: close once inFlight is 0
 }
 
 // wsSub is one running subscription of a connection.
@@ -161,18 +162,35 @@ func (c *wsConn) startSession() bool {
 // from: new calls are refused with UNAUTHORIZED; subscriptions are cancelled without
 // "stopped" (so the client resubscribes, resuming from lastEventId); the client is sent
 // the reconnect notice, on which it opens a new socket with fresh connectionParams
-// (a connectionParams function is called again) and closes this one. A client that
-// ignores the notice has its socket closed after AuthTimeout, which makes wsLink
-// reconnect too. Calls already running finish.
+// (a connectionParams function is called again) and closes this one once the calls it
+// sent here are answered. Calls already running finish and are answered: a client that
+// ignores the notice has its socket closed (1008) AuthTimeout after it, or once its last
+// running call has answered if that is later, which makes wsLink reconnect too.
 func (c *wsConn) expire() {
 	c.mu.Lock()
 	c.expired = true
 	c.mu.Unlock()
 	c.stopAll()
 	c.send([]byte(`{"id":null,"method":"reconnect"}`))
-	time.AfterFunc(c.r.authTimeout(), func() {
-		_ = c.ws.Close(websocket.StatusPolicyViolation, "token expired")
+	after := c.r.graceAfterFunc
+	if after == nil {
+		after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+	}
+	after(c.r.authTimeout(), func() {
+		c.mu.Lock()
+		c.graceOver = true
+		idle := c.inFlight == 0
+		c.mu.Unlock()
+		if idle {
+			c.closeExpired()
+		}
 	})
+}
+
+// closeExpired closes the socket of expired credentials with 1008 once the frames
+// queued before it (the answers of the last calls) are written.
+func (c *wsConn) closeExpired() {
+	c.send(nil)
 }
 
 // isExpired reports whether the connection's credentials ran out, even if the timer
@@ -192,6 +210,11 @@ func (c *wsConn) writeLoop() {
 		case <-c.ctx.Done():
 			return
 		case msg := <-c.out:
+			if msg == nil { // closeExpired
+				_ = c.ws.Close(websocket.StatusPolicyViolation, "token expired")
+				c.cancel()
+				return
+			}
 			wctx, cancel := context.WithTimeout(c.ctx, c.r.cfg.WriteTimeout)
 			err := c.ws.Write(wctx, websocket.MessageText, msg)
 			cancel()
@@ -488,13 +511,12 @@ func (c *wsConn) handle(raw json.RawMessage) {
 		c.sendError(id, prefix, "", Errorf(CodeUnauthorized, "Token expired: reconnect with a fresh token"))
 		return
 	}
+	// A missing procedure and one of another type (a subscription called as a
+	// query, a query as a subscription) are both NOT_FOUND, as in the reference
+	// server; neither is "started".
 	p := c.r.procs[path]
-	if p == nil {
-		c.sendError(id, prefix, path, Errorf(CodeNotFound, "No procedure found on path %q", path))
-		return
-	}
-	if string(p.kind) != m.Method {
-		c.sendError(id, prefix, path, Errorf(CodeMethodNotSupported, "No %q-procedure on path %q", m.Method, path))
+	if p == nil || string(p.kind) != m.Method {
+		c.sendError(id, prefix, path, Errorf(CodeNotFound, "No %q-procedure on path %q", m.Method, path))
 		return
 	}
 	var in input
@@ -553,8 +575,12 @@ func (c *wsConn) runUnary(id json.RawMessage, prefix string, p *procedure, in in
 	defer func() {
 		c.mu.Lock()
 		c.inFlight--
+		last := c.inFlight == 0 && c.graceOver
 		c.mu.Unlock()
 		c.r.observeCall(p.path, TransportWebSocket, res.err, start)
+		if last {
+			c.closeExpired() // after this call's answer, queued above
+		}
 	}()
 	defer func() {
 		if v := recover(); v != nil {
@@ -641,10 +667,21 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 		}
 		return nil
 	}
+	// Authentication and the input are checked before "started": a refusal is
+	// the subscription's only answer (no "stopped"), as in the reference server.
 	cctx, te := c.r.contextFor(ctx, c.auth, p)
 	if te != nil {
 		c.r.observeCall(p.path, TransportWebSocket, te, start)
 		c.sendError(id, prefix, p.path, te)
+		return
+	}
+	run, err := c.r.openSubscription(p, in)
+	if err != nil {
+		e := c.r.toError(p.path, err)
+		c.r.observeCall(p.path, TransportWebSocket, e, start)
+		if !sub.isStopped() && ctx.Err() == nil {
+			c.sendError(id, prefix, p.path, e)
+		}
 		return
 	}
 	if emit(frame(id, prefix+`"result":{"type":"started"}`)) != nil {
@@ -666,11 +703,8 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 		}
 		return emit(frame(id, prefix+body+string(b)+`}`))
 	}
-	err := c.r.safeSubscribe(cctx, p, in, lastID, send)
-	sub.mu.Lock()
-	stopped := sub.stopped
-	sub.mu.Unlock()
-	if stopped || ctx.Err() != nil {
+	err = c.r.safeSubscribe(cctx, p, run, lastID, send)
+	if sub.isStopped() || ctx.Err() != nil {
 		c.r.observeCall(p.path, TransportWebSocket, nil, start)
 		return // stopped by the client (already answered) or shutdown.
 	}
@@ -681,6 +715,13 @@ func (c *wsConn) runSubscription(ctx context.Context, id json.RawMessage, key, p
 	}
 	c.r.observeCall(p.path, TransportWebSocket, e, start)
 	_ = emit(frame(id, prefix+`"result":{"type":"stopped"}`))
+}
+
+// isStopped reports whether the client stopped the subscription.
+func (s *wsSub) isStopped() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.stopped
 }
 
 // stopAll cancels every subscription without telling the client, which

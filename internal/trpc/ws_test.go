@@ -62,7 +62,7 @@ func TestWebSocketCalls(t *testing.T) {
 		t.Errorf("id null: got %s", got)
 	}
 	send(`{"id":2,"method":"query","params":{"path":"item.add"}}`)
-	if got := read(); !strings.Contains(got, `"METHOD_NOT_SUPPORTED"`) {
+	if got := read(); !strings.Contains(got, `"NOT_FOUND"`) {
 		t.Errorf("mutation sent as query: got %s", got)
 	}
 	send(`not json`)

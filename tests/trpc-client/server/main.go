@@ -1,7 +1,8 @@
 // Command server is the Go tRPC test server the Node compatibility suite in
 // tests/trpc-client drives: a small router that exercises every feature of
 // internal/trpc. It prints "listening ADDR" once it accepts connections and
-// shuts down gracefully on SIGTERM or SIGINT.
+// shuts down gracefully on SIGTERM or SIGINT; SIGUSR1 drains the router's
+// streams and sockets while it keeps accepting connections.
 //
 // With -gen-ts FILE it writes the router's TypeScript AppRouter to FILE and
 // exits.
@@ -41,10 +42,12 @@ func run(args []string, stdout io.Writer) error {
 	transformer := fs.String("transformer", "json", "json or superjson")
 	genTS := fs.String("gen-ts", "", "write the AppRouter TypeScript to this file and exit")
 	drain := fs.Duration("drain", 500*time.Millisecond, "how long a graceful shutdown waits for clients to leave")
+	briefTTL := fs.Duration("brief-token-ttl", 0, "if set, the token \"brief\" authenticates alice for this long")
+	authTimeout := fs.Duration("ws-auth-timeout", 0, "the router's AuthTimeout (0: its default)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
-	r := newRouter(trpc.Transformer(*transformer))
+	r := newRouter(trpc.Transformer(*transformer), *briefTTL, *authTimeout)
 	if *genTS != "" {
 		f, err := os.Create(*genTS)
 		if err != nil {
@@ -68,11 +71,30 @@ func run(args []string, stdout io.Writer) error {
 	defer stop()
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	// SIGUSR1 drains the router but keeps the listener open, as an instance
+	// does while a load balancer still sends it requests: new SSE and
+	// WebSocket requests reach a draining router.
+	usr1 := make(chan os.Signal, 1)
+	signal.Notify(usr1, syscall.SIGUSR1)
+	defer signal.Stop(usr1)
+	drainCtx, stopDrain := context.WithCancel(context.Background())
+	defer stopDrain()
+	go func() {
+		select {
+		case <-usr1:
+			_ = r.Shutdown(drainCtx) // SIGTERM's Shutdown bounds it
+		case <-drainCtx.Done():
+		}
+	}()
 	select {
 	case err := <-errc:
 		return err
 	case <-ctx.Done():
 	}
+	// Closed here rather than by srv.Shutdown, so that the line below tells
+	// the tests the address is free while the sockets drain.
+	_ = ln.Close()
+	fmt.Fprintln(stdout, "stopped listening")
 	sctx, cancel := context.WithTimeout(context.Background(), *drain)
 	defer cancel()
 	done := make(chan struct{})
@@ -82,7 +104,10 @@ func run(args []string, stdout io.Writer) error {
 	return nil
 }
 
-type user struct{ name string }
+type user struct {
+	name    string
+	expires time.Time // zero: never
+}
 
 type userKey struct{}
 
@@ -202,9 +227,10 @@ type WhoAmI struct {
 
 var errSecret = errors.New("database password is hunter2")
 
-func newRouter(t trpc.Transformer) *trpc.Router {
+func newRouter(t trpc.Transformer, briefTTL, authTimeout time.Duration) *trpc.Router {
 	r := trpc.NewRouter(trpc.Config{
 		Transformer:     t,
+		AuthTimeout:     authTimeout,
 		MaxBodyBytes:    64 << 10,
 		MaxUploadBytes:  1 << 20,
 		SSEPingInterval: time.Second,
@@ -216,10 +242,17 @@ func newRouter(t trpc.Transformer) *trpc.Router {
 			if t := req.ConnectionParams["token"]; t != "" {
 				token = t
 			}
+			if token == "brief" && briefTTL > 0 {
+				return context.WithValue(ctx, userKey{}, user{name: "alice", expires: time.Now().Add(briefTTL)}), nil
+			}
 			if token != "secret" {
 				return nil, errors.New("no valid token")
 			}
 			return context.WithValue(ctx, userKey{}, user{name: "alice"}), nil
+		},
+		SessionFunc: func(ctx context.Context) trpc.Session {
+			u, _ := ctx.Value(userKey{}).(user)
+			return trpc.Session{Expires: u.expires}
 		},
 		MapErrorFunc: func(err error) *trpc.Error {
 			if errors.Is(err, errConflict) {

@@ -20,8 +20,8 @@ export function tx(transformer) {
  * Starts the server and resolves once it listens. Pass addr to reuse a port
  * (server restarts).
  */
-export async function startServer(transformer, addr = '127.0.0.1:0') {
-  const proc = spawn(serverBin, ['-addr', addr, '-transformer', transformer], {
+export async function startServer(transformer, addr = '127.0.0.1:0', args = []) {
+  const proc = spawn(serverBin, ['-addr', addr, '-transformer', transformer, ...args], {
     stdio: ['ignore', 'pipe', 'inherit'],
   });
   const lines = createInterface({ input: proc.stdout });
@@ -44,6 +44,22 @@ export async function startServer(transformer, addr = '127.0.0.1:0') {
     async stop() {
       if (proc.exitCode === null) proc.kill('SIGTERM');
       await exited;
+    },
+    /**
+     * Starts a graceful shutdown (SIGTERM) and resolves once the server has
+     * stopped listening, so another can take its address while open
+     * WebSockets drain. `exited` resolves when the process is gone.
+     */
+    async terminate() {
+      const closed = once(lines, 'line');
+      if (proc.exitCode === null) proc.kill('SIGTERM');
+      const [line] = await Promise.race([closed, exited.then(() => ['exited'])]);
+      if (line !== 'stopped listening' && line !== 'exited') throw new Error(`unexpected server output: ${line}`);
+    },
+    exited,
+    /** Drains the router (SIGUSR1) while the server keeps accepting connections. */
+    drain() {
+      proc.kill('SIGUSR1');
     },
   };
 }
@@ -92,3 +108,4 @@ export function collect(subscribe, until) {
     });
   });
 }
+

@@ -58,6 +58,55 @@ for (const transformer of transformers) {
       assert.deepEqual(events.map((e) => e.id), events.map((e) => String(e.data.n)));
     });
 
+    it('keeps retrying when a reconnect reaches a draining server, then resumes', async () => {
+      // A server of its own, drained (SIGUSR1) while it still accepts
+      // connections, as an instance is while a load balancer still sends it
+      // requests.
+      const own = await startServer(transformer);
+      let next = null;
+      try {
+        const client = sseClient(own, transformer);
+        let drained = false;
+        let endings = 0;
+        let restart = null;
+        let countWhenUp = -1;
+        const events = await new Promise((resolve, reject) => {
+          const got = [];
+          const sub = client.counter.subscribe({ everyMs: 20 }, {
+            onData(ev) {
+              got.push(ev);
+              if (got.length === 3 && !drained) {
+                drained = true;
+                own.drain();
+              }
+              if (countWhenUp >= 0 && got.length >= countWhenUp + 3) {
+                sub.unsubscribe();
+                resolve(got);
+              }
+            },
+            onError: reject, // an EventSource that gave up
+            onConnectionStateChange(state) {
+              if (!drained || state.state !== 'connecting' || !state.error) return;
+              // The first: the drained stream ended. The second: a reconnect
+              // reached the draining server, which asked it to retry.
+              if (++endings === 2) {
+                restart = own.terminate()
+                  .then(() => startServer(transformer, own.addr))
+                  .then((s) => { next = s; countWhenUp = got.length; }, reject);
+              }
+            },
+          });
+        });
+        await restart;
+        assert.ok(endings >= 2);
+        assert.deepEqual(events.map((e) => e.data.n), Array.from({ length: events.length }, (_, i) => i + 1));
+        assert.deepEqual(events.map((e) => e.id), events.map((e) => String(e.data.n)));
+      } finally {
+        await own.stop();
+        await next?.stop();
+      }
+    });
+
     it('sends the SSE headers and events byte for byte', async () => {
       const input = encodeURIComponent(JSON.stringify(transformer === 'superjson' ? { json: { to: 2, everyMs: 1 } } : { to: 2, everyMs: 1 }));
       const res = await fetch(`${server.url}/counter?input=${input}`, { headers: { 'Last-Event-ID': '7' } });

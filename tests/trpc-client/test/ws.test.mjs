@@ -147,6 +147,92 @@ for (const transformer of transformers) {
       }
     });
 
+    it('refuses a bad subscription input before "started", and a procedure of another type as NOT_FOUND', async () => {
+      const { ws, client } = wsClient(server, transformer);
+      const subscribeError = (sub) => new Promise((resolve, reject) => {
+        let started = false;
+        sub({
+          onStarted: () => { started = true; },
+          onData: () => reject(new Error('data from a refused subscription')),
+          onError: (err) => resolve({ err, started }),
+        });
+      });
+      try {
+        const bad = await subscribeError((o) => client.counter.subscribe({ to: 'three' }, o));
+        assertTRPCError(assert, bad.err, { code: 'BAD_REQUEST', httpStatus: 400, rpc: -32600 });
+        assert.equal(bad.started, false, 'onStarted ran for a subscription refused for its input');
+
+        const asQuery = await rejection(client.counter.query({ to: 1 }));
+        assertTRPCError(assert, asQuery, { code: 'NOT_FOUND', httpStatus: 404, rpc: -32004, message: 'No "query"-procedure on path "counter"' });
+        const asSub = await subscribeError((o) => client.greet.subscribe({ name: 'x' }, o));
+        assertTRPCError(assert, asSub.err, { code: 'NOT_FOUND', httpStatus: 404, rpc: -32004, message: 'No "subscription"-procedure on path "greet"' });
+        assert.equal(asSub.started, false);
+        // The socket serves on.
+        assert.equal((await client.greet.query({ name: 'still' })).text, 'hello still');
+      } finally {
+        ws.close();
+      }
+    });
+
+    it('answers the calls in flight on the old socket after a reconnect notice', async () => {
+      // A server of its own, whose drain outlasts the slow query.
+      const old = await startServer(transformer, '127.0.0.1:0', ['-drain', '10s']);
+      const { ws, client } = wsClient(old, transformer);
+      let next = null;
+      try {
+        let moved = null;
+        let failure = null;
+        let countWhenMoved = -1;
+        const run = async () => {
+          const slow = client.wait.query({ ms: 400, value: 'answered' });
+          // Sent after the slow query on the same socket: once this is
+          // answered, the server is running the slow one.
+          assert.equal((await client.greet.query({ name: 'x' })).text, 'hello x');
+          await old.terminate(); // "reconnect" to every socket; the address is free
+          next = await startServer(transformer, old.addr);
+          // Sent while the client opens its new socket: it may go to either.
+          const during = client.greet.query({ name: 'during' });
+          assert.equal(await slow, 'answered');
+          assert.equal((await during).text, 'hello during');
+          // The client leaves the old socket once its calls are answered, and
+          // the old server exits long before its 10 s drain.
+          await old.exited;
+          assert.equal((await client.greet.query({ name: 'after' })).text, 'hello after');
+        };
+        const evs = await collect(
+          (o) => client.counter.subscribe({ everyMs: 20 }, o),
+          (e) => {
+            if (e.length === 3 && !moved) {
+              moved = run().then(() => { countWhenMoved = e.length; }, (err) => { failure = err; });
+            }
+            return failure !== null || (countWhenMoved >= 0 && e.length >= countWhenMoved + 3);
+          },
+        );
+        await moved;
+        if (failure) throw failure;
+        assert.deepEqual(evs.map((e) => e.data.n), Array.from({ length: evs.length }, (_, i) => i + 1));
+      } finally {
+        ws.close();
+        await old.stop();
+        await next?.stop();
+      }
+    });
+
+    it('answers a call running when the token expires before the socket closes', async () => {
+      // "brief" expires 500 ms after it authenticates a socket, which then gets
+      // the reconnect notice and a 200 ms grace.
+      const own = await startServer(transformer, '127.0.0.1:0', ['-brief-token-ttl', '500ms', '-ws-auth-timeout', '200ms']);
+      const { ws, client } = wsClient(own, transformer, { connectionParams: { token: 'brief' } });
+      try {
+        assert.deepEqual(await client.auth.whoami.query(), { user: 'alice' });
+        // Sent at once, it runs past the expiry and the grace.
+        assert.equal(await client.wait.query({ ms: 1500, value: 'answered' }), 'answered');
+      } finally {
+        ws.close();
+        await own.stop();
+      }
+    });
+
     it('checks Origin against the allowed origins', async () => {
       const good = await rawSocket(server.wsUrl, { origin: 'https://allowed.example' });
       good.close();
