@@ -371,7 +371,9 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		var locked int
 		var reuploadErr error
 		b.gc.lockedFunc = func([]string) {
-			err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1::bigint AND mode = 'ExclusiveLock' AND granted`,
+			err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+				WHERE locktype = 'advisory' AND classid::bigint = $1::bigint AND mode = 'ExclusiveLock' AND granted
+				  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 				blobLockClass).Scan(&locked)
 			if err != nil {
 				t.Error(err)
@@ -643,7 +645,9 @@ func waitForBlockedClaim(t *testing.T, b *gcBundle, upDone <-chan struct{}) {
 	defer cancel()
 	for {
 		var waiting int
-		err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1::bigint AND NOT granted`,
+		err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND classid::bigint = $1::bigint AND NOT granted
+			  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 			blobLockClass).Scan(&waiting)
 		if err != nil {
 			t.Fatal(err)
