@@ -76,6 +76,10 @@ type Config struct {
 	// S3-compatible store when Storage is s3 (S3_ENDPOINT, S3_BUCKET, S3_REGION,
 	// S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY). S3Region defaults to us-east-1.
 	S3Endpoint, S3Bucket, S3Region, S3AccessKeyID, S3SecretAccessKey string
+	// S3Prefix is the "folder" of the bucket the blobs live in (S3_PREFIX, e.g.
+	// "staging"); the store lists and deletes nothing outside it. Deployments sharing a
+	// bucket need one each. Defaults to empty: the bucket's top level.
+	S3Prefix string
 	// FileURLTTL is how long a signed /files URL stays valid (PACKSHOT_FILE_URL_TTL,
 	// duration). Defaults to 1h.
 	FileURLTTL time.Duration
@@ -226,6 +230,7 @@ func Load(getenv func(string) string) (Config, error) {
 		S3Region:           r.str("S3_REGION", "us-east-1"),
 		S3AccessKeyID:      r.str("S3_ACCESS_KEY_ID", ""),
 		S3SecretAccessKey:  r.str("S3_SECRET_ACCESS_KEY", ""),
+		S3Prefix:           r.str("S3_PREFIX", ""),
 		FileURLTTL:         r.duration("PACKSHOT_FILE_URL_TTL", time.Hour),
 		OpenAIKey:          r.str("OPENAI_API_KEY", ""),
 		GeminiKey:          r.str("GEMINI_API_KEY", ""),
