@@ -212,7 +212,7 @@ func gcS3(t *testing.T) storage.Store {
 	}
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
 	t.Cleanup(srv.Close)
-	s, err := storage.NewS3(storage.S3Options{Endpoint: srv.URL, Bucket: "blobs", AccessKeyID: "k", SecretAccessKey: "s"})
+	s, err := storage.NewS3(storage.S3Options{Endpoint: srv.URL, Bucket: "blobs", Prefix: "production", AccessKeyID: "k", SecretAccessKey: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
