@@ -12,20 +12,22 @@ import (
 
 const blobClaimPrune = `-- name: BlobClaimPrune :execrows
 DELETE FROM blob_claims AS d
-WHERE d.claimed_at <= $1
-  AND d.key IN (SELECT c.key FROM blob_claims AS c WHERE c.claimed_at <= $1 LIMIT $2)
+WHERE d.claimed_at <= now() - make_interval(secs => $1::float8)
+  AND d.key IN (SELECT c.key FROM blob_claims AS c
+                WHERE c.claimed_at <= now() - make_interval(secs => $1::float8)
+                LIMIT $2)
 `
 
 type BlobClaimPruneParams struct {
-	ClaimedBefore time.Time `json:"claimedBefore"`
-	RowLimit      int32     `json:"rowLimit"`
+	GraceSeconds float64 `json:"graceSeconds"`
+	RowLimit     int32   `json:"rowLimit"`
 }
 
-// BlobClaimPrune deletes up to row_limit claims made at or before claimed_before, which
-// protect nothing any more. The outer condition is repeated so that a claim renewed by a
-// concurrent writer (a newer row version) is re-checked and kept.
+// BlobClaimPrune deletes up to row_limit claims made at least grace_seconds ago (by the
+// database's clock), which protect nothing any more. The outer condition is repeated so
+// that a claim renewed by a concurrent writer (a newer row version) is re-checked and kept.
 func (q *Queries) BlobClaimPrune(ctx context.Context, arg BlobClaimPruneParams) (int64, error) {
-	result, err := q.db.Exec(ctx, blobClaimPrune, arg.ClaimedBefore, arg.RowLimit)
+	result, err := q.db.Exec(ctx, blobClaimPrune, arg.GraceSeconds, arg.RowLimit)
 	if err != nil {
 		return 0, err
 	}
@@ -33,42 +35,47 @@ func (q *Queries) BlobClaimPrune(ctx context.Context, arg BlobClaimPruneParams) 
 }
 
 const blobClaimUpsert = `-- name: BlobClaimUpsert :exec
-INSERT INTO blob_claims (key, claimed_at) VALUES ($1, $2)
+INSERT INTO blob_claims (key, claimed_at) VALUES ($1, clock_timestamp())
 ON CONFLICT (key) DO UPDATE SET claimed_at = GREATEST(blob_claims.claimed_at, EXCLUDED.claimed_at)
 `
 
-type BlobClaimUpsertParams struct {
-	Key       string    `json:"key"`
-	ClaimedAt time.Time `json:"claimedAt"`
-}
-
-// BlobClaimUpsert records that key is about to be stored and referenced, at claimed_at
-// (a claim only ever moves later).
-func (q *Queries) BlobClaimUpsert(ctx context.Context, arg BlobClaimUpsertParams) error {
-	_, err := q.db.Exec(ctx, blobClaimUpsert, arg.Key, arg.ClaimedAt)
+// BlobClaimUpsert records that key is about to be stored and referenced, dated by the
+// database's clock at the moment of the statement (clock_timestamp, not the transaction's
+// start, so time spent waiting for BlobLockShared does not make the claim look older).
+// A claim only ever moves later.
+func (q *Queries) BlobClaimUpsert(ctx context.Context, key string) error {
+	_, err := q.db.Exec(ctx, blobClaimUpsert, key)
 	return err
 }
 
 const blobListUnreferenced = `-- name: BlobListUnreferenced :many
-SELECT k::text AS key FROM unnest($1::text[]) AS k
-WHERE NOT EXISTS (SELECT 1 FROM source_images s WHERE s.storage_key = k)
-  AND NOT EXISTS (SELECT 1 FROM source_images s WHERE s.cutout_key = k AND s.cutout_key <> '')
-  AND NOT EXISTS (SELECT 1 FROM generated_images g WHERE g.storage_key = k)
-  AND NOT EXISTS (SELECT 1 FROM blob_claims c WHERE c.key = k AND c.claimed_at > $2)
-ORDER BY k
+SELECT p.k::text AS key
+FROM (SELECT k, m FROM unnest($1::text[]) WITH ORDINALITY AS ks(k, i)
+      JOIN unnest($2::timestamptz[]) WITH ORDINALITY AS ms(m, j) ON ks.i = ms.j) AS p
+WHERE p.m <= now() - make_interval(secs => $3::float8)
+  AND NOT EXISTS (SELECT 1 FROM source_images s WHERE s.storage_key = p.k)
+  AND NOT EXISTS (SELECT 1 FROM source_images s WHERE s.cutout_key = p.k AND s.cutout_key <> '')
+  AND NOT EXISTS (SELECT 1 FROM generated_images g WHERE g.storage_key = p.k)
+  AND NOT EXISTS (SELECT 1 FROM blob_claims c WHERE c.key = p.k
+                  AND c.claimed_at > now() - make_interval(secs => $3::float8))
+ORDER BY p.k
 `
 
 type BlobListUnreferencedParams struct {
-	Keys         []string  `json:"keys"`
-	ClaimedAfter time.Time `json:"claimedAfter"`
+	Keys         []string    `json:"keys"`
+	ModTimes     []time.Time `json:"modTimes"`
+	GraceSeconds float64     `json:"graceSeconds"`
 }
 
-// BlobListUnreferenced returns those of keys that no row references (a project's photo,
-// its cut-out, or a generated image, superseded or not) and that nobody claimed after
-// claimed_after. Under BlobLockMany's locks, the answer stays true until commit for
-// every key a writer claims through BlobClaimUpsert.
+// BlobListUnreferenced returns those of keys (each listed with its storage modification
+// time, mod_times[i] for keys[i]) that were modified at least grace_seconds ago, that no
+// row references (a project's photo, its cut-out, or a generated image, superseded or
+// not), and that nobody claimed in the last grace_seconds. "Ago" is the database's now()
+// (the transaction's start, so the cutoff is never later than the check). Without locks
+// the answer is only a list of candidates; under BlobLockMany's locks it stays true until
+// commit for every key a writer claims through BlobClaimUpsert.
 func (q *Queries) BlobListUnreferenced(ctx context.Context, arg BlobListUnreferencedParams) ([]string, error) {
-	rows, err := q.db.Query(ctx, blobListUnreferenced, arg.Keys, arg.ClaimedAfter)
+	rows, err := q.db.Query(ctx, blobListUnreferenced, arg.Keys, arg.ModTimes, arg.GraceSeconds)
 	if err != nil {
 		return nil, err
 	}
@@ -118,6 +125,9 @@ type BlobLockSharedParams struct {
 // keys (internal/storage): the content hash plus an extension. The advisory locks here use
 // the two-integer form with a class of their own (lock_class), so they never meet the
 // queue's single-bigint maintenance lock.
+//
+// Every time in this file is the database's: claims are dated, and the grace period is
+// measured, by one clock, whatever the skew between application servers.
 // BlobLockShared takes the shared advisory lock of one key for the current transaction.
 // Writers claiming the same key do not wait for each other; they wait only for a
 // collector deleting that key (BlobLockMany).
@@ -131,7 +141,7 @@ SELECT pg_try_advisory_xact_lock($1::bigint) AS acquired
 `
 
 // BlobTryCollectorLock takes the collector's advisory lock for the current transaction if
-// no other instance holds it: one instance collects at a time.
+// no other instance holds it: one instance deletes at a time.
 func (q *Queries) BlobTryCollectorLock(ctx context.Context, lockKey int64) (bool, error) {
 	row := q.db.QueryRow(ctx, blobTryCollectorLock, lockKey)
 	var acquired bool

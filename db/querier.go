@@ -28,17 +28,22 @@ type Querier interface {
 	// what the providers charged today (UTC), and the seconds until the UTC day ends, when
 	// the daily budget starts again.
 	AISpendUserUsage(ctx context.Context, arg AISpendUserUsageParams) (AISpendUserUsageRow, error)
-	// BlobClaimPrune deletes up to row_limit claims made at or before claimed_before, which
-	// protect nothing any more. The outer condition is repeated so that a claim renewed by a
-	// concurrent writer (a newer row version) is re-checked and kept.
+	// BlobClaimPrune deletes up to row_limit claims made at least grace_seconds ago (by the
+	// database's clock), which protect nothing any more. The outer condition is repeated so
+	// that a claim renewed by a concurrent writer (a newer row version) is re-checked and kept.
 	BlobClaimPrune(ctx context.Context, arg BlobClaimPruneParams) (int64, error)
-	// BlobClaimUpsert records that key is about to be stored and referenced, at claimed_at
-	// (a claim only ever moves later).
-	BlobClaimUpsert(ctx context.Context, arg BlobClaimUpsertParams) error
-	// BlobListUnreferenced returns those of keys that no row references (a project's photo,
-	// its cut-out, or a generated image, superseded or not) and that nobody claimed after
-	// claimed_after. Under BlobLockMany's locks, the answer stays true until commit for
-	// every key a writer claims through BlobClaimUpsert.
+	// BlobClaimUpsert records that key is about to be stored and referenced, dated by the
+	// database's clock at the moment of the statement (clock_timestamp, not the transaction's
+	// start, so time spent waiting for BlobLockShared does not make the claim look older).
+	// A claim only ever moves later.
+	BlobClaimUpsert(ctx context.Context, key string) error
+	// BlobListUnreferenced returns those of keys (each listed with its storage modification
+	// time, mod_times[i] for keys[i]) that were modified at least grace_seconds ago, that no
+	// row references (a project's photo, its cut-out, or a generated image, superseded or
+	// not), and that nobody claimed in the last grace_seconds. "Ago" is the database's now()
+	// (the transaction's start, so the cutoff is never later than the check). Without locks
+	// the answer is only a list of candidates; under BlobLockMany's locks it stays true until
+	// commit for every key a writer claims through BlobClaimUpsert.
 	BlobListUnreferenced(ctx context.Context, arg BlobListUnreferencedParams) ([]string, error)
 	// BlobLockMany takes the exclusive advisory locks of keys for the current transaction, in
 	// hash order so that two collectors can never deadlock (a writer holds only one).
@@ -47,12 +52,15 @@ type Querier interface {
 	// keys (internal/storage): the content hash plus an extension. The advisory locks here use
 	// the two-integer form with a class of their own (lock_class), so they never meet the
 	// queue's single-bigint maintenance lock.
+	//
+	// Every time in this file is the database's: claims are dated, and the grace period is
+	// measured, by one clock, whatever the skew between application servers.
 	// BlobLockShared takes the shared advisory lock of one key for the current transaction.
 	// Writers claiming the same key do not wait for each other; they wait only for a
 	// collector deleting that key (BlobLockMany).
 	BlobLockShared(ctx context.Context, arg BlobLockSharedParams) error
 	// BlobTryCollectorLock takes the collector's advisory lock for the current transaction if
-	// no other instance holds it: one instance collects at a time.
+	// no other instance holds it: one instance deletes at a time.
 	BlobTryCollectorLock(ctx context.Context, lockKey int64) (bool, error)
 	// GeneratedImageGetByJob returns the image a job already made, so a job delivered twice
 	// (at-least-once) does not make and pay for it again.

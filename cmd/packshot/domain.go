@@ -103,7 +103,7 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	// its storage and the row that references it (see pack.BlobCollector).
 	p.svc = pack.New(pack.Config{
 		Store:          d.Store,
-		Blobs:          pack.ClaimingBlobs(pack.StorageBlobs(blobs, signer, cfg.FileURLTTL), d.Store, time.Now),
+		Blobs:          pack.ClaimingBlobs(pack.StorageBlobs(blobs, signer, cfg.FileURLTTL), d.Store),
 		Providers:      chosen,
 		Logger:         logger.With("component", "pack"),
 		PackURLFunc:    p.links.URL,
@@ -120,7 +120,8 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 		p.collector = pack.NewBlobCollector(pack.BlobCollectorConfig{
 			Store: d.Store, Blobs: blobs,
 			Grace: cfg.BlobGCGrace, Interval: cfg.BlobGCInterval, BatchSize: cfg.BlobGCBatch,
-			Logger: logger.With("component", "blobgc"), Metrics: blobMetrics,
+			DeleteTimeout: cfg.BlobGCDeleteTimeout,
+			Logger:        logger.With("component", "blobgc"), Metrics: blobMetrics,
 		})
 	}
 	names := providers.Names()

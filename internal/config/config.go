@@ -76,6 +76,10 @@ type Config struct {
 	// S3-compatible store when Storage is s3 (S3_ENDPOINT, S3_BUCKET, S3_REGION,
 	// S3_ACCESS_KEY_ID, S3_SECRET_ACCESS_KEY). S3Region defaults to us-east-1.
 	S3Endpoint, S3Bucket, S3Region, S3AccessKeyID, S3SecretAccessKey string
+	// S3Prefix is the "folder" of the bucket the blobs live in (S3_PREFIX, e.g.
+	// "staging"); the store lists and deletes nothing outside it. Deployments sharing a
+	// bucket need one each. Defaults to empty: the bucket's top level.
+	S3Prefix string
 	// FileURLTTL is how long a signed /files URL stays valid (PACKSHOT_FILE_URL_TTL,
 	// duration). Defaults to 1h.
 	FileURLTTL time.Duration
@@ -158,8 +162,12 @@ type Config struct {
 	// Defaults to 1h.
 	BlobGCGrace time.Duration
 	// BlobGCBatch is how many blobs one run looks at, and so at most deletes
-	// (PACKSHOT_BLOB_GC_BATCH, count). Defaults to 1000.
+	// (PACKSHOT_BLOB_GC_BATCH, count, 1 to 1000). Defaults to 1000.
 	BlobGCBatch int
+	// BlobGCDeleteTimeout bounds each storage deletion of the blob collector; one that
+	// takes longer counts as an error and is retried on a later pass
+	// (PACKSHOT_BLOB_GC_DELETE_TIMEOUT, duration, at least 1s). Defaults to 30s.
+	BlobGCDeleteTimeout time.Duration
 
 	// --- auth hardening (issue 13 items 7, 10) ---
 
@@ -229,6 +237,7 @@ func Load(getenv func(string) string) (Config, error) {
 		S3Region:           r.str("S3_REGION", "us-east-1"),
 		S3AccessKeyID:      r.str("S3_ACCESS_KEY_ID", ""),
 		S3SecretAccessKey:  r.str("S3_SECRET_ACCESS_KEY", ""),
+		S3Prefix:           r.str("S3_PREFIX", ""),
 		FileURLTTL:         r.duration("PACKSHOT_FILE_URL_TTL", time.Hour),
 		OpenAIKey:          r.str("OPENAI_API_KEY", ""),
 		GeminiKey:          r.str("GEMINI_API_KEY", ""),
@@ -255,9 +264,10 @@ func Load(getenv func(string) string) (Config, error) {
 		AIDailyBudgetUSD:       r.float("PACKSHOT_AI_DAILY_BUDGET_USD", 5),
 		AIGlobalDailyBudgetUSD: r.float("PACKSHOT_AI_GLOBAL_DAILY_BUDGET_USD", 50),
 
-		BlobGCInterval: r.duration("PACKSHOT_BLOB_GC_INTERVAL", 10*time.Minute),
-		BlobGCGrace:    r.duration("PACKSHOT_BLOB_GC_GRACE", time.Hour),
-		BlobGCBatch:    int(r.int64("PACKSHOT_BLOB_GC_BATCH", 1000)),
+		BlobGCInterval:      r.duration("PACKSHOT_BLOB_GC_INTERVAL", 10*time.Minute),
+		BlobGCGrace:         r.duration("PACKSHOT_BLOB_GC_GRACE", time.Hour),
+		BlobGCBatch:         int(r.int64("PACKSHOT_BLOB_GC_BATCH", 1000)),
+		BlobGCDeleteTimeout: r.duration("PACKSHOT_BLOB_GC_DELETE_TIMEOUT", 30*time.Second),
 
 		JWTAudience:  r.str("AUTH_JWT_AUDIENCE", ""),
 		MetricsAddr:  r.str("PACKSHOT_METRICS_ADDR", ""),
@@ -290,8 +300,11 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.BlobGCGrace < time.Minute {
 		r.fail("PACKSHOT_BLOB_GC_GRACE", "must be at least 1m: it protects uploads between storing a blob and recording it")
 	}
-	if c.BlobGCBatch < 1 {
-		r.fail("PACKSHOT_BLOB_GC_BATCH", "must be at least 1")
+	if c.BlobGCBatch < 1 || c.BlobGCBatch > 1000 {
+		r.fail("PACKSHOT_BLOB_GC_BATCH", "must be between 1 and 1000")
+	}
+	if c.BlobGCDeleteTimeout < time.Second {
+		r.fail("PACKSHOT_BLOB_GC_DELETE_TIMEOUT", "must be at least 1s: a deletion cut short may still be carried out by the store")
 	}
 	if c.Storage == "s3" && c.S3Bucket == "" {
 		r.fail("S3_BUCKET", "is required when PACKSHOT_STORAGE=s3")

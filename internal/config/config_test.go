@@ -106,7 +106,16 @@ func TestLoadBlobCollector(t *testing.T) {
 	if err != nil || c.BlobGCInterval != 0 || c.BlobGCGrace != 24*time.Hour || c.BlobGCBatch != 50 {
 		t.Fatalf("blob collector set: %v, %v, %d (%v)", c.BlobGCInterval, c.BlobGCGrace, c.BlobGCBatch, err)
 	}
-	for name, value := range map[string]string{"PACKSHOT_BLOB_GC_GRACE": "10s", "PACKSHOT_BLOB_GC_BATCH": "0"} {
+	if c.BlobGCDeleteTimeout != 30*time.Second {
+		t.Errorf("PACKSHOT_BLOB_GC_DELETE_TIMEOUT default %v; want 30s", c.BlobGCDeleteTimeout)
+	}
+	for _, tc := range [][2]string{
+		{"PACKSHOT_BLOB_GC_GRACE", "10s"},
+		{"PACKSHOT_BLOB_GC_BATCH", "0"},
+		{"PACKSHOT_BLOB_GC_BATCH", "100000"}, // more keys than one run may lock and ask about
+		{"PACKSHOT_BLOB_GC_DELETE_TIMEOUT", "10ms"},
+	} {
+		name, value := tc[0], tc[1]
 		if _, err := Load(env(map[string]string{name: value})); err == nil || !strings.Contains(err.Error(), name) {
 			t.Errorf("%s=%q: err = %v; want an error naming the variable", name, value, err)
 		}

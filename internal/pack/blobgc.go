@@ -19,6 +19,19 @@ const (
 	collectorLockKey = 0x7061636b5f626763 // "pack_bgc"
 )
 
+// MaxBlobBatch is the largest BatchSize a BlobCollector accepts (PACKSHOT_BLOB_GC_BATCH):
+// one storage listing page, one query over the page's keys.
+const MaxBlobBatch = 1000
+
+// How a run deletes and prunes: it locks and deletes at most blobDeleteChunk candidates
+// per transaction, and prunes expired claims blobPruneChunk at a time, each in its own
+// statement, for at most blobPruneBudget per run.
+const (
+	blobDeleteChunk = 100
+	blobPruneChunk  = 1000
+	blobPruneBudget = time.Minute
+)
+
 // BlobCollectorConfig configures a BlobCollector.
 type BlobCollectorConfig struct {
 	// Store is the database whose rows reference blobs. Required.
@@ -33,13 +46,12 @@ type BlobCollectorConfig struct {
 	// Interval is the time between two runs of Run (jittered by up to a tenth).
 	// Defaults to 10 min.
 	Interval time.Duration
-	// BatchSize is how many blobs one run looks at (and so at most deletes). The
-	// deletions happen inside the run's transaction, as the locks must cover them, so a
-	// run holds one connection for up to BatchSize storage deletions. Defaults to 1000.
+	// BatchSize is how many blobs one run looks at (and so at most deletes), at most
+	// MaxBlobBatch. Defaults to MaxBlobBatch.
 	BatchSize int
-	// NowFunc is the clock; it must be the one ClaimingBlobs dates claims with. Defaults
-	// to time.Now.
-	NowFunc func() time.Time
+	// DeleteTimeout bounds each storage deletion; one that takes longer is counted as
+	// an error and tried again on a later pass. Defaults to 30 s.
+	DeleteTimeout time.Duration
 	// Logger receives a line per run that deleted something, and errors. Optional.
 	Logger *slog.Logger
 	// Metrics are called after each run. Optional.
@@ -63,17 +75,25 @@ type BlobMetrics struct {
 // Each run walks one page of BatchSize keys of the store, continuing where the previous
 // run stopped and starting over at the end. A blob is deleted only if all of these hold:
 //
-//  1. it was last modified at least Grace ago (a cheap first filter);
+//  1. the store says it was last modified at least Grace ago (a cheap first filter,
+//     compared with the database's clock; it protects nothing in the argument below);
 //  2. no row references its key;
 //  3. no claim on its key is younger than Grace.
+//
+// A run first asks 1–3 of the whole page without any lock; the answer is only a list of
+// candidates, usually few. It then takes, a chunk of candidates per transaction, the
+// exclusive advisory lock of each candidate's key (never a referenced key's, so writers
+// of live content never wait for a run), asks 2 and 3 again under the locks, deletes
+// what still qualifies (each deletion bounded by DeleteTimeout), and commits.
 //
 // Why a concurrent writer of the same content cannot end with a row whose blob is gone
 // (keys are content hashes, so a fresh upload of old bytes finds the old blob in place
 // and does not rewrite it, its modification time stays old, and 1 protects nothing):
 // every writer goes through ClaimingBlobs, which claims the key (BlobClaimUpsert, under
 // the key's shared advisory lock, committed) before it stores the blob, and then commits
-// its row. The collector decides 2 and 3 and deletes the blob inside one transaction
-// holding the key's exclusive advisory lock. The two lock holders are therefore ordered:
+// its row. The collector decides 2 and 3 again and deletes the blob inside one
+// transaction holding the key's exclusive advisory lock. The two lock holders are
+// therefore ordered:
 //
 //   - Collector first: the blob is deleted before the claim commits, so before the
 //     writer stores it; the writer's Put finds no blob and writes it again.
@@ -81,18 +101,26 @@ type BlobMetrics struct {
 //     now ≥ c + Grace. The writer commits its row before c + Grace (the condition on
 //     Grace above), so before the collector's check runs, and 2 sees the row.
 //
-// Either way the row's blob exists. The argument compares the writer's clock with the
-// collector's; skew between instances eats into Grace, which is why Grace is hours, not
-// seconds. Expired claims are deleted as the collector goes.
+// Either way the row's blob exists. Both c and now are the database's clock (the claim's
+// statement time, the checking transaction's start), so skew between application
+// servers plays no part. What the argument needs of storage is that a deletion is over
+// when Delete returns: a deletion that timed out is reported as an error, but a store
+// that still carries out a request its client abandoned (S3 may) could do so after the
+// key's lock is released; DeleteTimeout is therefore generous (seconds, not
+// milliseconds) and the error is logged with its key. Claims older than Grace protect
+// nothing and are pruned after each run, in short statements, until none is left.
 //
-// Only one instance collects at a time (an advisory lock per run); the others skip.
+// Only one instance deletes at a time (an advisory lock in each deleting transaction);
+// a run that finds another instance deleting skips the rest of its page.
 type BlobCollector struct {
 	cfg    BlobCollectorConfig
 	cursor string // the last key looked at; only Run's goroutine touches it
 
-	// lockedFunc, set by tests, runs while a run holds its locks, after it has chosen
-	// what to delete and before it deletes.
+	// lockedFunc, set by tests, runs while a run holds a chunk's locks, after it has
+	// chosen what to delete and before it deletes.
 	lockedFunc func(keys []string)
+	// now is the clock of the prune budget (not of any decision); tests replace it.
+	now func() time.Time
 }
 
 // NewBlobCollector returns a collector; call Run to start it.
@@ -103,16 +131,16 @@ func NewBlobCollector(cfg BlobCollectorConfig) *BlobCollector {
 	if cfg.Interval <= 0 {
 		cfg.Interval = 10 * time.Minute
 	}
-	if cfg.BatchSize <= 0 {
-		cfg.BatchSize = 1000
+	if cfg.BatchSize <= 0 || cfg.BatchSize > MaxBlobBatch {
+		cfg.BatchSize = MaxBlobBatch
 	}
-	if cfg.NowFunc == nil {
-		cfg.NowFunc = time.Now
+	if cfg.DeleteTimeout <= 0 {
+		cfg.DeleteTimeout = 30 * time.Second
 	}
 	if cfg.Logger == nil {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
-	return &BlobCollector{cfg: cfg}
+	return &BlobCollector{cfg: cfg, now: time.Now}
 }
 
 // BlobCollection is what one run did.
@@ -184,16 +212,49 @@ func (c *BlobCollector) collect(ctx context.Context) (BlobCollection, error) {
 	} else {
 		res.Wrapped = true
 	}
-	cutoff := c.cfg.NowFunc().Add(-c.cfg.Grace)
-	var keys []string
-	sizes := map[string]int64{}
-	for _, b := range page {
-		if !b.ModTime.After(cutoff) {
-			keys = append(keys, b.Key)
-			sizes[b.Key] = b.Size
+	keys := make([]string, len(page))
+	modTimes := make([]time.Time, len(page))
+	infos := make(map[string]storage.Info, len(page))
+	for i, b := range page {
+		keys[i], modTimes[i], infos[b.Key] = b.Key, b.ModTime, b
+	}
+	// Candidates, without locks: most keys are referenced, and their writers must never
+	// wait for a run.
+	var candidates []string
+	if len(keys) > 0 {
+		candidates, err = c.cfg.Store.BlobListUnreferenced(ctx, c.unreferenced(keys, modTimes))
+		if err != nil {
+			return res, fmt.Errorf("find unreferenced blobs: %w", err)
 		}
 	}
-	err = c.cfg.Store.InTx(ctx, func(q db.Querier) error {
+	for len(candidates) > 0 {
+		chunk := candidates[:min(len(candidates), blobDeleteChunk)]
+		candidates = candidates[len(chunk):]
+		if err := c.deleteChunk(ctx, chunk, infos, &res); err != nil {
+			// The deletions done stay done: each was decided under its key's lock.
+			return res, fmt.Errorf("collect blobs: %w", err)
+		}
+		if res.Skipped {
+			return res, nil
+		}
+	}
+	if err := c.prune(ctx); err != nil {
+		return res, err
+	}
+	c.cursor = next
+	return res, nil
+}
+
+// unreferenced is the BlobListUnreferenced question about keys.
+func (c *BlobCollector) unreferenced(keys []string, modTimes []time.Time) db.BlobListUnreferencedParams {
+	return db.BlobListUnreferencedParams{Keys: keys, ModTimes: modTimes, GraceSeconds: c.cfg.Grace.Seconds()}
+}
+
+// deleteChunk locks candidates' keys, checks them again under the locks and deletes those
+// that still qualify, in one transaction; it sets res.Skipped if another instance is
+// deleting.
+func (c *BlobCollector) deleteChunk(ctx context.Context, candidates []string, infos map[string]storage.Info, res *BlobCollection) error {
+	return c.cfg.Store.InTx(ctx, func(q db.Querier) error {
 		leader, err := q.BlobTryCollectorLock(ctx, collectorLockKey)
 		if err != nil {
 			return fmt.Errorf("collector lock: %w", err)
@@ -202,20 +263,22 @@ func (c *BlobCollector) collect(ctx context.Context) (BlobCollection, error) {
 			res.Skipped = true
 			return nil
 		}
-		var doomed []string
-		if len(keys) > 0 {
-			if err := q.BlobLockMany(ctx, db.BlobLockManyParams{LockClass: blobLockClass, Keys: keys}); err != nil {
-				return fmt.Errorf("lock blob keys: %w", err)
-			}
-			if doomed, err = q.BlobListUnreferenced(ctx, db.BlobListUnreferencedParams{Keys: keys, ClaimedAfter: cutoff}); err != nil {
-				return fmt.Errorf("find unreferenced blobs: %w", err)
-			}
+		if err := q.BlobLockMany(ctx, db.BlobLockManyParams{LockClass: blobLockClass, Keys: candidates}); err != nil {
+			return fmt.Errorf("lock blob keys: %w", err)
+		}
+		modTimes := make([]time.Time, len(candidates))
+		for i, k := range candidates {
+			modTimes[i] = infos[k].ModTime
+		}
+		doomed, err := q.BlobListUnreferenced(ctx, c.unreferenced(candidates, modTimes))
+		if err != nil {
+			return fmt.Errorf("find unreferenced blobs: %w", err)
 		}
 		if c.lockedFunc != nil {
 			c.lockedFunc(doomed)
 		}
 		for _, key := range doomed {
-			if err := c.cfg.Blobs.Delete(ctx, key); err != nil {
+			if err := c.delete(ctx, key); err != nil {
 				if ctx.Err() != nil {
 					return err
 				}
@@ -224,31 +287,42 @@ func (c *BlobCollector) collect(ctx context.Context) (BlobCollection, error) {
 				continue
 			}
 			res.Deleted++
-			res.Bytes += sizes[key]
-		}
-		if _, err := q.BlobClaimPrune(ctx, db.BlobClaimPruneParams{ClaimedBefore: cutoff, RowLimit: int32(c.cfg.BatchSize)}); err != nil {
-			return fmt.Errorf("prune blob claims: %w", err)
+			res.Bytes += infos[key].Size
 		}
 		return nil
 	})
-	if err != nil {
-		// The deletions done stay done: each was decided under its key's lock.
-		return res, fmt.Errorf("collect blobs: %w", err)
+}
+
+// delete deletes one blob within DeleteTimeout.
+func (c *BlobCollector) delete(ctx context.Context, key string) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.DeleteTimeout)
+	defer cancel()
+	return c.cfg.Blobs.Delete(ctx, key)
+}
+
+// prune deletes expired claims blobPruneChunk at a time, each chunk its own statement
+// (its own short transaction), until none is left or blobPruneBudget has passed.
+func (c *BlobCollector) prune(ctx context.Context) error {
+	deadline := c.now().Add(blobPruneBudget)
+	for {
+		n, err := c.cfg.Store.BlobClaimPrune(ctx, db.BlobClaimPruneParams{GraceSeconds: c.cfg.Grace.Seconds(), RowLimit: blobPruneChunk})
+		if err != nil {
+			return fmt.Errorf("prune blob claims: %w", err)
+		}
+		if n < blobPruneChunk || !c.now().Before(deadline) {
+			return nil
+		}
 	}
-	if !res.Skipped {
-		c.cursor = next
-	}
-	return res, nil
 }
 
 // claimBlob records, under the key's shared lock, that key is about to be stored and
-// referenced (see BlobCollector).
-func claimBlob(ctx context.Context, store db.Store, key string, at time.Time) error {
+// referenced (see BlobCollector). The database dates the claim.
+func claimBlob(ctx context.Context, store db.Store, key string) error {
 	err := store.InTx(ctx, func(q db.Querier) error {
 		if err := q.BlobLockShared(ctx, db.BlobLockSharedParams{LockClass: blobLockClass, Key: key}); err != nil {
 			return err
 		}
-		return q.BlobClaimUpsert(ctx, db.BlobClaimUpsertParams{Key: key, ClaimedAt: at})
+		return q.BlobClaimUpsert(ctx, key)
 	})
 	if err != nil {
 		return fmt.Errorf("claim blob: %w", err)

@@ -26,17 +26,36 @@ import (
 
 const gcGrace = time.Hour
 
-// gcBundle is a Service writing through ClaimingBlobs into a real store, a collector on
-// the same store and database, and the clock both share.
+// gcBundle is a Service writing through ClaimingBlobs into a real store, and a collector
+// on the same store and database. Time passes by ageing: advance moves every claim, and
+// every stored blob's modification time as the collector sees it, into the past.
 type gcBundle struct {
 	db    *pgtest.DB
 	store storage.Store
+	aged  *agedStore // the store as the collector sees it
 	svc   *Service
 	blobs Blobs // what svc writes through
 	gc    *BlobCollector
-	now   atomic.Pointer[time.Time]
 	// afterPut, when set, runs after a blob is stored and before the caller records it.
 	afterPut atomic.Pointer[func(key string)]
+}
+
+// agedStore reports each blob's modification time moved back by how much the test has
+// aged it; it stands for the storage's clock having moved on.
+type agedStore struct {
+	storage.Store
+	mu  sync.Mutex
+	age map[string]time.Duration
+}
+
+func (a *agedStore) List(ctx context.Context, after string, limit int) ([]storage.Info, error) {
+	page, err := a.Store.List(ctx, after, limit)
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	for i := range page {
+		page[i].ModTime = page[i].ModTime.Add(-a.age[page[i].Key])
+	}
+	return page, err
 }
 
 // pausingBlobs calls the bundle's afterPut hook once a Put has returned.
@@ -56,27 +75,38 @@ func (p pausingBlobs) Put(ctx context.Context, data []byte, contentType string) 
 func setupGC(t *testing.T, newStore func(t *testing.T) storage.Store) *gcBundle {
 	t.Helper()
 	b := &gcBundle{db: pgtest.New(t), store: newStore(t)}
-	start := time.Now()
-	b.now.Store(&start)
-	clock := func() time.Time { return *b.now.Load() }
+	b.aged = &agedStore{Store: b.store, age: map[string]time.Duration{}}
 	signer, err := storage.NewSigner("blob-collector-test-secret")
 	if err != nil {
 		t.Fatal(err)
 	}
-	b.blobs = pausingBlobs{ClaimingBlobs(StorageBlobs(b.store, signer, time.Hour), b.db.Store, clock), b}
+	b.blobs = pausingBlobs{ClaimingBlobs(StorageBlobs(b.store, signer, time.Hour), b.db.Store), b}
 	b.svc = New(Config{Store: b.db.Store, Blobs: b.blobs, ProfileFunc: func(m string) (imaging.Profile, error) {
 		p, err := imaging.ProfileFor(m)
 		p.Width, p.Height, p.MinLongestSide, p.RecommendedLongestSide, p.MinSourceSide = 64, 64, 32, 64, 32
 		return p, err
 	}})
-	b.gc = NewBlobCollector(BlobCollectorConfig{Store: b.db.Store, Blobs: b.store, Grace: gcGrace, BatchSize: 100, NowFunc: clock})
+	b.gc = NewBlobCollector(BlobCollectorConfig{Store: b.db.Store, Blobs: b.aged, Grace: gcGrace, BatchSize: 100})
 	return b
 }
 
-// advance moves the shared clock on.
-func (b *gcBundle) advance(d time.Duration) {
-	next := b.now.Load().Add(d)
-	b.now.Store(&next)
+// advance lets d pass for everything stored and claimed so far: claims are dated d
+// earlier in the database, and the blobs' modification times d earlier.
+func (b *gcBundle) advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := b.db.Pool.Exec(ctx, `UPDATE blob_claims SET claimed_at = claimed_at - make_interval(secs => $1)`, d.Seconds()); err != nil {
+		t.Fatal(err)
+	}
+	all, err := b.store.List(ctx, "", 1<<20)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b.aged.mu.Lock()
+	defer b.aged.mu.Unlock()
+	for _, info := range all {
+		b.aged.age[info.Key] += d
+	}
 }
 
 // project creates a project for user and uploads photo to it.
@@ -182,7 +212,7 @@ func gcS3(t *testing.T) storage.Store {
 	}
 	srv := httptest.NewServer(gofakes3.New(backend).Server())
 	t.Cleanup(srv.Close)
-	s, err := storage.NewS3(storage.S3Options{Endpoint: srv.URL, Bucket: "blobs", AccessKeyID: "k", SecretAccessKey: "s"})
+	s, err := storage.NewS3(storage.S3Options{Endpoint: srv.URL, Bucket: "blobs", Prefix: "production", AccessKeyID: "k", SecretAccessKey: "s"})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +252,7 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		if res := b.collect(t); res.Deleted != 0 {
 			t.Fatalf("inside the grace, a run deleted %d blobs", res.Deleted)
 		}
-		b.advance(gcGrace + time.Minute)
+		b.advance(t, gcGrace+time.Minute)
 		res := b.collect(t)
 		if res.Deleted != 3 || res.Errors != 0 || res.Bytes <= 0 {
 			t.Fatalf("run %+v; want the deleted project's 3 blobs", res)
@@ -255,7 +285,7 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		if err := b.svc.Delete(ctx, Caller{UserID: "ann"}, first.ID.String()); err != nil {
 			t.Fatal(err)
 		}
-		b.advance(gcGrace + time.Minute)
+		b.advance(t, gcGrace+time.Minute)
 		if res := b.collect(t); res.Deleted != 0 || !b.exists(t, key) {
 			t.Fatalf("run %+v deleted the photo bob's project still shows", res)
 		}
@@ -274,11 +304,11 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		if err != nil {
 			t.Fatal(err)
 		}
-		b.advance(gcGrace / 2)
+		b.advance(t, gcGrace/2)
 		if res := b.collect(t); res.Deleted != 0 || !b.exists(t, claimed) {
 			t.Fatalf("run %+v deleted a blob stored half a grace ago", res)
 		}
-		b.advance(gcGrace)
+		b.advance(t, gcGrace)
 		if res := b.collect(t); res.Deleted != 1 || b.exists(t, claimed) {
 			t.Fatalf("run %+v; want the blob nobody recorded deleted once the grace passed", res)
 		}
@@ -293,7 +323,7 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 				t.Fatal(err)
 			}
 		}
-		b.advance(gcGrace + time.Minute)
+		b.advance(t, gcGrace+time.Minute)
 		var deleted []int
 		for range 3 {
 			res := b.collect(t)
@@ -314,7 +344,7 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		if _, err := b.store.Put(ctx, bytes.NewReader([]byte("orphan")), "image/png"); err != nil {
 			t.Fatal(err)
 		}
-		b.advance(gcGrace + time.Minute)
+		b.advance(t, gcGrace+time.Minute)
 		var res, otherRes BlobCollection
 		var otherErr error
 		b.gc.lockedFunc = func([]string) { otherRes, otherErr = other.Collect(ctx) }
@@ -324,6 +354,75 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		}
 		if res.Skipped || res.Deleted != 1 {
 			t.Errorf("the first instance's run: %+v; want the orphan deleted", res)
+		}
+	})
+
+	t.Run("a run locks only the blobs it deletes", func(t *testing.T) {
+		t.Parallel()
+		b := setupGC(t, newStore)
+		photo := gcPhoto(t, 5)
+		kept := b.project(t, "ann", photo)
+		cutout, generated := b.derived(t, kept, 5)
+		orphan, err := b.store.Put(ctx, bytes.NewReader([]byte("orphan")), "image/png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		b.advance(t, gcGrace+time.Minute)
+		var locked int
+		var reuploadErr error
+		b.gc.lockedFunc = func([]string) {
+			err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+				WHERE locktype = 'advisory' AND classid::bigint = $1::bigint AND mode = 'ExclusiveLock' AND granted
+				  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
+				blobLockClass).Scan(&locked)
+			if err != nil {
+				t.Error(err)
+			}
+			// Another user uploads the same photo while the run holds its locks: the
+			// photo is referenced, so its writer must not wait for the run. (A bound,
+			// not a timing: on failure this would wait for the run forever.)
+			upCtx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			_, reuploadErr = b.blobs.Put(upCtx, photo, "image/jpeg")
+		}
+		res := b.collect(t)
+		if locked != 1 {
+			t.Errorf("the run held %d blob locks while deleting; want 1, the orphan's (referenced: %s, %s, %s)", locked, b.photoKey(t, kept), cutout, generated)
+		}
+		if reuploadErr != nil {
+			t.Errorf("an upload of referenced content during the run: %v", reuploadErr)
+		}
+		if res.Deleted != 1 || b.exists(t, orphan) {
+			t.Errorf("run %+v; want the orphan deleted", res)
+		}
+	})
+
+	t.Run("a deletion that hangs is cut short", func(t *testing.T) {
+		t.Parallel()
+		b := setupGC(t, newStore)
+		stuck, err := b.store.Put(ctx, bytes.NewReader([]byte("stuck")), "image/png")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := b.store.Put(ctx, bytes.NewReader([]byte("orphan")), "image/png"); err != nil {
+			t.Fatal(err)
+		}
+		b.advance(t, gcGrace+time.Minute)
+		hanging := &hangingStore{agedStore: b.aged, key: stuck}
+		b.gc.cfg.Blobs = hanging
+		b.gc.cfg.DeleteTimeout = 10 * time.Millisecond
+		// The run's own context is only a bound for the failure case.
+		runCtx, cancel := context.WithTimeout(ctx, 20*time.Second)
+		defer cancel()
+		res, err := b.gc.Collect(runCtx)
+		if err != nil {
+			t.Fatalf("the run failed: %v; want the stuck deletion counted and the run finished", err)
+		}
+		if res.Errors != 1 || res.Deleted != 1 || !hanging.hadDeadline.Load() {
+			t.Errorf("run %+v (deadline given: %v); want 1 deleted, 1 error, a deadline on the stuck deletion", res, hanging.hadDeadline.Load())
+		}
+		if !b.exists(t, stuck) {
+			t.Error("the stuck blob is gone")
 		}
 	})
 
@@ -338,7 +437,7 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 		if err := b.svc.Delete(ctx, Caller{UserID: "ann"}, old.ID.String()); err != nil {
 			t.Fatal(err)
 		}
-		b.advance(gcGrace + time.Minute)
+		b.advance(t, gcGrace+time.Minute)
 		return b, photo, key
 	}
 
@@ -427,6 +526,117 @@ func testBlobCollector(t *testing.T, newStore func(t *testing.T) storage.Store) 
 	})
 }
 
+// hangingStore is a store whose deletion of key never finishes by itself: it waits until
+// its context ends.
+type hangingStore struct {
+	*agedStore
+	key         string
+	hadDeadline atomic.Bool
+}
+
+func (h *hangingStore) Delete(ctx context.Context, key string) error {
+	if key != h.key {
+		return h.agedStore.Delete(ctx, key)
+	}
+	_, ok := ctx.Deadline()
+	h.hadDeadline.Store(ok)
+	<-ctx.Done()
+	return ctx.Err()
+}
+
+func TestBlobCollectorCapsTheBatch(t *testing.T) {
+	t.Parallel()
+	gc := NewBlobCollector(BlobCollectorConfig{BatchSize: 1_000_000})
+	if gc.cfg.BatchSize != MaxBlobBatch {
+		t.Fatalf("BatchSize %d; want it capped at %d", gc.cfg.BatchSize, MaxBlobBatch)
+	}
+}
+
+// TestBlobClaimsUseTheDatabaseClock: a claim is dated by the database when it is made,
+// whatever the writing server's clock says, so skew between servers cannot shorten the
+// grace.
+func TestBlobClaimsUseTheDatabaseClock(t *testing.T) {
+	t.Parallel()
+	b := setupGC(t, gcFS)
+	ctx := context.Background()
+	dbNow := func() time.Time {
+		var now time.Time
+		if err := b.db.Pool.QueryRow(ctx, `SELECT clock_timestamp()`).Scan(&now); err != nil {
+			t.Fatal(err)
+		}
+		return now
+	}
+	before := dbNow()
+	key, err := b.blobs.Put(ctx, []byte("an upload on its way"), "image/jpeg")
+	if err != nil {
+		t.Fatal(err)
+	}
+	after := dbNow()
+	var claimed time.Time
+	if err := b.db.Pool.QueryRow(ctx, `SELECT claimed_at FROM blob_claims WHERE key = $1`, key).Scan(&claimed); err != nil {
+		t.Fatal(err)
+	}
+	if claimed.Before(before) || claimed.After(after) {
+		t.Fatalf("claim dated %v; want the database's time of the claim, between %v and %v", claimed, before, after)
+	}
+	// A grace less a minute later (by the database), the blob is still protected; a
+	// minute after the grace, it is collected.
+	b.advance(t, gcGrace-time.Minute)
+	if res := b.collect(t); res.Deleted != 0 || !b.exists(t, key) {
+		t.Fatalf("run %+v deleted a blob claimed less than a grace ago", res)
+	}
+	b.advance(t, 2*time.Minute)
+	if res := b.collect(t); res.Deleted != 1 {
+		t.Fatalf("run %+v; want the unrecorded blob deleted after the grace", res)
+	}
+}
+
+// TestBlobCollectorPrunesEveryExpiredClaim: claims pile up faster than one batch a run
+// when writes are frequent; a run prunes all expired ones, in chunks, within its budget.
+func TestBlobCollectorPrunesEveryExpiredClaim(t *testing.T) {
+	t.Parallel()
+	b := setupGC(t, gcFS)
+	ctx := context.Background()
+	claims := func() int {
+		var n int
+		if err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM blob_claims`).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	insert := func(n int, age time.Duration) {
+		_, err := b.db.Pool.Exec(ctx, `INSERT INTO blob_claims (key, claimed_at)
+			SELECT md5(random()::text || i::text) || md5(i::text) || '.png', now() - make_interval(secs => $2)
+			FROM generate_series(1, $1) AS i`, n, age.Seconds())
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	insert(2*blobPruneChunk+500, 2*gcGrace) // expired
+	insert(7, gcGrace/2)                    // still protecting uploads
+	b.collect(t)
+	if n := claims(); n != 7 {
+		t.Fatalf("%d claims left after a run; want only the 7 unexpired", n)
+	}
+
+	// The prune is bounded by time: with the budget spent after the first chunk, the
+	// run stops there and the next one carries on.
+	insert(2*blobPruneChunk+500, 2*gcGrace)
+	calls := 0
+	start := time.Now()
+	b.gc.now = func() time.Time {
+		calls++
+		if calls > 1 {
+			return start.Add(blobPruneBudget)
+		}
+		return start
+	}
+	b.collect(t)
+	if n := claims(); n != 7+blobPruneChunk+500 {
+		t.Fatalf("%d claims left after a run out of budget; want %d", n, 7+blobPruneChunk+500)
+	}
+}
+
 // waitForBlockedClaim returns once a writer waits for a blob key's advisory lock, or once
 // the upload is done (it did not wait: the assertions that follow tell).
 func waitForBlockedClaim(t *testing.T, b *gcBundle, upDone <-chan struct{}) {
@@ -435,7 +645,9 @@ func waitForBlockedClaim(t *testing.T, b *gcBundle, upDone <-chan struct{}) {
 	defer cancel()
 	for {
 		var waiting int
-		err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND classid::bigint = $1::bigint AND NOT granted`,
+		err := b.db.Pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks
+			WHERE locktype = 'advisory' AND classid::bigint = $1::bigint AND NOT granted
+			  AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`,
 			blobLockClass).Scan(&waiting)
 		if err != nil {
 			t.Fatal(err)

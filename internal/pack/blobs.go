@@ -59,26 +59,22 @@ func linkExpiry(now time.Time, ttl time.Duration) time.Time {
 // ClaimingBlobs returns blobs whose Put first claims the key in the database, so that the
 // blob garbage collector (BlobCollector) cannot delete it between its storage and the row
 // that will reference it. Every Blobs a Service writes through must be wrapped in it when
-// a collector runs against the same store; nowFunc (time.Now if nil) dates the claims,
-// and must be the collector's clock.
-func ClaimingBlobs(blobs Blobs, store db.Store, nowFunc func() time.Time) Blobs {
-	if nowFunc == nil {
-		nowFunc = time.Now
-	}
-	return &claimingBlobs{Blobs: blobs, store: store, now: nowFunc}
+// a collector runs against the same store. The database dates the claims, so the
+// collector and every writer share one clock.
+func ClaimingBlobs(blobs Blobs, store db.Store) Blobs {
+	return &claimingBlobs{Blobs: blobs, store: store}
 }
 
 type claimingBlobs struct {
 	Blobs
 	store db.Store
-	now   func() time.Time
 }
 
 // Put claims data's key, then stores it. The claim commits before the blob is stored:
 // that order is what the collector's argument rests on.
 func (b *claimingBlobs) Put(ctx context.Context, data []byte, contentType string) (string, error) {
 	key := storage.KeyFor(data, contentType)
-	if err := claimBlob(ctx, b.store, key, b.now()); err != nil {
+	if err := claimBlob(ctx, b.store, key); err != nil {
 		return "", err
 	}
 	got, err := b.Blobs.Put(ctx, data, contentType)

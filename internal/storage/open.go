@@ -18,6 +18,7 @@ func Open(cfg config.Config) (Store, error) {
 		return NewS3(S3Options{
 			Endpoint:        cfg.S3Endpoint,
 			Bucket:          cfg.S3Bucket,
+			Prefix:          cfg.S3Prefix,
 			Region:          cfg.S3Region,
 			AccessKeyID:     cfg.S3AccessKeyID,
 			SecretAccessKey: cfg.S3SecretAccessKey,

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"net/http"
 	"strconv"
+	"strings"
 
 	"github.com/aws/aws-sdk-go-v2/aws"
 	awshttp "github.com/aws/aws-sdk-go-v2/aws/transport/http"
@@ -21,9 +22,15 @@ type S3Options struct {
 	// means AWS itself. With an endpoint, buckets are addressed by path
 	// (<endpoint>/<bucket>/<key>), which every S3-compatible service understands.
 	Endpoint string
-	// Bucket holds the blobs, one object per key at the bucket's top level (S3_BUCKET).
-	// It must exist. Required.
+	// Bucket holds the blobs, one object per key (S3_BUCKET). It must exist. Required.
 	Bucket string
+	// Prefix is the "folder" of the bucket the blobs live in (S3_PREFIX): with
+	// "staging", a key's object is staging/<key>. Empty (the default) means the bucket's
+	// top level. The store lists and deletes only objects directly under its prefix, so
+	// deployments that share a bucket must each have their own prefix (or their own
+	// bucket): with the same prefix, one's garbage collector deletes the other's blobs.
+	// Slashes around it are ignored.
+	Prefix string
 	// Region signs the requests (S3_REGION). Defaults to us-east-1.
 	Region string
 	// AccessKeyID and SecretAccessKey are the static credentials (S3_ACCESS_KEY_ID,
@@ -40,6 +47,7 @@ type S3Options struct {
 type S3 struct {
 	client *s3.Client
 	bucket string
+	prefix string // "" or ending in "/"
 	// spoolMemory is how much of a Put's body is kept in memory; tests lower it.
 	spoolMemory int64
 }
@@ -74,7 +82,16 @@ func NewS3(opts S3Options) (*S3, error) {
 	if opts.HTTPClient != nil {
 		o.HTTPClient = opts.HTTPClient
 	}
-	return &S3{client: s3.New(o), bucket: opts.Bucket, spoolMemory: defaultSpoolMemory}, nil
+	prefix := strings.Trim(opts.Prefix, "/")
+	if prefix != "" {
+		prefix += "/"
+	}
+	return &S3{client: s3.New(o), bucket: opts.Bucket, prefix: prefix, spoolMemory: defaultSpoolMemory}, nil
+}
+
+// object is the name of key's object in the bucket.
+func (s *S3) object(key string) *string {
+	return aws.String(s.prefix + key)
 }
 
 // Check asks S3 whether the bucket exists and the credentials may use it, so that a
@@ -102,7 +119,7 @@ func (s *S3) Put(ctx context.Context, r io.Reader, contentType string) (string, 
 	}
 	_, err = s.client.PutObject(ctx, &s3.PutObjectInput{
 		Bucket:        aws.String(s.bucket),
-		Key:           aws.String(key),
+		Key:           s.object(key),
 		Body:          sp,
 		ContentLength: aws.Int64(sp.size),
 		ContentType:   aws.String(ContentType(key)),
@@ -119,7 +136,7 @@ func (s *S3) Get(ctx context.Context, key string) (io.ReadCloser, Info, error) {
 	if err := checkKey(key); err != nil {
 		return nil, Info{}, err
 	}
-	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	out, err := s.client.GetObject(ctx, &s3.GetObjectInput{Bucket: aws.String(s.bucket), Key: s.object(key)})
 	if err != nil {
 		return nil, Info{}, s.error("get", key, err)
 	}
@@ -132,7 +149,7 @@ func (s *S3) Stat(ctx context.Context, key string) (Info, error) {
 	if err := checkKey(key); err != nil {
 		return Info{}, err
 	}
-	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	out, err := s.client.HeadObject(ctx, &s3.HeadObjectInput{Bucket: aws.String(s.bucket), Key: s.object(key)})
 	if err != nil {
 		return Info{}, s.error("stat", key, err)
 	}
@@ -144,7 +161,7 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	if err := checkKey(key); err != nil {
 		return err
 	}
-	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: aws.String(key)})
+	_, err := s.client.DeleteObject(ctx, &s3.DeleteObjectInput{Bucket: aws.String(s.bucket), Key: s.object(key)})
 	if err != nil {
 		if err = s.error("delete", key, err); errors.Is(err, fs.ErrNotExist) {
 			return nil
@@ -154,12 +171,17 @@ func (s *S3) Delete(ctx context.Context, key string) error {
 	return nil
 }
 
-// List implements Store with ListObjectsV2 from StartAfter, a page at a time.
+// List implements Store with ListObjectsV2 under the prefix from StartAfter, a page at a
+// time. Objects outside the prefix are never listed; objects in deeper "folders" under
+// it are not keys and are skipped.
 func (s *S3) List(ctx context.Context, after string, limit int) ([]Info, error) {
 	var out []Info
 	in := &s3.ListObjectsV2Input{Bucket: aws.String(s.bucket)}
+	if s.prefix != "" {
+		in.Prefix = aws.String(s.prefix)
+	}
 	if after != "" {
-		in.StartAfter = aws.String(after)
+		in.StartAfter = s.object(after)
 	}
 	for len(out) < limit {
 		in.MaxKeys = aws.Int32(int32(min(limit-len(out), 1000)))
@@ -168,7 +190,8 @@ func (s *S3) List(ctx context.Context, after string, limit int) ([]Info, error) 
 			return nil, fmt.Errorf("storage: s3 list in bucket %s: %w", s.bucket, err)
 		}
 		for _, o := range page.Contents {
-			if key := aws.ToString(o.Key); ValidKey(key) && len(out) < limit {
+			name := aws.ToString(o.Key)
+			if key, ok := strings.CutPrefix(name, s.prefix); ok && ValidKey(key) && len(out) < limit {
 				out = append(out, Info{Key: key, Size: aws.ToInt64(o.Size), ContentType: ContentType(key), ModTime: aws.ToTime(o.LastModified)})
 			}
 		}
@@ -229,7 +252,7 @@ func (o *s3Object) Read(p []byte) (int, error) {
 		}
 		out, err := o.s.client.GetObject(o.ctx, &s3.GetObjectInput{
 			Bucket: aws.String(o.s.bucket),
-			Key:    aws.String(o.key),
+			Key:    o.s.object(o.key),
 			Range:  aws.String("bytes=" + strconv.FormatInt(o.pos, 10) + "-"),
 		})
 		if err != nil {
