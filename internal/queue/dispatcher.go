@@ -411,6 +411,9 @@ func (d *dispatcher) cancelLocal(id uuid.UUID) bool {
 	return ok
 }
 
+// heartbeatMinTimeout is the least time one heartbeat statement is given.
+const heartbeatMinTimeout = 2 * time.Second
+
 // heartbeatLoop extends the leases of running jobs and stops the handlers of runs that
 // are no longer ours (cancelled, or rescued after a long stall).
 func (d *dispatcher) heartbeatLoop(ctx context.Context) {
@@ -433,7 +436,10 @@ func (d *dispatcher) heartbeatLoop(ctx context.Context) {
 		if len(ids) == 0 {
 			continue
 		}
-		hctx, cancel := context.WithTimeout(ctx, d.c.cfg.HeartbeatInterval)
+		// The statement may take longer than one tick on a loaded machine (or with a very
+		// short interval): cutting it off at the tick would fail every heartbeat and let
+		// the leases lapse. A late heartbeat only delays the next tick.
+		hctx, cancel := context.WithTimeout(ctx, max(d.c.cfg.HeartbeatInterval, heartbeatMinTimeout))
 		alive, err := d.c.store.JobHeartbeat(hctx, db.JobHeartbeatParams{
 			LeaseSeconds: d.c.cfg.LeaseDuration.Seconds(),
 			Ids:          ids,
