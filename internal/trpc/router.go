@@ -238,8 +238,11 @@ type procedure struct {
 	kind      procKind
 	public    bool
 	untracked bool
-	inType    reflect.Type
-	outType   reflect.Type
+	// stream marks a streaming query (Stream): kind is kindSubscription, so
+	// WebSocket and SSE serve it as one, and HTTP calls it a query.
+	stream  bool
+	inType  reflect.Type
+	outType reflect.Type
 	// call runs a query or mutation.
 	call func(ctx context.Context, in input) (any, error)
 	// subscribe decodes a subscription's input, or fails as a call with a bad
