@@ -249,3 +249,31 @@ func TestStreamEndsOnShutdown(t *testing.T) {
 		t.Errorf("after shutdown: %q", lines.Text())
 	}
 }
+
+// TestStreamTypeScript checks how a streaming query is typed: a query returning an
+// AsyncIterable in AppRouter (for-await over httpBatchStreamLink) and a subscription
+// in AppStreamRouter (.subscribe over wsLink and httpSubscriptionLink).
+func TestStreamTypeScript(t *testing.T) {
+	t.Parallel()
+	b := streamRouter(t, Config{Transformer: TransformerSuperJSON})
+	var out strings.Builder
+	if err := WriteTypeScript(&out, b.router); err != nil {
+		t.Fatal(err)
+	}
+	ts := out.String()
+	router, streams, ok := strings.Cut(ts, "export type AppStreamRouter = ")
+	if !ok {
+		t.Fatalf("no AppStreamRouter in\n%s", ts)
+	}
+	for _, w := range []struct{ in, want string }{
+		{router, "count: TRPCQueryProcedure<{ input: countInput; output: AsyncIterable<item, void, any>; meta: object }>;"},
+		{streams, "count: TRPCSubscriptionProcedure<{ input: countInput; output: AsyncIterable<item, void, any>; meta: object }>;"},
+	} {
+		if !strings.Contains(w.in, w.want) {
+			t.Errorf("missing %s in\n%s", w.want, ts)
+		}
+	}
+	if strings.Contains(streams, "item.get") || strings.Contains(streams, "watch:") {
+		t.Errorf("AppStreamRouter holds more than the streaming queries:\n%s", streams)
+	}
+}
