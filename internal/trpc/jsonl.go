@@ -20,12 +20,33 @@ import (
 // whole envelope resolving in one chunk is valid.
 //
 // A streaming query's call (Stream) answers an async iterable instead (see
-// streamCall).
+// streamCall); a response with one counts against MaxConnsPerIP and
+// MaxConnsPerUser while it is open, and a refusal is the whole response's
+// TOO_MANY_REQUESTS.
 func (r *Router) serveJSONL(w http.ResponseWriter, req *http.Request, pr *request, auth *authState) {
 	ctx := req.Context()
 	if pr.hasStream() {
-		// A stream outlives any read timeout (the body, if any, is read), and
-		// ends when the router drains, as an SSE stream does.
+		// A response that streams is a long-lived connection as an SSE stream
+		// is: it takes the same per-address and per-user slots.
+		releaseIP, te := r.acquireIP(req)
+		if te != nil {
+			r.writeTopLevel(w, te)
+			return
+		}
+		defer releaseIP()
+		s, te := r.authenticate(ctx, auth)
+		if te != nil {
+			r.writeTopLevel(w, te)
+			return
+		}
+		releaseUser, te := r.acquireUser(s)
+		if te != nil {
+			r.writeTopLevel(w, te)
+			return
+		}
+		defer releaseUser()
+		// It outlives any read timeout (the body, if any, is read), and ends
+		// when the router drains, as an SSE stream does.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		sctx, cancel := context.WithCancel(ctx)
 		defer cancel()

@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -275,5 +276,65 @@ func TestStreamTypeScript(t *testing.T) {
 	}
 	if strings.Contains(streams, "item.get") || strings.Contains(streams, "watch:") {
 		t.Errorf("AppStreamRouter holds more than the streaming queries:\n%s", streams)
+	}
+}
+
+// TestStreamCountsAsConnection opens a JSONL stream while the caller's address and
+// user already hold their one connection: the stream is refused with
+// TOO_MANY_REQUESTS naming the limit (a JSON body, which httpBatchStreamLink gives to
+// every call), and a JSONL batch without a stream is not limited.
+func TestStreamCountsAsConnection(t *testing.T) {
+	t.Parallel()
+	for _, tc := range []struct {
+		name  string
+		cfg   Config
+		limit string
+	}{
+		{"per address", Config{MaxConnsPerIP: 1}, string(LimitConnsPerIP)},
+		{"per user", Config{MaxConnsPerUser: 1, SessionFunc: func(context.Context) Session { return Session{User: "alice"} },
+			AuthFunc: func(ctx context.Context, _ AuthRequest) (context.Context, error) { return ctx, nil }}, string(LimitConnsPerUser)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var refused []Limit
+			tc.cfg.LimitRefusedFunc = func(l Limit) { refused = append(refused, l) }
+			r := NewRouter(tc.cfg)
+			started := make(chan struct{}, 2)
+			Stream(r, "forever", func(ctx context.Context, in Void, yield func(int) error) error {
+				started <- struct{}{}
+				<-ctx.Done()
+				return ctx.Err()
+			})
+			Query(r, "one", func(ctx context.Context, in Void) (int, error) { return 1, nil })
+			srv := httptest.NewServer(r.HTTPHandler())
+			t.Cleanup(srv.Close)
+			ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+			defer cancel()
+			get := func(path string) *http.Response {
+				t.Helper()
+				req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/trpc/"+path+"?batch=1", nil)
+				req.Header.Set("trpc-accept", "application/jsonl")
+				resp, err := http.DefaultClient.Do(req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				t.Cleanup(func() { resp.Body.Close() })
+				return resp
+			}
+			get("forever")
+			<-started
+			resp := get("forever")
+			body, _ := io.ReadAll(resp.Body)
+			if resp.StatusCode != 429 || !strings.Contains(string(body), `"TOO_MANY_REQUESTS"`) || !strings.Contains(string(body), "Too many connections") {
+				t.Errorf("second stream: %d %s", resp.StatusCode, body)
+			}
+			if len(refused) != 1 || string(refused[0]) != tc.limit {
+				t.Errorf("refused %v; want %s", refused, tc.limit)
+			}
+			resp = get("one")
+			body, _ = io.ReadAll(resp.Body)
+			if resp.StatusCode != 200 || !strings.Contains(string(body), `{"result":{"data":1}}`) {
+				t.Errorf("a batch without a stream: %d %s", resp.StatusCode, body)
+			}
+		})
 	}
 }
