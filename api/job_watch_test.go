@@ -114,3 +114,36 @@ func jsonlWatch(t *testing.T, b *testBundle, tok, id string) *bufio.Scanner {
 	t.Cleanup(func() { resp.Body.Close() })
 	return bufio.NewScanner(resp.Body)
 }
+
+// TestJobWatchFollowsARunningJob watches a job a worker runs: the states arrive with
+// progress that never goes back, the last one is completed, and the stream ends.
+func TestJobWatchFollowsARunningJob(t *testing.T) {
+	t.Parallel()
+	c := setupRealtime(t, 1, 0)
+	b := c.instances[0]
+	alice := token(t, "alice", auth.RoleAuthenticated)
+	p := readyProject(t, b, alice)
+	var jobs pack.Jobs
+	b.mutate(t, alice, "image.generate", map[string]any{"projectId": p.ID, "type": "main"}).decode(t, &jobs)
+
+	ws := rtDialWS(t, b, alice, nil)
+	ws.send(map[string]any{"id": 1, "method": "subscription", "params": map[string]any{"path": "job.watch", "input": map[string]string{"id": jobs.Jobs[0].ID.String()}}})
+	var states []pack.Job
+	for {
+		j, code := ws.nextJob()
+		if code == "stopped" {
+			break
+		}
+		if code != "" {
+			t.Fatalf("job.watch failed: %s", code)
+		}
+		if n := len(states); n > 0 && j.Progress < states[n-1].Progress && j.Status == states[n-1].Status {
+			t.Fatalf("progress went back: %+v after %+v", j, states[n-1])
+		}
+		states = append(states, j)
+	}
+	t.Logf("%d states", len(states))
+	if len(states) == 0 || states[len(states)-1].Status != pack.JobCompleted {
+		t.Fatalf("states %+v; want the last completed", states)
+	}
+}

@@ -36,8 +36,9 @@ func registerJobProcedures(r *trpc.Router, svc *pack.Service, lim *limits) {
 // (or an unknown one) fails with NOT_FOUND; the service role may watch any job.
 //
 // Changes come from the realtime broker's updates of the job's project (its state
-// changes and in-memory progress), each answered by reading the job again, so the
-// owner check holds for every state sent. A job of no project has no such updates:
+// changes and in-memory progress). A state change is answered by reading the job again
+// (as its owner: the check holds for every state read); a progress overlay of a job the
+// snapshot shows still processing only moves its progress, without a read. A job of no project has no such updates:
 // its state is sent once.
 func registerJobWatch(r *trpc.Router, svc *pack.Service, rt *realtime.Broker) {
 	trpc.Stream(r, "job.watch", func(ctx context.Context, in idInput, yield func(pack.Job) error) error {
@@ -72,11 +73,17 @@ func watchJob(ctx context.Context, svc *pack.Service, rt *realtime.Broker, c pac
 		if !ok && gone == nil {
 			continue
 		}
-		next, err := svc.JobGet(ctx, c, id)
-		if err != nil {
-			return err
+		s, _ := snap.Data.(pack.Snapshot)
+		next := last
+		if gone != nil || !stillProcessing(s, last) {
+			// A state change: read the job. While it runs, progress overlays (up to
+			// realtime's ProgressInterval apart) only move its progress, which the
+			// snapshot carries: no read for them.
+			if next, err = svc.JobGet(ctx, c, id); err != nil {
+				return err
+			}
 		}
-		if s, ok := snap.Data.(pack.Snapshot); ok && gone == nil {
+		if gone == nil {
 			next = withSlotProgress(next, s)
 		}
 		if next.Status != last.Status || next.Progress != last.Progress || next.Stage != last.Stage || next.Attempts != last.Attempts {
@@ -107,6 +114,20 @@ func withSlotProgress(j pack.Job, s pack.Snapshot) pack.Job {
 		}
 	}
 	return j
+}
+
+// stillProcessing reports whether the snapshot shows job j, last seen processing, still
+// processing in its image slot.
+func stillProcessing(s pack.Snapshot, j pack.Job) bool {
+	if j.Status != pack.JobProcessing {
+		return false
+	}
+	for _, slot := range s.Images {
+		if slot.JobID != nil && *slot.JobID == j.ID {
+			return slot.Status == pack.JobProcessing
+		}
+	}
+	return false
 }
 
 func jobFinal(status string) bool {
