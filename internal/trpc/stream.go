@@ -20,7 +20,8 @@ import (
 // `for await (const v of await client.path.query(in))`. Over wsLink and
 // httpSubscriptionLink the same procedure is a subscription with untracked
 // events (`client.path.subscribe(in, {onData})`), counted against the
-// socket's MaxSubscriptions. Over plain HTTP (httpLink, httpBatchLink), as
+// socket's MaxSubscriptions; called as a query over wsLink it fails with
+// UNSUPPORTED_MEDIA_TYPE, as in the reference. Over plain HTTP (httpLink, httpBatchLink), as
 // the reference server answers a query returning an iterable, the call
 // fails with UNSUPPORTED_MEDIA_TYPE once its input is valid.
 // It panics if the path is invalid or taken.
@@ -47,6 +48,10 @@ func Stream[In, Out any](r *Router, path string, fn func(ctx context.Context, in
 		},
 	}, opts)
 }
+
+// errStreamQueryOverWS answers a streaming query called as a query over wsLink, as the
+// reference answers a query that returns an iterable there; subscribing works.
+var errStreamQueryOverWS = Errorf(CodeUnsupportedMediaType, "Cannot return an async iterable from a query procedure with WebSockets: subscribe to it")
 
 // httpKind is the type a procedure has over plain HTTP and JSONL: a
 // streaming query is a query there.

@@ -162,6 +162,13 @@ func TestStreamAsSubscription(t *testing.T) {
 	if got := read(); !strings.Contains(got, `"id":2,"error"`) || !strings.Contains(got, `"CONFLICT"`) {
 		t.Errorf("ws error: got %s", got)
 	}
+	if got := read(); got != `{"id":2,"result":{"type":"stopped"}}` {
+		t.Errorf("ws after the error: got %s", got)
+	}
+	send(`{"id":3,"method":"query","params":{"path":"count","input":{"n":1}}}`)
+	if got := read(); got != `{"id":3,"error":{"message":"Cannot return an async iterable from a query procedure with WebSockets: subscribe to it","code":-32015,"data":{"code":"UNSUPPORTED_MEDIA_TYPE","httpStatus":415,"path":"count","zodError":null}}}` {
+		t.Errorf("ws query: got %s", got)
+	}
 }
 
 // TestStreamStopsWhenClientLeaves reads the first value of an endless stream over

@@ -73,6 +73,8 @@ for (const transformer of transformers) {
           (e) => e,
         );
         assert.equal(err.data?.code, 'CONFLICT');
+        // Called as a query over the socket it is refused, as the reference refuses it.
+        assertTRPCError(assert, await rejection(client.ticks.query({ to: 1 })), { code: 'UNSUPPORTED_MEDIA_TYPE', httpStatus: 415 });
       } finally {
         await wsClient.close();
       }
