@@ -33,6 +33,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	// realtime: subscriptions registered by registerSubscriptions
 	if deps.Realtime != nil {
 		registerSubscriptions(r, deps.Realtime)
+		registerJobWatch(r, deps.Pack, deps.Realtime)
 	}
 	if deps.TRPCRouterFunc != nil {
 		deps.TRPCRouterFunc(r)

@@ -14,5 +14,6 @@ import (
 func WriteTypeScript(w io.Writer, transformer string) error {
 	r := newRouter(Deps{Transformer: transformer, Logger: slog.New(slog.DiscardHandler)})
 	registerSubscriptions(r, nil)
+	registerJobWatch(r, nil, nil)
 	return trpc.WriteTypeScript(w, r)
 }

@@ -33,6 +33,9 @@ type call struct {
 	input input
 	// err, if set, is the call's result (NOT_FOUND, wrong method).
 	err *Error
+	// streamTo, set on a streaming query's call of a JSONL response, writes
+	// its output as an async iterable and returns the error it ended with.
+	streamTo func(ctx context.Context, run subscriptionRun) *Error
 }
 
 // request is a parsed HTTP tRPC request.
@@ -106,7 +109,7 @@ func (r *Router) serveHTTP(w http.ResponseWriter, req *http.Request) {
 		r.writeTopLevelFor(w, te)
 		return
 	}
-	if !pr.batch && pr.calls[0].err == nil && pr.calls[0].proc.kind == kindSubscription {
+	if !pr.batch && pr.calls[0].err == nil && pr.calls[0].proc.servesSSE(req.Header) {
 		// An SSE stream outlives any read timeout: the body (if any) is read.
 		_ = http.NewResponseController(w).SetReadDeadline(time.Time{})
 		r.serveSSE(w, req, pr)
@@ -244,16 +247,16 @@ func (r *Router) parseTarget(method string, u *url.URL, h http.Header) (*request
 			pr.calls = append(pr.calls, call{path: p, err: Errorf(CodeNotFound, "No procedure found on path %q", p)})
 			continue
 		}
-		if kind != "" && kind != proc.kind {
+		if kind != "" && kind != proc.httpKind() {
 			return nil, nil, Errorf(CodeBadRequest, "Cannot mix procedure types in call")
 		}
-		kind = proc.kind
-		if pr.batch && proc.kind == kindSubscription {
+		kind = proc.httpKind()
+		if pr.batch && kind == kindSubscription {
 			return nil, nil, Errorf(CodeBadRequest, "Cannot batch subscription calls")
 		}
 		c := call{path: p, proc: proc}
 		if !methodAllowed(proc.kind, method, r.cfg.AllowMethodOverride) {
-			c.err = Errorf(CodeMethodNotSupported, "Unsupported %s-request to %s procedure at path %q", method, proc.kind, p)
+			c.err = Errorf(CodeMethodNotSupported, "Unsupported %s-request to %s procedure at path %q", method, proc.httpKind(), p)
 		}
 		pr.calls = append(pr.calls, c)
 	}
@@ -448,6 +451,8 @@ type result struct {
 	data any
 	void bool
 	err  *Error
+	// streamed means the call's answer is written already (streamCall).
+	streamed bool
 }
 
 func (r *Router) runCall(ctx context.Context, auth *authState, c *call) *result {
@@ -461,6 +466,16 @@ func (r *Router) runCall(ctx context.Context, auth *authState, c *call) *result 
 	cctx, te := r.contextFor(ctx, auth, c.proc)
 	if te != nil {
 		res.err = te
+		return res
+	}
+	if c.streamTo != nil {
+		run, err := r.openSubscription(c.proc, c.input)
+		if err != nil {
+			res.err = r.toError(c.path, err)
+			return res
+		}
+		res.streamed = true
+		res.err = c.streamTo(cctx, run)
 		return res
 	}
 	out, err := r.safeCall(cctx, c.proc, c.input)

@@ -78,11 +78,13 @@ type Config struct {
 	// reconnect (longer while a call running on it has not answered).
 	// Defaults to 10 s.
 	AuthTimeout time.Duration
-	// MaxConnsPerIP caps the WebSocket and SSE connections open at once from
-	// one client address (ClientIPFunc). Zero means no limit.
+	// MaxConnsPerIP caps the WebSocket and SSE connections (and JSONL
+	// responses that stream, see Stream) open at once from one client address
+	// (ClientIPFunc). Zero means no limit.
 	MaxConnsPerIP int
-	// MaxConnsPerUser caps the WebSocket and SSE connections open at once for
-	// one user (SessionFunc's User). Zero means no limit.
+	// MaxConnsPerUser caps the WebSocket and SSE connections (and JSONL
+	// responses that stream) open at once for one user (SessionFunc's User).
+	// Zero means no limit.
 	MaxConnsPerUser int
 	// MaxCallsInFlight caps the queries and mutations one WebSocket runs at
 	// once; more are refused with TOO_MANY_REQUESTS. Zero means no limit.
@@ -238,8 +240,11 @@ type procedure struct {
 	kind      procKind
 	public    bool
 	untracked bool
-	inType    reflect.Type
-	outType   reflect.Type
+	// stream marks a streaming query (Stream): kind is kindSubscription, so
+	// WebSocket and SSE serve it as one, and HTTP calls it a query.
+	stream  bool
+	inType  reflect.Type
+	outType reflect.Type
 	// call runs a query or mutation.
 	call func(ctx context.Context, in input) (any, error)
 	// subscribe decodes a subscription's input, or fails as a call with a bad

@@ -32,18 +32,27 @@ var typeScriptTyper = reflect.TypeFor[TypeScriptTyper]()
 // and Set / a Record and an array; Void is void; FormData and Blob are the
 // browser's FormData and Blob. A subscription's output is an
 // AsyncIterable of TrackedData, so onData receives {id, data}
-// (of the data itself for one registered with Untracked).
+// (of the data itself for one registered with Untracked). A streaming query
+// (Stream) is a query whose output is an AsyncIterable in AppRouter, and a
+// subscription in AppStreamRouter, which holds only those.
 func WriteTypeScript(w io.Writer, r *Router) error {
-	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{"AppRouter": true, "ErrorShape": true, "TrackedData": true, "ZodFlattenedError": true}}
-	tree := map[string]any{}
+	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{"AppRouter": true, "AppStreamRouter": true, "ErrorShape": true, "TrackedData": true, "ZodFlattenedError": true}}
+	tree, streams := map[string]any{}, map[string]any{}
 	for _, path := range r.paths() {
 		p := r.procs[path]
 		in, out := g.typ(p.inType), g.typ(p.outType)
 		var proc string
-		switch p.kind {
-		case kindQuery:
+		switch {
+		case p.stream:
+			// As @trpc/server types a query whose resolver is an async
+			// generator; the client's .query() resolves to the iterable.
+			proc = fmt.Sprintf("TRPCQueryProcedure<{ input: %s; output: AsyncIterable<%s, void, any>; meta: object }>", in, out)
+			if err := addToTree(streams, path, fmt.Sprintf("TRPCSubscriptionProcedure<{ input: %s; output: AsyncIterable<%s, void, any>; meta: object }>", in, out)); err != nil {
+				return err
+			}
+		case p.kind == kindQuery:
 			proc = fmt.Sprintf("TRPCQueryProcedure<{ input: %s; output: %s; meta: object }>", in, out)
-		case kindMutation:
+		case p.kind == kindMutation:
 			proc = fmt.Sprintf("TRPCMutationProcedure<{ input: %s; output: %s; meta: object }>", in, out)
 		default:
 			if !p.untracked {
@@ -51,23 +60,9 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 			}
 			proc = fmt.Sprintf("TRPCSubscriptionProcedure<{ input: %s; output: AsyncIterable<%s, void, any>; meta: object }>", in, out)
 		}
-		node := tree
-		segs := strings.Split(path, ".")
-		for _, s := range segs[:len(segs)-1] {
-			child, ok := node[s].(map[string]any)
-			if !ok {
-				if _, isProc := node[s]; isProc {
-					return fmt.Errorf("write typescript: %s is both a procedure and a namespace", s)
-				}
-				child = map[string]any{}
-				node[s] = child
-			}
-			node = child
+		if err := addToTree(tree, path, proc); err != nil {
+			return err
 		}
-		if _, taken := node[segs[len(segs)-1]]; taken {
-			return fmt.Errorf("write typescript: %s is both a procedure and a namespace", path)
-		}
-		node[segs[len(segs)-1]] = proc
 	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "// Code generated from the Go tRPC router (transformer: %s). DO NOT EDIT.\n\n", r.cfg.Transformer)
@@ -78,6 +73,12 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 	bw.WriteString("/** The Go router's type, for createTRPCClient<AppRouter>. */\n")
 	fmt.Fprintf(bw, "export type AppRouter = TRPCBuiltRouter<\n  { ctx: object; meta: object; errorShape: ErrorShape; transformer: %t },\n  ", g.super)
 	writeTree(bw, tree, "  ")
+	bw.WriteString("\n>;\n\n")
+	bw.WriteString("/**\n * AppRouter's streaming queries typed as the subscriptions they also are over wsLink and\n" +
+		" * httpSubscriptionLink (a tRPC procedure has one type, so AppRouter types them as queries):\n" +
+		" * createTRPCClient<AppStreamRouter>(sameOptions).job.watch.subscribe(input, { onData }).\n */\n")
+	fmt.Fprintf(bw, "export type AppStreamRouter = TRPCBuiltRouter<\n  { ctx: object; meta: object; errorShape: ErrorShape; transformer: %t },\n  ", g.super)
+	writeTree(bw, streams, "  ")
 	bw.WriteString("\n>;\n")
 	for _, d := range g.defs {
 		bw.WriteString("\n" + d + "\n")
@@ -109,6 +110,28 @@ export interface ErrorShape extends TRPCDefaultErrorShape {
 }
 
 `
+
+// addToTree files proc under its dotted path in tree.
+func addToTree(tree map[string]any, path, proc string) error {
+	node := tree
+	segs := strings.Split(path, ".")
+	for _, s := range segs[:len(segs)-1] {
+		child, ok := node[s].(map[string]any)
+		if !ok {
+			if _, isProc := node[s]; isProc {
+				return fmt.Errorf("write typescript: %s is both a procedure and a namespace", s)
+			}
+			child = map[string]any{}
+			node[s] = child
+		}
+		node = child
+	}
+	if _, taken := node[segs[len(segs)-1]]; taken {
+		return fmt.Errorf("write typescript: %s is both a procedure and a namespace", path)
+	}
+	node[segs[len(segs)-1]] = proc
+	return nil
+}
 
 func writeTree(w *bufio.Writer, node map[string]any, indent string) {
 	keys := make([]string, 0, len(node))

@@ -515,6 +515,10 @@ func (c *wsConn) handle(raw json.RawMessage) {
 	// query, a query as a subscription) are both NOT_FOUND, as in the reference
 	// server; neither is "started".
 	p := c.r.procs[path]
+	if p != nil && p.stream && m.Method == "query" {
+		c.sendError(id, prefix, path, errStreamQueryOverWS)
+		return
+	}
 	if p == nil || string(p.kind) != m.Method {
 		c.sendError(id, prefix, path, Errorf(CodeNotFound, "No %q-procedure on path %q", m.Method, path))
 		return

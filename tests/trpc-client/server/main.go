@@ -190,6 +190,20 @@ type Count struct {
 	N int `json:"n"`
 }
 
+// TicksInput is the input of ticks.
+type TicksInput struct {
+	// To is how many values to yield; 0 yields until the client leaves.
+	To int `json:"to,omitempty"`
+	// Fail ends the stream with CONFLICT after the values.
+	Fail bool `json:"fail,omitempty"`
+}
+
+// Tick is a value of ticks.
+type Tick struct {
+	N  int       `json:"n"`
+	At time.Time `json:"at"`
+}
+
 // WaitInput is the input of wait.
 type WaitInput struct {
 	Ms    int    `json:"ms"`
@@ -320,6 +334,7 @@ func newRouter(t trpc.Transformer, briefTTL, authTimeout time.Duration) *trpc.Ro
 		return Uploaded{Size: int64(len(in.Data)), Type: in.Type}, nil
 	}, trpc.Public())
 	trpc.Subscription(r, "counter", counter, trpc.Public())
+	trpc.Stream(r, "ticks", ticks, trpc.Public())
 	trpc.Subscription(r, "auth.events", func(ctx context.Context, in trpc.Void, lastEventID string, send func(trpc.Event[WhoAmI]) error) error {
 		u, _ := ctx.Value(userKey{}).(user)
 		return send(trpc.Event[WhoAmI]{ID: "1", Data: WhoAmI{User: u.name}})
@@ -357,6 +372,27 @@ func counter(ctx context.Context, in CounterInput, lastEventID string, send func
 		if err := send(trpc.Event[Count]{ID: strconv.Itoa(n), Data: Count{N: n}}); err != nil {
 			return err
 		}
+	}
+	return nil
+}
+
+// ticks is a streaming query: it yields {n: 1…To, at} (at is a Date under
+// superjson) and returns, or fails with CONFLICT when asked to.
+func ticks(ctx context.Context, in TicksInput, yield func(Tick) error) error {
+	for n := 1; in.To == 0 || n <= in.To; n++ {
+		if err := yield(Tick{N: n, At: time.Date(2024, 1, 2, 3, 4, 5, 0, time.UTC)}); err != nil {
+			return err
+		}
+		if in.To == 0 {
+			select { // an endless stream paces itself; it ends when the client leaves
+			case <-ctx.Done():
+				return ctx.Err()
+			case <-time.After(5 * time.Millisecond):
+			}
+		}
+	}
+	if in.Fail {
+		return trpc.Errorf(trpc.CodeConflict, "Ticks ran out")
 	}
 	return nil
 }

@@ -4,6 +4,7 @@ import {
   createTRPCClient,
   createWSClient,
   httpBatchLink,
+  httpBatchStreamLink,
   httpLink,
   httpSubscriptionLink,
   isNonJsonSerializable,
@@ -12,7 +13,7 @@ import {
   wsLink,
 } from '@trpc/client';
 import superjson from 'superjson';
-import type { AppRouter, Count, Post, RefsInput, TypesOutput, Uploaded, WhoAmI, ZodFlattenedError } from './router.gen';
+import type { AppRouter, AppStreamRouter, Count, Tick, Post, RefsInput, TypesOutput, Uploaded, WhoAmI, ZodFlattenedError } from './router.gen';
 
 const url = 'http://localhost:8080/trpc';
 const client = createTRPCClient<AppRouter>({
@@ -79,6 +80,26 @@ export async function everyProcedure(): Promise<void> {
     },
   });
   console.log(text, at, note, added, big, nested, nothing, waited, who, up, blob);
+}
+
+// A streaming query: an async iterable over httpBatchStreamLink, a
+// subscription (AppStreamRouter) over wsLink and httpSubscriptionLink.
+export async function streaming(): Promise<void> {
+  const stream = createTRPCClient<AppRouter>({ links: [httpBatchStreamLink({ url, transformer: superjson })] });
+  for await (const tick of await stream.ticks.query({ to: 3 })) {
+    const n: number = tick.n;
+    const at: Date = tick.at;
+    console.log(n, at);
+  }
+  const subs = createTRPCClient<AppStreamRouter>({
+    links: [wsLink({ client: createWSClient({ url: 'ws://localhost:8080/ws' }), transformer: superjson })],
+  });
+  subs.ticks.subscribe({ to: 3 }, {
+    onData(tick) {
+      const at: Date = tick.at;
+      console.log(tick.n, at);
+    },
+  });
 }
 
 // Reads every field of the error shape the server sends (errors.go's

@@ -52,6 +52,7 @@ export type AppRouter = TRPCBuiltRouter<
       get: TRPCQueryProcedure<{ input: idInput; output: Job; meta: object }>;
       list: TRPCQueryProcedure<{ input: JobListInput; output: Job[]; meta: object }>;
       retry: TRPCMutationProcedure<{ input: idInput; output: Job; meta: object }>;
+      watch: TRPCQueryProcedure<{ input: idInput; output: AsyncIterable<Job, void, any>; meta: object }>;
     };
     project: {
       create: TRPCMutationProcedure<{ input: CreateInput; output: Snapshot; meta: object }>;
@@ -61,6 +62,20 @@ export type AppRouter = TRPCBuiltRouter<
       onListUpdate: TRPCSubscriptionProcedure<{ input: void; output: AsyncIterable<Summary, void, any>; meta: object }>;
       onUpdate: TRPCSubscriptionProcedure<{ input: onUpdateInput; output: AsyncIterable<TrackedData<Snapshot>, void, any>; meta: object }>;
       update: TRPCMutationProcedure<{ input: UpdateInput; output: Snapshot; meta: object }>;
+    };
+  }
+>;
+
+/**
+ * AppRouter's streaming queries typed as the subscriptions they also are over wsLink and
+ * httpSubscriptionLink (a tRPC procedure has one type, so AppRouter types them as queries):
+ * createTRPCClient<AppStreamRouter>(sameOptions).job.watch.subscribe(input, { onData }).
+ */
+export type AppStreamRouter = TRPCBuiltRouter<
+  { ctx: object; meta: object; errorShape: ErrorShape; transformer: true },
+  {
+    job: {
+      watch: TRPCSubscriptionProcedure<{ input: idInput; output: AsyncIterable<Job, void, any>; meta: object }>;
     };
   }
 >;
