@@ -207,3 +207,22 @@ func TestPendingCutOutsAreReservedAgainstTheBudgets(t *testing.T) {
 		t.Errorf("remove.bg got %d calls; want 0 (no job ran)", n)
 	}
 }
+
+// A request that is over a budget by itself can never be admitted: it is refused as a
+// bad request naming the limit, saying that waiting will not help, without a retry time
+// (before, it was told to come back at midnight, when it would be refused again).
+func TestARequestLargerThanTheBudgetIsNotToldToWait(t *testing.T) {
+	t.Parallel()
+	// gpt-image-1 is estimated at $0.25 a job, more than the whole $0.10.
+	a, _, refused := twoInstances(t, pack.SpendLimits{UserDailyUSD: 0.10})
+	tok := token(t, "rita", "authenticated")
+	p := readyProject(t, a, tok).ID.String()
+	r := a.mutate(t, tok, "image.generate", map[string]any{"projectId": p, "type": "custom", "prompt": "too dear"})
+	if r.code() != "BAD_REQUEST" || !strings.Contains(r.Error.Message, "ai_user_daily_budget") ||
+		!strings.Contains(r.Error.Message, "waiting will not help") || r.Error.Data.RetryAfterSeconds != 0 {
+		t.Fatalf("answer %d %+v; want BAD_REQUEST naming ai_user_daily_budget, saying waiting will not help, no retry time", r.status, r.Error)
+	}
+	if n := refused.count(pack.LimitAIUserDaily); n != 1 {
+		t.Errorf("refusals counted: %d; want 1", n)
+	}
+}

@@ -107,6 +107,11 @@ func (s *Service) checkSpendTx(ctx context.Context, q db.Querier, c Caller, newP
 		if err != nil {
 			return fmt.Errorf("read user spend: %w", err)
 		}
+		if lim.MaxAIJobsInFlight > 0 && newPaidJobs > lim.MaxAIJobsInFlight {
+			return s.refuseNever(LimitAIJobsInFlight, fmt.Sprintf(
+				"this request alone makes %d AI images, more than the %d one account may have at once; ask for fewer",
+				newPaidJobs, lim.MaxAIJobsInFlight))
+		}
 		if lim.MaxAIJobsInFlight > 0 && newPaidJobs > 0 && u.JobsInFlight > int64(lim.MaxAIJobsInFlight) {
 			return s.refuse(LimitAIJobsInFlight, inFlightRetryAfter, fmt.Sprintf(
 				"%d AI images are already being made for this account, the most one account may have at once; try again when one finishes",
@@ -141,6 +146,10 @@ func (s *Service) checkBudget(limit, whose string, budget, spent, reserved, newU
 	if budget <= 0 || spent+reserved <= budget+1e-9 { // 1e-9: float sums of exact cents
 		return nil
 	}
+	if newUSD > budget+1e-9 {
+		return s.refuseNever(limit, fmt.Sprintf(
+			"this request alone is estimated at $%.2f, more than %s whole AI budget for a day ($%.2f)", newUSD, whose, budget))
+	}
 	if spent+newUSD <= budget {
 		return s.refuse(limit, inFlightRetryAfter, fmt.Sprintf(
 			"%s AI budget for today ($%.2f) is taken: $%.2f spent and $%.2f reserved for images still being made; try again when one finishes",
@@ -150,6 +159,15 @@ func (s *Service) checkBudget(limit, whose string, budget, spent, reserved, newU
 	return s.refuse(limit, wait, fmt.Sprintf(
 		"%s AI budget for today ($%.2f) is used up ($%.2f spent); it starts again at 00:00 UTC, in %s",
 		whose, budget, spent, wait.Round(time.Minute)))
+}
+
+// refuseNever counts the refusal of a request that no wait can admit (it is larger than
+// the limit by itself) and returns its error: EINVALID, without a retry time.
+func (s *Service) refuseNever(limit, msg string) error {
+	if f := s.cfg.Spend.RefusedFunc; f != nil {
+		f(limit)
+	}
+	return &apperr.Error{Code: apperr.EINVALID, Message: "limit " + limit + ": " + msg + "; waiting will not help"}
 }
 
 // refuse counts a refusal and returns its error.
