@@ -82,7 +82,7 @@ func (s *Service) makeImage(ctx context.Context, p db.Project, src db.SourceImag
 		return s.generate(ctx, gen, p, cut, t, customPrompt, prof, progress)
 	}
 	progress(50, "rendering")
-	out, err := imaging.Make(imaging.ImageType(t), cut, prod, prof)
+	out, err := imaging.MakeContext(ctx, imaging.ImageType(t), cut, prod, prof)
 	if errors.Is(err, imaging.ErrMissingProductData) {
 		return nil, permanent("%v: add it to the project, then retry", err)
 	}
@@ -117,7 +117,7 @@ func (s *Service) generate(ctx context.Context, gen ai.ImageGenerator, p db.Proj
 	if err != nil {
 		return nil, permanent("%s returned an image packshot cannot use: %v", gen.Name(), err)
 	}
-	out, err := imaging.Finish(r, prof)
+	out, err := imaging.FinishContext(ctx, r, prof)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)
 	}
