@@ -30,11 +30,20 @@ func lockProject(t *testing.T, b *testBundle, id string) pgx.Tx {
 
 // awaitLockWaiter returns once another session of the test's database waits for a lock
 // (here: the project lock tx holds). It polls the server's own view, without sleeping.
-func awaitLockWaiter(t *testing.T, tx pgx.Tx) {
+// check, when set, is called on each round and may end the test (the call under test
+// ended without waiting).
+func awaitLockWaiter(t *testing.T, tx pgx.Tx, check func()) {
 	t.Helper()
 	deadline := time.Now().Add(time.Minute) // a safety net, not a timing assertion
 	for time.Now().Before(deadline) {
+		if check != nil {
+			check()
+		}
 		var n int
+		// pg_stat_clear_snapshot: a transaction otherwise keeps seeing its first view.
+		if _, err := tx.Exec(context.Background(), `SELECT pg_stat_clear_snapshot()`); err != nil {
+			t.Fatal(err)
+		}
 		err := tx.QueryRow(context.Background(), `SELECT count(*) FROM pg_stat_activity
 			WHERE datname = current_database() AND pid <> pg_backend_pid() AND wait_event_type = 'Lock'`).Scan(&n)
 		if err != nil {
@@ -103,7 +112,7 @@ func TestRecordingACutOutLocksTheProjectFirst(t *testing.T) {
 	tx := lockProject(t, b, id)
 	defer func() { _ = tx.Rollback(context.Background()) }()
 	close(resume)
-	awaitLockWaiter(t, tx)
+	awaitLockWaiter(t, tx, nil)
 	if !tryLockRow(t, tx, `SELECT 1 FROM ai_spend_days WHERE user_id = 'pia'`) {
 		t.Error("the cut-out's transaction holds pia's spend row while it waits for the project; want the project locked first")
 	}
@@ -139,18 +148,30 @@ func TestJobRetryLocksTheProjectFirst(t *testing.T) {
 
 	tx := lockProject(t, b, id)
 	defer func() { _ = tx.Rollback(context.Background()) }()
-	done := make(chan trpcResult, 1)
-	go func() { done <- b.mutate(t, tok, "job.retry", map[string]any{"id": job.ID}) }()
-	awaitLockWaiter(t, tx)
+	type answer struct {
+		job pack.Job
+		err error
+	}
+	done := make(chan answer, 1)
+	go func() {
+		j, err := b.svc.JobRetry(context.Background(), pack.Caller{UserID: "quinn"}, job.ID.String())
+		done <- answer{j, err}
+	}()
+	awaitLockWaiter(t, tx, func() {
+		select {
+		case a := <-done:
+			t.Fatalf("job.retry answered %+v, %v without waiting for the project lock", a.job, a.err)
+		default:
+		}
+	})
 	if !tryLockRow(t, tx, `SELECT 1 FROM job_queue WHERE id = $1`, job.ID) {
 		t.Error("job.retry holds the job's row while it waits for the project; want the project locked first")
 	}
 	if err := tx.Commit(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	var retried pack.Job
-	(<-done).decode(t, &retried)
-	if retried.Status != "pending" {
-		t.Errorf("retried job: %s; want pending", retried.Status)
+	a := <-done
+	if a.err != nil || a.job.Status != "pending" {
+		t.Errorf("retried job: %+v, %v; want pending", a.job, a.err)
 	}
 }
