@@ -56,6 +56,8 @@ type setupOptions struct {
 	db *pgtest.DB
 	// spend are the pack service's AI spend limits; the zero value limits nothing.
 	spend pack.SpendLimits
+	// wrapBlobs, when set, wraps the pack service's blob store (to count reads, say).
+	wrapBlobs func(pack.Blobs) pack.Blobs
 }
 
 func setup(t *testing.T, opts setupOptions) *testBundle {
@@ -84,8 +86,12 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 		providers.Generator = guard.Generator(providers.Generator)
 		providers.BackgroundRemover = guard.BackgroundRemover(providers.BackgroundRemover)
 	}
+	packBlobs := pack.StorageBlobs(blobs, signer, time.Hour)
+	if opts.wrapBlobs != nil {
+		packBlobs = opts.wrapBlobs(packBlobs)
+	}
 	svc := pack.New(pack.Config{
-		Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour),
+		Store: d.Store, Blobs: packBlobs,
 		Providers: providers, Logger: logger, PackURLFunc: links.URL,
 		MaxUploadBytes: opts.maxUpload, ProfileFunc: testProfile, Spend: opts.spend,
 	})

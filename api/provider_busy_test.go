@@ -1,8 +1,10 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
 	"net/http"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -114,5 +116,88 @@ func TestJobsWaitingForABusyProviderFreeTheirWorkers(t *testing.T) {
 	}
 	if len(jobs) != len(custom)+1 {
 		t.Errorf("%d jobs; want %d", len(jobs), len(custom)+1)
+	}
+}
+
+// countingBlobs counts the reads of a blob store.
+type countingBlobs struct {
+	pack.Blobs
+	gets atomic.Int64
+}
+
+func (c *countingBlobs) Get(ctx context.Context, key string) ([]byte, error) {
+	c.gets.Add(1)
+	return c.Blobs.Get(ctx, key)
+}
+
+// A job that finds its provider busy goes back to the queue before the expensive work a
+// call needs (reading and decoding the photo's cut-out, cutting the product out again,
+// encoding the reference image): while the provider's one slot is held, the other
+// custom jobs are snoozed again and again, and the blob store is not read once.
+func TestABusyProviderCostsWaitingJobsNoPreparation(t *testing.T) {
+	t.Parallel()
+	openai := aitest.NewOpenAI(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	openai.Script(func(c aitest.Call) aitest.Response {
+		if c.N == 1 {
+			close(started)
+			<-release
+		}
+		return aitest.Success()
+	})
+	var released bool
+	t.Cleanup(func() {
+		if !released {
+			close(release)
+		}
+	})
+	const wantBusy = 9
+	var busy atomic.Int64
+	enoughBusy := make(chan struct{})
+	blobs := &countingBlobs{}
+	b := setup(t, setupOptions{
+		providers: ai.NewProviders(ai.Config{OpenAIAPIKey: openai.Key(), OpenAIBaseURL: openai.URL()}),
+		guard: &ai.GuardConfig{Concurrency: map[string]int{"openai": 1}, BusyRetryAfter: 5 * time.Millisecond,
+			Observer: ai.GuardObserver{BusyFunc: func(string) {
+				if busy.Add(1) == wantBusy {
+					close(enoughBusy)
+				}
+			}}},
+		wrapBlobs: func(bl pack.Blobs) pack.Blobs { blobs.Blobs = bl; return blobs },
+	})
+	tok := token(t, "erin", "authenticated")
+	s := readyProject(t, b, tok)
+	id := s.ID.String()
+
+	b.mutate(t, tok, "image.generate", map[string]any{"projectId": id, "type": "custom", "prompt": "on a desk"})
+	<-started // the provider's one slot is now held
+	before := blobs.gets.Load()
+	for _, prompt := range []string{"on a beach", "in a kitchen", "in a forest"} {
+		b.mutate(t, tok, "image.generate", map[string]any{"projectId": id, "type": "custom", "prompt": prompt})
+	}
+	<-enoughBusy
+	if n := blobs.gets.Load() - before; n != 0 {
+		t.Errorf("the jobs waiting for the busy provider read %d blobs over %d snoozes; want none", n, busy.Load())
+	}
+	if n := openai.Count(); n != 1 {
+		t.Errorf("the provider got %d calls while its one slot was taken; want 1", n)
+	}
+
+	released = true
+	close(release)
+	var jobs []pack.Job
+	b.waitFor(t, tok, id, func(pack.Snapshot) bool {
+		b.query(t, tok, "job.list", map[string]any{"projectId": id}).decode(t, &jobs)
+		for _, j := range jobs {
+			if j.Status == "pending" || j.Status == "processing" {
+				return false
+			}
+		}
+		return true
+	})
+	for _, j := range jobs {
+		if j.Status != "completed" || j.Attempts != 1 || j.LastError != nil {
+			t.Errorf("%s job %s: %s after %d attempts, error %v; want completed after 1, no error", j.Kind, j.ID, j.Status, j.Attempts, j.LastError)
+		}
 	}
 }

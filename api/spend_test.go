@@ -172,3 +172,57 @@ func TestAIDailyBudgetsHoldAcrossInstances(t *testing.T) {
 	// The service role is exempt.
 	b.mutate(t, token(t, "ops", "service_role"), "job.retry", map[string]any{"id": jobs[0].ID}).decode(t, new(pack.Job))
 }
+
+// With only remove.bg paid (images made by the local engine), every first pack of a
+// project costs one cut-out. The cut-outs not yet made are reserved against the budgets:
+// projects whose jobs are still pending count, so a user cannot start more first packs
+// than the budget pays for (before, each request saw only its own cut-out), and a second
+// request on a project whose cut-out is pending reserves it only once.
+func TestPendingCutOutsAreReservedAgainstTheBudgets(t *testing.T) {
+	t.Parallel()
+	removebg := aitest.NewRemoveBG(t)
+	refused := &refusals{}
+	credit := ai.EstimateCallUSD(ai.ProviderRemoveBG)
+	// Two and a half cut-outs: two projects fit, the third does not.
+	b := setup(t, setupOptions{
+		providers: ai.NewProviders(ai.Config{RemoveBGAPIKey: removebg.Key(), RemoveBGBaseURL: removebg.URL()}),
+		noWorker:  true,
+		spend:     pack.SpendLimits{UserDailyUSD: 2.5 * credit, RefusedFunc: refused.add},
+	})
+	tok := token(t, "oscar", "authenticated")
+	var projects []string
+	for range 3 {
+		projects = append(projects, readyProject(t, b, tok).ID.String())
+	}
+	for _, p := range projects[:2] {
+		b.mutate(t, tok, "image.generate", map[string]any{"projectId": p, "type": "main"}).decode(t, new(pack.Jobs))
+	}
+	// Another image of a project whose cut-out is already reserved costs nothing more.
+	b.mutate(t, tok, "image.generate", map[string]any{"projectId": projects[0], "type": "infographic"}).decode(t, new(pack.Jobs))
+	requireRefused(t, b.mutate(t, tok, "image.generate", map[string]any{"projectId": projects[2], "type": "main"}), "ai_user_daily_budget")
+	if n := refused.count(pack.LimitAIUserDaily); n != 1 {
+		t.Errorf("refusals counted: %d; want 1", n)
+	}
+	if n := removebg.Count(); n != 0 {
+		t.Errorf("remove.bg got %d calls; want 0 (no job ran)", n)
+	}
+}
+
+// A request that is over a budget by itself can never be admitted: it is refused as a
+// bad request naming the limit, saying that waiting will not help, without a retry time
+// (before, it was told to come back at midnight, when it would be refused again).
+func TestARequestLargerThanTheBudgetIsNotToldToWait(t *testing.T) {
+	t.Parallel()
+	// gpt-image-1 is estimated at $0.25 a job, more than the whole $0.10.
+	a, _, refused := twoInstances(t, pack.SpendLimits{UserDailyUSD: 0.10})
+	tok := token(t, "rita", "authenticated")
+	p := readyProject(t, a, tok).ID.String()
+	r := a.mutate(t, tok, "image.generate", map[string]any{"projectId": p, "type": "custom", "prompt": "too dear"})
+	if r.code() != "BAD_REQUEST" || !strings.Contains(r.Error.Message, "ai_user_daily_budget") ||
+		!strings.Contains(r.Error.Message, "waiting will not help") || r.Error.Data.RetryAfterSeconds != 0 {
+		t.Fatalf("answer %d %+v; want BAD_REQUEST naming ai_user_daily_budget, saying waiting will not help, no retry time", r.status, r.Error)
+	}
+	if n := refused.count(pack.LimitAIUserDaily); n != 1 {
+		t.Errorf("refusals counted: %d; want 1", n)
+	}
+}

@@ -30,23 +30,38 @@ const aISpendGlobalUsage = `-- name: AISpendGlobalUsage :one
 SELECT
     (SELECT count(*) FROM job_queue j
      WHERE j.status IN ('pending', 'processing') AND j.kind = ANY($1::text[]))::bigint AS jobs_in_flight,
+    (SELECT count(DISTINCT j.project_id) FROM job_queue j
+     JOIN source_images si ON si.project_id = j.project_id
+     WHERE j.status IN ('pending', 'processing')
+       AND j.kind = ANY($2::text[]) AND si.cutout_key = '')::bigint AS cutouts_pending,
     (SELECT coalesce(sum(s.spent_usd), 0) FROM ai_spend_days s
      WHERE s.day = (now() AT TIME ZONE 'UTC')::date)::float8 AS spent_usd,
     extract(epoch FROM (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day')
                        - (now() AT TIME ZONE 'UTC'))::float8 AS reset_seconds
 `
 
+type AISpendGlobalUsageParams struct {
+	Kinds      []string `json:"kinds"`
+	ImageKinds []string `json:"imageKinds"`
+}
+
 type AISpendGlobalUsageRow struct {
-	JobsInFlight int64   `json:"jobsInFlight"`
-	SpentUsd     float64 `json:"spentUsd"`
-	ResetSeconds float64 `json:"resetSeconds"`
+	JobsInFlight   int64   `json:"jobsInFlight"`
+	CutoutsPending int64   `json:"cutoutsPending"`
+	SpentUsd       float64 `json:"spentUsd"`
+	ResetSeconds   float64 `json:"resetSeconds"`
 }
 
 // AISpendGlobalUsage is AISpendUserUsage for every user together.
-func (q *Queries) AISpendGlobalUsage(ctx context.Context, kinds []string) (AISpendGlobalUsageRow, error) {
-	row := q.db.QueryRow(ctx, aISpendGlobalUsage, kinds)
+func (q *Queries) AISpendGlobalUsage(ctx context.Context, arg AISpendGlobalUsageParams) (AISpendGlobalUsageRow, error) {
+	row := q.db.QueryRow(ctx, aISpendGlobalUsage, arg.Kinds, arg.ImageKinds)
 	var i AISpendGlobalUsageRow
-	err := row.Scan(&i.JobsInFlight, &i.SpentUsd, &i.ResetSeconds)
+	err := row.Scan(
+		&i.JobsInFlight,
+		&i.CutoutsPending,
+		&i.SpentUsd,
+		&i.ResetSeconds,
+	)
 	return i, err
 }
 
@@ -78,6 +93,10 @@ SELECT
     (SELECT count(*) FROM job_queue j
      WHERE j.user_id = $1 AND j.status IN ('pending', 'processing')
        AND j.kind = ANY($2::text[]))::bigint AS jobs_in_flight,
+    (SELECT count(DISTINCT j.project_id) FROM job_queue j
+     JOIN source_images si ON si.project_id = j.project_id
+     WHERE j.user_id = $1 AND j.status IN ('pending', 'processing')
+       AND j.kind = ANY($3::text[]) AND si.cutout_key = '')::bigint AS cutouts_pending,
     (SELECT coalesce(sum(s.spent_usd), 0) FROM ai_spend_days s
      WHERE s.user_id = $1 AND s.day = (now() AT TIME ZONE 'UTC')::date)::float8 AS spent_usd,
     extract(epoch FROM (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day')
@@ -85,22 +104,30 @@ SELECT
 `
 
 type AISpendUserUsageParams struct {
-	UserID string   `json:"userId"`
-	Kinds  []string `json:"kinds"`
+	UserID     string   `json:"userId"`
+	Kinds      []string `json:"kinds"`
+	ImageKinds []string `json:"imageKinds"`
 }
 
 type AISpendUserUsageRow struct {
-	JobsInFlight int64   `json:"jobsInFlight"`
-	SpentUsd     float64 `json:"spentUsd"`
-	ResetSeconds float64 `json:"resetSeconds"`
+	JobsInFlight   int64   `json:"jobsInFlight"`
+	CutoutsPending int64   `json:"cutoutsPending"`
+	SpentUsd       float64 `json:"spentUsd"`
+	ResetSeconds   float64 `json:"resetSeconds"`
 }
 
 // AISpendUserUsage returns, for one user, the unfinished jobs of the given (paid) kinds,
-// what the providers charged today (UTC), and the seconds until the UTC day ends, when
-// the daily budget starts again.
+// the projects with an unfinished image job (image_kinds) and no cut-out yet (each will
+// pay for one when a remover is configured), what the providers charged today (UTC), and
+// the seconds until the UTC day ends, when the daily budget starts again.
 func (q *Queries) AISpendUserUsage(ctx context.Context, arg AISpendUserUsageParams) (AISpendUserUsageRow, error) {
-	row := q.db.QueryRow(ctx, aISpendUserUsage, arg.UserID, arg.Kinds)
+	row := q.db.QueryRow(ctx, aISpendUserUsage, arg.UserID, arg.Kinds, arg.ImageKinds)
 	var i AISpendUserUsageRow
-	err := row.Scan(&i.JobsInFlight, &i.SpentUsd, &i.ResetSeconds)
+	err := row.Scan(
+		&i.JobsInFlight,
+		&i.CutoutsPending,
+		&i.SpentUsd,
+		&i.ResetSeconds,
+	)
 	return i, err
 }

@@ -16,7 +16,7 @@ type Querier interface {
 	// AISpendAdd adds what a provider charged to the user's spend of the current UTC day.
 	AISpendAdd(ctx context.Context, arg AISpendAddParams) error
 	// AISpendGlobalUsage is AISpendUserUsage for every user together.
-	AISpendGlobalUsage(ctx context.Context, kinds []string) (AISpendGlobalUsageRow, error)
+	AISpendGlobalUsage(ctx context.Context, arg AISpendGlobalUsageParams) (AISpendGlobalUsageRow, error)
 	// AISpendLockGlobal serialises the spend checks of every user, for the global ceiling.
 	// Taken after AISpendLockUser, never before, so two checks cannot deadlock.
 	AISpendLockGlobal(ctx context.Context) error
@@ -25,8 +25,9 @@ type Querier interface {
 	// (it enqueues), so two concurrent requests must not both read the old counts.
 	AISpendLockUser(ctx context.Context, userID string) error
 	// AISpendUserUsage returns, for one user, the unfinished jobs of the given (paid) kinds,
-	// what the providers charged today (UTC), and the seconds until the UTC day ends, when
-	// the daily budget starts again.
+	// the projects with an unfinished image job (image_kinds) and no cut-out yet (each will
+	// pay for one when a remover is configured), what the providers charged today (UTC), and
+	// the seconds until the UTC day ends, when the daily budget starts again.
 	AISpendUserUsage(ctx context.Context, arg AISpendUserUsageParams) (AISpendUserUsageRow, error)
 	// BlobClaimPrune deletes up to row_limit claims made at least grace_seconds ago (by the
 	// database's clock), which protect nothing any more. The outer condition is repeated so

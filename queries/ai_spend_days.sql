@@ -16,13 +16,18 @@ SELECT pg_advisory_xact_lock(hashtextextended('packshot.ai_spend.user:' || @user
 SELECT pg_advisory_xact_lock(hashtextextended('packshot.ai_spend.global', 0));
 
 -- AISpendUserUsage returns, for one user, the unfinished jobs of the given (paid) kinds,
--- what the providers charged today (UTC), and the seconds until the UTC day ends, when
--- the daily budget starts again.
+-- the projects with an unfinished image job (image_kinds) and no cut-out yet (each will
+-- pay for one when a remover is configured), what the providers charged today (UTC), and
+-- the seconds until the UTC day ends, when the daily budget starts again.
 -- name: AISpendUserUsage :one
 SELECT
     (SELECT count(*) FROM job_queue j
      WHERE j.user_id = @user_id AND j.status IN ('pending', 'processing')
        AND j.kind = ANY(@kinds::text[]))::bigint AS jobs_in_flight,
+    (SELECT count(DISTINCT j.project_id) FROM job_queue j
+     JOIN source_images si ON si.project_id = j.project_id
+     WHERE j.user_id = @user_id AND j.status IN ('pending', 'processing')
+       AND j.kind = ANY(@image_kinds::text[]) AND si.cutout_key = '')::bigint AS cutouts_pending,
     (SELECT coalesce(sum(s.spent_usd), 0) FROM ai_spend_days s
      WHERE s.user_id = @user_id AND s.day = (now() AT TIME ZONE 'UTC')::date)::float8 AS spent_usd,
     extract(epoch FROM (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day')
@@ -33,6 +38,10 @@ SELECT
 SELECT
     (SELECT count(*) FROM job_queue j
      WHERE j.status IN ('pending', 'processing') AND j.kind = ANY(@kinds::text[]))::bigint AS jobs_in_flight,
+    (SELECT count(DISTINCT j.project_id) FROM job_queue j
+     JOIN source_images si ON si.project_id = j.project_id
+     WHERE j.status IN ('pending', 'processing')
+       AND j.kind = ANY(@image_kinds::text[]) AND si.cutout_key = '')::bigint AS cutouts_pending,
     (SELECT coalesce(sum(s.spent_usd), 0) FROM ai_spend_days s
      WHERE s.day = (now() AT TIME ZONE 'UTC')::date)::float8 AS spent_usd,
     extract(epoch FROM (date_trunc('day', now() AT TIME ZONE 'UTC') + interval '1 day')

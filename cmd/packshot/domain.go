@@ -133,9 +133,11 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 }
 
 // providerBusySnooze is how long a job that found its AI provider busy (every slot of
-// this instance taken, or the probe after a pause under way) is snoozed, without spending
-// an attempt, so its worker runs other jobs meanwhile. Short, because a slot may free at
-// any time; each snooze costs one claim and one write-back.
+// this instance taken, or the probe after a pause under way) is first snoozed, without
+// spending an attempt, so its worker runs other jobs meanwhile. Short, because a slot may
+// free at any time; each snooze costs one claim and one write-back (the job checks before
+// any expensive work), and the pack service doubles it, jittered, up to 30 s for a job
+// that keeps finding its provider busy.
 const providerBusySnooze = 2 * time.Second
 
 // changed rings realtime's doorbell for each changed project (after commit).

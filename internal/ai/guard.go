@@ -206,6 +206,38 @@ func (g *Guard) PausedUntil(provider string) time.Time {
 	return st.until()
 }
 
+// CapacityChecker is implemented by the generators and removers a Guard wraps.
+// CheckCapacity returns, without calling the provider, the error a call made now would
+// get at once: provider_paused while the provider is paused and, with BusyRetryAfter
+// set, provider_busy while every slot of this instance is taken or the probe after a
+// pause is under way. Nil means a call could go now (another caller may still take the
+// last slot first). A job checks it before the expensive work a call needs (loading
+// and cutting out the photo, encoding the reference image), so a busy provider costs
+// its waiting jobs no more than a claim and a snooze.
+type CapacityChecker interface {
+	CheckCapacity(ctx context.Context) error
+}
+
+// checkCapacity is CapacityChecker.CheckCapacity for st.
+func (g *Guard) checkCapacity(ctx context.Context, st *guardState) error {
+	if err := g.refuseIfPaused(ctx, st); err != nil {
+		return err
+	}
+	if g.cfg.BusyRetryAfter <= 0 {
+		return nil // calls wait for capacity instead
+	}
+	st.mu.Lock()
+	probing := st.probeNeeded && st.probe != nil
+	st.mu.Unlock()
+	if probing {
+		return g.busy(st, "its first call after a pause is still under way")
+	}
+	if len(st.slots) >= cap(st.slots) {
+		return g.busy(st, fmt.Sprintf("all %d of its slots are taken", cap(st.slots)))
+	}
+	return nil
+}
+
 type guardedGenerator struct {
 	g   *Guard
 	st  *guardState
@@ -213,6 +245,10 @@ type guardedGenerator struct {
 }
 
 func (w *guardedGenerator) Name() string { return w.gen.Name() }
+
+func (w *guardedGenerator) CheckCapacity(ctx context.Context) error {
+	return w.g.checkCapacity(ctx, w.st)
+}
 
 func (w *guardedGenerator) Generate(ctx context.Context, req GenerateRequest) (*Result, error) {
 	var res *Result
@@ -230,6 +266,10 @@ type guardedRemover struct {
 }
 
 func (w *guardedRemover) Name() string { return w.rm.Name() }
+
+func (w *guardedRemover) CheckCapacity(ctx context.Context) error {
+	return w.g.checkCapacity(ctx, w.st)
+}
 
 func (w *guardedRemover) RemoveBackground(ctx context.Context, image []byte) (*Result, error) {
 	var res *Result

@@ -232,3 +232,23 @@ func TestCheckHeaderRefusesADecodeLargerThanTheBudget(t *testing.T) {
 		t.Fatal("the refused decode took budget")
 	}
 }
+
+// A job's encode of a main image decodes it again to verify its border, taking its share
+// of the decode budget: when the budget stays full, the wait ends with the job's context
+// (ErrDecodeBusy) instead of holding the job past its cancellation. Not parallel: it
+// replaces the process-wide guard.
+func TestFinishWaitsForTheBudgetOnlyUntilItsContextEnds(t *testing.T) {
+	budget := ConfigureDecode(DecodeConfig{BudgetBytes: 64 << 20})
+	t.Cleanup(func() { ConfigureDecode(DefaultDecodeConfig) })
+	if err := budget.Acquire(context.Background(), budget.Size()); err != nil {
+		t.Fatal(err)
+	}
+	defer budget.Release(budget.Size())
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	amazon, _ := ProfileFor("amazon")
+	r := &Rendered{Type: TypeMain, Image: mainImage(600, 0.8, [3]uint8{255, 255, 255})}
+	if _, err := FinishContext(ctx, r, amazon); !errors.Is(err, ErrDecodeBusy) {
+		t.Fatalf("FinishContext with the budget full and the job cancelled: %v; want ErrDecodeBusy", err)
+	}
+}

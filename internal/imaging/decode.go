@@ -29,13 +29,16 @@ type Limits struct {
 	// MaxPixels is the largest width×height accepted. Defaults to 40 megapixels (a decoded
 	// 40 MP image takes 160 MB as NRGBA).
 	MaxPixels int64
+	// MaxSide is the largest width or height accepted, in pixels. Defaults to 20,000: a
+	// decoder's row buffers grow with the width alone, and no product photo is a strip.
+	MaxSide int
 	// MinLongestSide is the smallest accepted longest side, in pixels. Defaults to 500
 	// (Amazon's minimum).
 	MinLongestSide int
 }
 
 // DefaultLimits are the limits used when a field of Limits is zero.
-var DefaultLimits = Limits{MaxBytes: 30 << 20, MaxPixels: 40_000_000, MinLongestSide: 500}
+var DefaultLimits = Limits{MaxBytes: 30 << 20, MaxPixels: 40_000_000, MaxSide: 20_000, MinLongestSide: 500}
 
 func (l Limits) withDefaults() Limits {
 	if l.MaxBytes <= 0 {
@@ -43,6 +46,9 @@ func (l Limits) withDefaults() Limits {
 	}
 	if l.MaxPixels <= 0 {
 		l.MaxPixels = DefaultLimits.MaxPixels
+	}
+	if l.MaxSide <= 0 {
+		l.MaxSide = DefaultLimits.MaxSide
 	}
 	if l.MinLongestSide <= 0 {
 		l.MinLongestSide = DefaultLimits.MinLongestSide
@@ -137,6 +143,10 @@ func checkHeader(g *decodeGuard, data []byte, lim Limits) (Header, error) {
 	if int64(cfg.Width)*int64(cfg.Height) > lim.MaxPixels {
 		return h, fmt.Errorf("%w: %d×%d pixels is over the limit of %.0f megapixels",
 			ErrTooLarge, cfg.Width, cfg.Height, float64(lim.MaxPixels)/1e6)
+	}
+	if max(cfg.Width, cfg.Height) > lim.MaxSide {
+		return h, fmt.Errorf("%w: %d×%d pixels; no side may be over %d px",
+			ErrTooLarge, cfg.Width, cfg.Height, lim.MaxSide)
 	}
 	cost := estimateCost(data, format, cfg.Width, cfg.Height)
 	h.Progressive, h.Components, h.DecodeCost = cost.progressive, cost.components, cost.cost

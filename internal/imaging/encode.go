@@ -18,13 +18,13 @@ const borderWidth = 4
 // image encoded again, and if that still fails Encode returns an error.
 // The fallback paints r.Image.
 func Encode(r *Rendered, prof Profile) ([]byte, error) {
-	data, _, err := encode(r, prof)
+	data, _, err := encode(context.Background(), r, prof)
 	return data, err
 }
 
 // encode is Encode that also returns the decoded main image it verified (nil for other
-// types).
-func encode(r *Rendered, prof Profile) ([]byte, *image.NRGBA, error) {
+// types). The verifying decode waits for the decode budget until ctx ends.
+func encode(ctx context.Context, r *Rendered, prof Profile) ([]byte, *image.NRGBA, error) {
 	if r.Type != TypeMain {
 		data, err := encodeJPEG(r.Image, prof.Quality)
 		return data, nil, err
@@ -33,7 +33,7 @@ func encode(r *Rendered, prof Profile) ([]byte, *image.NRGBA, error) {
 	if err != nil {
 		return nil, nil, err
 	}
-	dec, ok, err := encodedBorderWhite(data)
+	dec, ok, err := encodedBorderWhite(ctx, data)
 	if err != nil || ok {
 		return data, dec, err
 	}
@@ -50,7 +50,7 @@ func encode(r *Rendered, prof Profile) ([]byte, *image.NRGBA, error) {
 	if data, err = encodeJPEG(img, prof.Quality); err != nil {
 		return nil, nil, err
 	}
-	if dec, ok, err = encodedBorderWhite(data); err != nil {
+	if dec, ok, err = encodedBorderWhite(ctx, data); err != nil {
 		return nil, nil, err
 	}
 	if !ok {
@@ -70,9 +70,9 @@ func encodeJPEG(img image.Image, quality int) ([]byte, error) {
 
 // encodedBorderWhite decodes a JPEG and reports whether its border is exactly white. The
 // JPEG is this package's own, but its decode still takes its share of the budget, waiting
-// for it as long as it takes: the budget bounds every decode in the process.
-func encodedBorderWhite(data []byte) (*image.NRGBA, bool, error) {
-	n, _, err := DecodeBytes(context.Background(), data, Limits{MaxBytes: math.MaxInt64, MinLongestSide: 1})
+// for it until ctx ends: the budget bounds every decode in the process.
+func encodedBorderWhite(ctx context.Context, data []byte) (*image.NRGBA, bool, error) {
+	n, _, err := DecodeBytes(ctx, data, Limits{MaxBytes: math.MaxInt64, MinLongestSide: 1})
 	if err != nil {
 		return nil, false, fmt.Errorf("decode encoded JPEG: %w", err)
 	}

@@ -61,16 +61,17 @@ func estimateCost(data []byte, format string, w, h int) costInfo {
 		c.cost += decodeOverhead
 		return c
 	case "png":
-		stored, convert, interlaced, ok := pngLayout(data)
+		l, ok := pngLayout(data)
 		if !ok {
 			return worst
 		}
-		if interlaced {
+		stored := l.stored
+		if l.interlaced {
 			// Each of the seven passes is decoded into an image of its own, together the
 			// size of the whole one, before being merged into it.
 			stored *= 2
 		}
-		return costInfo{cost: (stored+convert)*px + decodeOverhead}
+		return costInfo{cost: (stored+l.convert)*px + pngRowBuffers(l.bitsPerPixel, w, h, l.interlaced) + decodeOverhead}
 	case "gif":
 		return costInfo{cost: (1+4)*px + decodeOverhead} // paletted frame, NRGBA
 	case "webp":
@@ -158,16 +159,50 @@ func parseSOF(seg []byte, progressive bool) (jpegSOF, bool) {
 	return s, true
 }
 
-// pngLayout reads a PNG's IHDR (and whether a tRNS chunk comes before the pixel data)
-// and returns the bytes per pixel of the image Go's decoder fills, the bytes per pixel
-// toNRGBA adds converting it, and whether the file is interlaced.
-func pngLayout(data []byte) (stored, convert int64, interlaced, ok bool) {
+// pngInfo is what a PNG's header says about its decode.
+type pngInfo struct {
+	// stored is the bytes per pixel of the image Go's decoder fills, convert the bytes
+	// per pixel toNRGBA adds converting it.
+	stored, convert int64
+	// bitsPerPixel is the size of a pixel in the file's rows (depth × channels).
+	bitsPerPixel int64
+	interlaced   bool
+}
+
+// pngRowBuffers is the memory of the two row buffers (the current and the previous row,
+// each a filter byte and the row's pixels) Go's PNG decoder allocates for the image, or
+// for each pass of an interlaced one. They grow with the width alone: for an image one
+// pixel high they cost more than the image.
+func pngRowBuffers(bitsPerPixel int64, w, h int, interlaced bool) int64 {
+	rows := func(width int64) int64 { return 2 * (1 + (bitsPerPixel*width+7)/8) }
+	if !interlaced {
+		return rows(int64(w))
+	}
+	// Adam7: each pass's first column and row, and its step across and down.
+	passes := [7][4]int64{{0, 0, 8, 8}, {4, 0, 8, 8}, {0, 4, 4, 8}, {2, 0, 4, 4}, {0, 2, 2, 4}, {1, 0, 2, 2}, {0, 1, 1, 2}}
+	var total int64
+	for _, p := range passes {
+		pw := (int64(w) - p[0] + p[2] - 1) / p[2]
+		ph := (int64(h) - p[1] + p[3] - 1) / p[3]
+		if pw > 0 && ph > 0 {
+			total += rows(pw)
+		}
+	}
+	return total
+}
+
+// pngLayout reads a PNG's IHDR (and whether a tRNS chunk comes before the pixel data).
+func pngLayout(data []byte) (pngInfo, bool) {
 	const sig = "\x89PNG\r\n\x1a\n"
 	if len(data) < 33 || string(data[:8]) != sig || string(data[12:16]) != "IHDR" {
-		return 0, 0, false, false
+		return pngInfo{}, false
 	}
 	depth, colour := data[24], data[25]
-	interlaced = data[28] == 1
+	channels := map[byte]int64{0: 1, 2: 3, 3: 1, 4: 2, 6: 4}[colour]
+	if channels == 0 {
+		return pngInfo{}, false
+	}
+	info := pngInfo{bitsPerPixel: int64(depth) * channels, interlaced: data[28] == 1}
 	transparent := false
 	for i := 33; i+8 <= len(data); {
 		n := int64(binary.BigEndian.Uint32(data[i:]))
@@ -188,14 +223,15 @@ func pngLayout(data []byte) (stored, convert int64, interlaced, ok bool) {
 	wide := depth == 16
 	switch {
 	case colour == 3: // paletted
-		return 1, 4, interlaced, true
+		info.stored, info.convert = 1, 4
 	case wide && colour == 0 && !transparent: // Gray16
-		return 2, 4, interlaced, true
+		info.stored, info.convert = 2, 4
 	case wide: // NRGBA64 or RGBA64
-		return 8, 4, interlaced, true
+		info.stored, info.convert = 8, 4
 	case colour == 0 && !transparent: // Gray
-		return 1, 4, interlaced, true
+		info.stored, info.convert = 1, 4
 	default: // 8-bit NRGBA or opaque RGBA: toNRGBA keeps them
-		return 4, 0, interlaced, true
+		info.stored, info.convert = 4, 0
 	}
+	return info, true
 }

@@ -3,11 +3,13 @@ package imaging
 import (
 	"bytes"
 	"context"
+	"errors"
 	"image"
 	"image/color"
 	"image/gif"
 	"image/png"
 	"runtime"
+	"strings"
 	"testing"
 
 	"github.com/packshot/packshot/internal/imaging/imagingtest"
@@ -86,5 +88,73 @@ func TestEstimateCostOfAnUnreadableFrame(t *testing.T) {
 	c := estimateCost(odd, "jpeg", 800, 600)
 	if !c.costly || c.cost != worstBytesPerPixel*800*600+decodeOverhead {
 		t.Fatalf("unreadable frame: %+v; want the worst case", c)
+	}
+}
+
+// TestEstimateCostCoversAWidePNG: Go's PNG decoder allocates two row buffers as wide as
+// the image, which for a strip one or two pixels high cost more than the image. The
+// estimate covers them (checked with the side limit lifted, as the strips are wider than
+// it allows). Not parallel: it counts the process's allocations.
+func TestEstimateCostCoversAWidePNG(t *testing.T) {
+	cases := map[string]image.Image{
+		"16-bit RGBA 1000000×1": image.NewNRGBA64(image.Rect(0, 0, 1_000_000, 1)),
+		"8-bit RGBA 2000000×2":  image.NewNRGBA(image.Rect(0, 0, 2_000_000, 2)),
+	}
+	g := newDecodeGuard(DecodeConfig{BudgetBytes: 1 << 40, MaxCostlyPixels: 1 << 40})
+	lim := Limits{MinLongestSide: 1, MaxSide: 1 << 30}
+	for name, img := range cases {
+		// Not uniform, so that the encoder keeps its alpha channel.
+		switch m := img.(type) {
+		case *image.NRGBA64:
+			m.Set(0, 0, color.NRGBA64{1, 2, 3, 4})
+		case *image.NRGBA:
+			m.Pix[3] = 7
+		}
+		var b bytes.Buffer
+		if err := png.Encode(&b, img); err != nil {
+			t.Fatal(err)
+		}
+		data := b.Bytes()
+		hd, err := checkHeader(g, data, lim)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		var before, after runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&before)
+		out, _, err := decodeBytes(context.Background(), g, data, lim)
+		runtime.ReadMemStats(&after)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		runtime.KeepAlive(out)
+		alloc := int64(after.TotalAlloc - before.TotalAlloc)
+		t.Logf("%-22s allocated %d bytes, estimated %d", name, alloc, hd.DecodeCost)
+		if hd.DecodeCost < alloc {
+			t.Errorf("%s: estimated %d bytes; the decode allocated %d", name, hd.DecodeCost, alloc)
+		}
+	}
+}
+
+// TestSideLimit: a strip wider (or taller) than the side limit is refused from its
+// header, however few pixels it has; one at the limit is accepted.
+func TestSideLimit(t *testing.T) {
+	t.Parallel()
+	g := newDecodeGuard(DecodeConfig{})
+	pngOf := func(w, h int) []byte {
+		var b bytes.Buffer
+		if err := png.Encode(&b, image.NewGray(image.Rect(0, 0, w, h))); err != nil {
+			t.Fatal(err)
+		}
+		return b.Bytes()
+	}
+	for _, size := range [][2]int{{DefaultLimits.MaxSide + 1, 1}, {1, DefaultLimits.MaxSide + 1}, {10_000_000, 1}} {
+		_, err := checkHeader(g, pngOf(size[0], size[1]), Limits{})
+		if !errors.Is(err, ErrTooLarge) || !strings.Contains(err.Error(), "no side may be over 20000 px") {
+			t.Errorf("%d×%d: %v; want ErrTooLarge naming the side limit", size[0], size[1], err)
+		}
+	}
+	if _, err := checkHeader(g, pngOf(DefaultLimits.MaxSide, 1), Limits{}); err != nil {
+		t.Errorf("%d×1: %v; want it accepted", DefaultLimits.MaxSide, err)
 	}
 }

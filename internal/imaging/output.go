@@ -20,17 +20,31 @@ type Output struct {
 
 // Make renders, encodes and checks one image type from a cut-out: the whole job for one
 // image of a pack after decoding and background removal.
+// Its decodes wait for the decode budget as long as it takes (see MakeContext).
 func Make(t ImageType, cut *Cutout, p Product, prof Profile) (*Output, error) {
+	return MakeContext(context.Background(), t, cut, p, prof)
+}
+
+// MakeContext is Make whose decodes wait for the decode budget until ctx ends
+// (ErrDecodeBusy).
+func MakeContext(ctx context.Context, t ImageType, cut *Cutout, p Product, prof Profile) (*Output, error) {
 	r, err := Render(t, cut, p, prof)
 	if err != nil {
 		return nil, err
 	}
-	return Finish(r, prof)
+	return FinishContext(ctx, r, prof)
 }
 
-// Finish encodes and checks a rendered image.
+// Finish encodes and checks a rendered image. Its decodes wait for the decode budget as
+// long as it takes (see FinishContext).
 func Finish(r *Rendered, prof Profile) (*Output, error) {
-	data, decoded, err := encode(r, prof)
+	return FinishContext(context.Background(), r, prof)
+}
+
+// FinishContext is Finish whose decodes wait for the decode budget until ctx ends
+// (ErrDecodeBusy).
+func FinishContext(ctx context.Context, r *Rendered, prof Profile) (*Output, error) {
+	data, decoded, err := encode(ctx, r, prof)
 	if err != nil {
 		return nil, fmt.Errorf("%s image: %w", r.Type, err)
 	}

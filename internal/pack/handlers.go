@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math/rand/v2"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -110,10 +112,15 @@ func (s *Service) handle(ctx context.Context, job *queue.Job) error {
 	if err != nil {
 		return fmt.Errorf("load photo: %w", err)
 	}
+	// Before any expensive work: a job whose provider is busy goes back to the queue.
+	if err := s.checkCapacity(ctx, t, src); err != nil {
+		return s.jobError(job, err)
+	}
+	s.busy.reset(job.ID)
 	job.Progress(1, "starting")
 	m, err := s.makeImage(ctx, p, src, t, pl.Prompt, job.Progress)
 	if err != nil {
-		return jobError(err)
+		return s.jobError(job, err)
 	}
 	job.Progress(90, "saving")
 	key, err := s.cfg.Blobs.Put(ctx, m.data, m.mime)
@@ -175,11 +182,69 @@ func (s *Service) record(ctx context.Context, job *queue.Job, p db.Project, t, k
 	return nil
 }
 
+// checkCapacity returns the error of a provider the job needs that could not take its
+// call now (paused, or every slot of this instance taken): the remover when the photo
+// has no cut-out yet, the generator for a lifestyle or custom image. Nil when each could.
+func (s *Service) checkCapacity(ctx context.Context, t string, src db.SourceImage) error {
+	var need []any
+	if rm := s.cfg.Providers.BackgroundRemover; rm != nil && src.CutoutKey == "" {
+		need = append(need, rm)
+	}
+	if gen := s.cfg.Providers.Generator; gen != nil && (t == TypeCustom || t == TypeLifestyle) {
+		need = append(need, gen)
+	}
+	for _, p := range need {
+		if c, ok := p.(ai.CapacityChecker); ok {
+			if err := c.CheckCapacity(ctx); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// maxBusySnoozeFactor bounds a busy job's snooze: at most this many times the guard's
+// first one (2 s then gives 30 s).
+const maxBusySnoozeFactor = 15
+
+// busyBackoff counts, per job, the provider-busy snoozes in a row in this instance, so
+// that a job that keeps finding its provider busy comes back less and less often: the
+// first snooze is the guard's (2 s), each next one doubles up to maxBusySnoozeFactor
+// times it, all jittered to between half and the whole so that waiting jobs spread out.
+// A job that gets past the check is forgotten; the count is lost when the job moves to
+// another instance, which only makes it start again from 2 s.
+type busyBackoff struct {
+	mu sync.Mutex
+	n  map[uuid.UUID]int
+}
+
+// maxBusyJobs bounds busyBackoff's memory: past it, the counts start again.
+const maxBusyJobs = 10_000
+
+func (b *busyBackoff) next(id uuid.UUID, base time.Duration) time.Duration {
+	b.mu.Lock()
+	if b.n == nil || len(b.n) >= maxBusyJobs {
+		b.n = map[uuid.UUID]int{}
+	}
+	n := b.n[id]
+	b.n[id] = n + 1
+	b.mu.Unlock()
+	d := min(base<<min(n, 16), maxBusySnoozeFactor*base)
+	return d/2 + rand.N(d/2+1)
+}
+
+func (b *busyBackoff) reset(id uuid.UUID) {
+	b.mu.Lock()
+	delete(b.n, id)
+	b.mu.Unlock()
+}
+
 // jobError tells the queue what to do with a failed image: a provider's rate limit
-// snoozes the job for the provider's wait without spending an attempt; safety blocks,
-// invalid requests, bad keys and input the engine cannot use fail it at once with a
-// readable message; anything else retries with backoff.
-func jobError(err error) error {
+// snoozes the job for the provider's wait without spending an attempt (a busy provider
+// for a growing, jittered wait: see busyBackoff); safety blocks, invalid requests, bad
+// keys and input the engine cannot use fail it at once with a readable message;
+// anything else retries with backoff.
+func (s *Service) jobError(job *queue.Job, err error) error {
 	var pe *errPermanent
 	if errors.As(err, &pe) {
 		return queue.Permanent(err)
@@ -188,6 +253,9 @@ func jobError(err error) error {
 	if errors.As(err, &ae) {
 		switch ae.Class {
 		case ai.RateLimited:
+			if ae.Code == "provider_busy" && ae.RetryAfter > 0 {
+				return queue.SnoozeErr(s.busy.next(job.ID, ae.RetryAfter), err)
+			}
 			return queue.SnoozeErr(ae.RetryAfter, err)
 		case ai.Permanent, ai.Auth:
 			return queue.Permanent(err)

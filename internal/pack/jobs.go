@@ -121,16 +121,18 @@ func (s *Service) JobRetry(ctx context.Context, c Caller, id string) (Job, error
 	}
 	var retried *queue.Job
 	err = s.store.InTx(ctx, func(q db.Querier) error {
-		// Locks in the order of the queue's state changes (the job, then its project)
-		// and of an enqueue (the project, then the spend locks), so none can deadlock.
-		r, err := s.queue.RetryTx(ctx, q, j.ID)
-		if err != nil {
-			return err
-		}
+		// Locks in the order of an enqueue (the project, then the job's row or the
+		// unique index entry of its type, then the spend locks): retrying a job while
+		// an image of the same type is requested for its project cannot deadlock. The
+		// job was read without a lock; RetryTx checks its state again under one.
 		if _, err := q.ProjectLock(ctx, j.ProjectID.UUID); db.IsNotFound(err) {
 			return apperr.NotFound("job")
 		} else if err != nil {
 			return fmt.Errorf("lock project: %w", err)
+		}
+		r, err := s.queue.RetryTx(ctx, q, j.ID)
+		if err != nil {
+			return err
 		}
 		paid, cutout := 0, 0.0
 		if slices.Contains(s.paidKinds(), r.Kind) {

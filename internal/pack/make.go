@@ -82,7 +82,7 @@ func (s *Service) makeImage(ctx context.Context, p db.Project, src db.SourceImag
 		return s.generate(ctx, gen, p, cut, t, customPrompt, prof, progress)
 	}
 	progress(50, "rendering")
-	out, err := imaging.Make(imaging.ImageType(t), cut, prod, prof)
+	out, err := imaging.MakeContext(ctx, imaging.ImageType(t), cut, prod, prof)
 	if errors.Is(err, imaging.ErrMissingProductData) {
 		return nil, permanent("%v: add it to the project, then retry", err)
 	}
@@ -117,7 +117,7 @@ func (s *Service) generate(ctx context.Context, gen ai.ImageGenerator, p db.Proj
 	if err != nil {
 		return nil, permanent("%s returned an image packshot cannot use: %v", gen.Name(), err)
 	}
-	out, err := imaging.Finish(r, prof)
+	out, err := imaging.FinishContext(ctx, r, prof)
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)
 	}
@@ -237,25 +237,27 @@ func (s *Service) makeCutout(ctx context.Context, p db.Project, src db.SourceIma
 		return nil, fmt.Errorf("store cut-out: %w", err)
 	}
 	var change *Change
+	// Locks in the order of record and of an enqueue: the project, its photo, then the
+	// user's spend, so that none of them can deadlock with this (and lose a paid cut-out).
 	err = s.store.InTx(ctx, func(q db.Querier) error {
+		if _, err := q.ProjectLock(ctx, p.ID); db.IsNotFound(err) {
+			// Deleted meanwhile: nothing to record but what the provider charged.
+			return recordSpendTx(ctx, q, p.UserID, cost)
+		} else if err != nil {
+			return fmt.Errorf("lock project: %w", err)
+		}
 		if _, err := q.SourceImageSetCutout(ctx, db.SourceImageSetCutoutParams{
 			ProjectID: p.ID, StorageKey: src.StorageKey, CutoutKey: key, CutoutProvider: provider}); err != nil {
 			return fmt.Errorf("record cut-out: %w", err)
 		}
-		if err := recordSpendTx(ctx, q, p.UserID, cost); err != nil {
-			return err
-		}
 		if cost > 0 {
 			pr, err := q.ProjectAddCost(ctx, db.ProjectAddCostParams{ID: p.ID, CostUsd: cost})
-			if db.IsNotFound(err) {
-				return nil
-			}
 			if err != nil {
 				return fmt.Errorf("record cut-out cost: %w", err)
 			}
 			change = &Change{ProjectID: pr.ID, UserID: pr.UserID, Version: pr.Version}
 		}
-		return nil
+		return recordSpendTx(ctx, q, p.UserID, cost)
 	})
 	if err != nil {
 		return nil, err

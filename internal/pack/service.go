@@ -74,6 +74,9 @@ type Service struct {
 
 	cutoutMu    sync.Mutex
 	cutoutCalls map[string]*cutoutCall
+
+	// busy spaces out the snoozes of jobs that keep finding their provider busy.
+	busy busyBackoff
 }
 
 // New returns a Service.

@@ -68,7 +68,16 @@ func (s *Service) jobEstimateUSD() float64 {
 // cutoutEstimateUSD is what cutting the product out of a photo without a cached cut-out
 // is expected to cost: one remove.bg call when it is configured.
 func (s *Service) cutoutEstimateUSD(src db.SourceImage) float64 {
-	if rm := s.cfg.Providers.BackgroundRemover; rm != nil && src.CutoutKey == "" {
+	if src.CutoutKey == "" {
+		return s.removerEstimateUSD()
+	}
+	return 0
+}
+
+// removerEstimateUSD is what one call of the background remover is expected to cost: 0
+// without one.
+func (s *Service) removerEstimateUSD() float64 {
+	if rm := s.cfg.Providers.BackgroundRemover; rm != nil {
 		return ai.EstimateCallUSD(rm.Name())
 	}
 	return 0
@@ -77,6 +86,9 @@ func (s *Service) cutoutEstimateUSD(src db.SourceImage) float64 {
 // checkSpendTx admits or refuses paid work in q's transaction, after the work's jobs were
 // written to it: newPaidJobs of them call a generator, and extraUSD is the estimate of
 // any other call the work will make (a cut-out). The counts read include the new jobs.
+// What is reserved for unfinished work is each paid job's estimate, and a remover call
+// for each project that has an unfinished image job and no cut-out yet (this request's
+// project among them: its cut-out is reserved once, however many jobs share it).
 // Per-user and global advisory locks serialise the check with every other instance's
 // until the transaction ends. Errors: ERATELIMITED naming the limit, with when to retry.
 func (s *Service) checkSpendTx(ctx context.Context, q db.Querier, c Caller, newPaidJobs int, extraUSD float64) error {
@@ -84,16 +96,21 @@ func (s *Service) checkSpendTx(ctx context.Context, q db.Querier, c Caller, newP
 	if c.Admin || !lim.any() || (newPaidJobs == 0 && extraUSD == 0) {
 		return nil
 	}
-	kinds := s.paidKinds()
-	est := s.jobEstimateUSD()
+	kinds, imageKinds := s.paidKinds(), Kinds()
+	est, cutEst := s.jobEstimateUSD(), s.removerEstimateUSD()
 	newUSD := float64(newPaidJobs)*est + extraUSD
 	if lim.MaxAIJobsInFlight > 0 || lim.UserDailyUSD > 0 {
 		if err := q.AISpendLockUser(ctx, c.UserID); err != nil {
 			return fmt.Errorf("lock user spend: %w", err)
 		}
-		u, err := q.AISpendUserUsage(ctx, db.AISpendUserUsageParams{UserID: c.UserID, Kinds: kinds})
+		u, err := q.AISpendUserUsage(ctx, db.AISpendUserUsageParams{UserID: c.UserID, Kinds: kinds, ImageKinds: imageKinds})
 		if err != nil {
 			return fmt.Errorf("read user spend: %w", err)
+		}
+		if lim.MaxAIJobsInFlight > 0 && newPaidJobs > lim.MaxAIJobsInFlight {
+			return s.refuseNever(LimitAIJobsInFlight, fmt.Sprintf(
+				"this request alone makes %d AI images, more than the %d one account may have at once; ask for fewer",
+				newPaidJobs, lim.MaxAIJobsInFlight))
 		}
 		if lim.MaxAIJobsInFlight > 0 && newPaidJobs > 0 && u.JobsInFlight > int64(lim.MaxAIJobsInFlight) {
 			return s.refuse(LimitAIJobsInFlight, inFlightRetryAfter, fmt.Sprintf(
@@ -101,7 +118,7 @@ func (s *Service) checkSpendTx(ctx context.Context, q db.Querier, c Caller, newP
 				u.JobsInFlight-int64(newPaidJobs)))
 		}
 		if err := s.checkBudget(LimitAIUserDaily, "this account's", lim.UserDailyUSD, u.SpentUsd,
-			float64(u.JobsInFlight)*est+extraUSD, newUSD, u.ResetSeconds); err != nil {
+			float64(u.JobsInFlight)*est+float64(u.CutoutsPending)*cutEst, newUSD, u.ResetSeconds); err != nil {
 			return err
 		}
 	}
@@ -109,12 +126,12 @@ func (s *Service) checkSpendTx(ctx context.Context, q db.Querier, c Caller, newP
 		if err := q.AISpendLockGlobal(ctx); err != nil {
 			return fmt.Errorf("lock global spend: %w", err)
 		}
-		g, err := q.AISpendGlobalUsage(ctx, kinds)
+		g, err := q.AISpendGlobalUsage(ctx, db.AISpendGlobalUsageParams{Kinds: kinds, ImageKinds: imageKinds})
 		if err != nil {
 			return fmt.Errorf("read global spend: %w", err)
 		}
 		if err := s.checkBudget(LimitAIGlobalDaily, "the service's", lim.GlobalDailyUSD, g.SpentUsd,
-			float64(g.JobsInFlight)*est+extraUSD, newUSD, g.ResetSeconds); err != nil {
+			float64(g.JobsInFlight)*est+float64(g.CutoutsPending)*cutEst, newUSD, g.ResetSeconds); err != nil {
 			return err
 		}
 	}
@@ -129,6 +146,10 @@ func (s *Service) checkBudget(limit, whose string, budget, spent, reserved, newU
 	if budget <= 0 || spent+reserved <= budget+1e-9 { // 1e-9: float sums of exact cents
 		return nil
 	}
+	if newUSD > budget+1e-9 {
+		return s.refuseNever(limit, fmt.Sprintf(
+			"this request alone is estimated at $%.2f, more than %s whole AI budget for a day ($%.2f)", newUSD, whose, budget))
+	}
 	if spent+newUSD <= budget {
 		return s.refuse(limit, inFlightRetryAfter, fmt.Sprintf(
 			"%s AI budget for today ($%.2f) is taken: $%.2f spent and $%.2f reserved for images still being made; try again when one finishes",
@@ -138,6 +159,15 @@ func (s *Service) checkBudget(limit, whose string, budget, spent, reserved, newU
 	return s.refuse(limit, wait, fmt.Sprintf(
 		"%s AI budget for today ($%.2f) is used up ($%.2f spent); it starts again at 00:00 UTC, in %s",
 		whose, budget, spent, wait.Round(time.Minute)))
+}
+
+// refuseNever counts the refusal of a request that no wait can admit (it is larger than
+// the limit by itself) and returns its error: EINVALID, without a retry time.
+func (s *Service) refuseNever(limit, msg string) error {
+	if f := s.cfg.Spend.RefusedFunc; f != nil {
+		f(limit)
+	}
+	return &apperr.Error{Code: apperr.EINVALID, Message: "limit " + limit + ": " + msg + "; waiting will not help"}
 }
 
 // refuse counts a refusal and returns its error.

@@ -3,9 +3,12 @@
 package faults
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"image"
+	"image/png"
 	"net/http"
 	"strings"
 	"sync"
@@ -122,5 +125,44 @@ func TestDecodeBomb(t *testing.T) {
 	t.Logf("serve memory after the bombs: rss %d MiB, peak %d MiB (limit %d MiB)", rss>>20, peak>>20, decodePeakLimit>>20)
 	if peak > decodePeakLimit {
 		t.Errorf("serve's peak memory is %d MiB; want under %d MiB", peak>>20, decodePeakLimit>>20)
+	}
+}
+
+// TestDecodeStrip: a PNG one pixel high and 10,000,000 wide (a few KB; 40 megapixels of
+// 16-bit RGBA would cost about 1.1 GB to decode, most of it the decoder's row buffers)
+// is refused from its header by the side limit, through tRPC and REST, and the server
+// still answers.
+func TestDecodeStrip(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Minute)
+	defer cancel()
+	s := newScenario(t, nil)
+	srv := s.serve(ctx, "serve", nil)
+	var b bytes.Buffer
+	if err := png.Encode(&b, image.NewNRGBA64(image.Rect(0, 0, 10_000_000, 1))); err != nil {
+		t.Fatal(err)
+	}
+	data := b.Bytes()
+	a := api{base: srv.baseURL(), tok: token(t, "striper")}
+	var p snapshot
+	if err := a.call(ctx, true, "project.create", map[string]any{"name": "Strip"}, &p); err != nil {
+		t.Fatalf("project.create: %v", err)
+	}
+	err := a.upload(ctx, p.ID, data, new(snapshot))
+	wantTRPCError(t, "strip via tRPC", err, http.StatusBadRequest, "BAD_REQUEST")
+	var te *trpcError
+	if errors.As(err, &te) && !strings.Contains(te.Message, "no side may be over") {
+		t.Errorf("strip via tRPC: %q; want the side limit named", te.Message)
+	}
+	body, ct := multipartFile(data)
+	r := rawRequest(ctx, t, http.MethodPost, srv.baseURL()+"/api/projects/"+p.ID+"/source", a.tok, ct, body)
+	wantProblem(t, "strip via REST", r, http.StatusBadRequest)
+	if !strings.Contains(string(r.body), "no side may be over") {
+		t.Errorf("strip via REST: %.300s; want the side limit named", r.body)
+	}
+	if !srv.running() {
+		t.Fatal("serve died on the strip")
+	}
+	if err := a.call(ctx, false, "project.list", map[string]any{}, nil); err != nil {
+		t.Errorf("project.list after the strip: %v", err)
 	}
 }
