@@ -59,10 +59,14 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 	w.WriteHeader(http.StatusOK)
 	flusher, _ := w.(http.Flusher)
 	var mu sync.Mutex
+	finished := false // the handler returned: w belongs to net/http again
 	wrote := make(chan struct{}, 1)
 	write := func(s string) error {
 		mu.Lock()
 		defer mu.Unlock()
+		if finished {
+			return errors.New("write event: the stream has finished")
+		}
 		if _, err := w.Write([]byte(s)); err != nil {
 			return fmt.Errorf("write event: %w", err)
 		}
@@ -82,7 +86,9 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 	if write(connected+"\n") != nil {
 		return
 	}
+	pingDone := make(chan struct{})
 	go func() {
+		defer close(pingDone)
 		t := time.NewTicker(r.cfg.SSEPingInterval)
 		defer t.Stop()
 		for {
@@ -95,6 +101,16 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 				_ = write("event: ping\ndata: \n\n")
 			}
 		}
+	}()
+	// Nothing may write once the handler returned (a ping that fired meanwhile, or a
+	// subscription's late send): net/http reuses the response's buffers, so a late
+	// write would panic in a goroutine or land in another request's response.
+	defer func() {
+		mu.Lock()
+		finished = true
+		mu.Unlock()
+		cancel()
+		<-pingDone
 	}()
 	sendErr := func(e *Error) {
 		b, err := r.cfg.Transformer.serialize(e.shape(c.path))
