@@ -32,6 +32,10 @@ const (
 	LimitSubscriptions Limit = "ws_subscriptions"
 	// LimitMessageBytes: a WebSocket message was larger than Config.MaxBodyBytes.
 	LimitMessageBytes Limit = "ws_message_bytes"
+	// LimitUnauthenticated: a WebSocket's authentication failed (no credentials, a bad or
+	// expired token) and the router has no public procedure it could call, so it is
+	// closed at once instead of being held.
+	LimitUnauthenticated Limit = "ws_unauthenticated"
 )
 
 // defaultAuthTimeout is Config.AuthTimeout's default.
@@ -96,6 +100,33 @@ func (r *Router) authenticate(ctx context.Context, a *authState) (s Session, te 
 	}()
 	r.contextFor(ctx, a, sessionProbe)
 	return r.sessionOf(a), nil
+}
+
+// refuseUnauthenticated returns the UNAUTHORIZED refusal of a connection whose
+// authentication (run already) failed, when the router has no public procedure; nil when
+// the connection may be used.
+func (r *Router) refuseUnauthenticated(ctx context.Context, a *authState) *Error {
+	if r.cfg.AuthFunc == nil || a.err == nil || r.hasPublic() {
+		return nil
+	}
+	_, te := r.contextFor(ctx, a, &procedure{})
+	if te == nil {
+		return nil
+	}
+	if r.cfg.LimitRefusedFunc != nil {
+		r.cfg.LimitRefusedFunc(LimitUnauthenticated)
+	}
+	return &Error{Code: te.Code, Message: te.message() + " (limit " + string(LimitUnauthenticated) + ")", Err: te.Err}
+}
+
+// hasPublic reports whether any procedure runs without authentication.
+func (r *Router) hasPublic() bool {
+	for _, p := range r.procs {
+		if p.public {
+			return true
+		}
+	}
+	return false
 }
 
 // sessionProbe stands for "any public procedure": contextFor with it runs AuthFunc

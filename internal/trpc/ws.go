@@ -133,10 +133,14 @@ func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
 
 // startSession authenticates the connection before its first call: it takes the
 // user's connection slot and arms the expiry of the user's credentials. A socket whose
-// authentication failed stays open anonymously (its calls are refused one by one, as
-// over HTTP); only the per-IP cap counts it.
+// authentication failed is refused with UNAUTHORIZED and closed when the router has no
+// public procedure (it could never run a call); otherwise it stays open anonymously (its
+// calls are refused one by one, as over HTTP) and only the per-IP cap counts it.
 func (c *wsConn) startSession() bool {
 	s, te := c.r.authenticate(c.ctx, c.auth)
+	if te == nil {
+		te = c.r.refuseUnauthenticated(c.ctx, c.auth)
+	}
 	if te != nil {
 		c.fail(te)
 		return false
