@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"strings"
@@ -77,6 +78,10 @@ func devTokenGuard() echo.MiddlewareFunc {
 	}
 }
 
+// limitSSETicketsPerUser names the cap on a user's outstanding tickets in the limit
+// refusal metric (PACKSHOT_SSE_TICKETS_PER_USER).
+const limitSSETicketsPerUser trpc.Limit = "sse_tickets_per_user"
+
 // sseTicket is the answer of POST /api/sse-ticket.
 type sseTicket struct {
 	// Ticket is the opaque single-use value to send as connectionParams {ticket}.
@@ -90,10 +95,16 @@ type sseTicket struct {
 // {"ticket": "…"} of httpSubscriptionLink), so the token stays out of URLs. The
 // Authorization header is required (requireUser never reads the cookie), so a cross-site
 // page cannot mint tickets with a user's cookie.
-func handleSSETicket(tickets *auth.Tickets) echo.HandlerFunc {
+func handleSSETicket(tickets *auth.Tickets, refused func(trpc.Limit)) echo.HandlerFunc {
 	return func(c echo.Context) error {
 		u, _ := auth.UserFrom(c.Request().Context())
-		ticket, expires, err := tickets.Issue(c.Request().Context(), u)
+		// requireUser verified this header's token; its exp bounds the stream's life.
+		tok, _ := auth.BearerToken(c.Request().Header.Get("Authorization"))
+		tokExp, _ := tokenExpiry(tok)
+		ticket, expires, err := tickets.Issue(c.Request().Context(), u, tokExp)
+		if errors.Is(err, auth.ErrTooManyTickets) && refused != nil {
+			refused(limitSSETicketsPerUser)
+		}
 		if err != nil {
 			return err
 		}

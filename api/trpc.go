@@ -83,11 +83,17 @@ func uploadBodyLimit(max int64) int64 {
 func authFunc(v *auth.Verifier, tickets *auth.Tickets) func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
 	return func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
 		if t := req.ConnectionParams["ticket"]; t != "" && req.Transport == trpc.TransportSSE && tickets != nil {
-			u, err := tickets.Redeem(ctx, t)
+			u, exp, err := tickets.Redeem(ctx, t)
 			if err != nil {
 				return nil, err
 			}
-			return auth.WithUser(ctx, u), nil
+			ctx = auth.WithUser(ctx, u)
+			if !exp.IsZero() {
+				// The stream ends when the ticket's token would have: a ticket does not
+				// stretch a token's life.
+				ctx = context.WithValue(ctx, expiryKey{}, exp)
+			}
+			return ctx, nil
 		}
 		token, err := requestToken(req.Header, req.ConnectionParams, req.Transport == trpc.TransportSSE)
 		if err != nil {

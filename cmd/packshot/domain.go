@@ -73,7 +73,7 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	}
 	p := &packDomain{
 		verifier: verifier,
-		tickets:  auth.NewTickets(d.Store, cfg.SSETicketTTL),
+		tickets:  auth.NewTickets(d.Store, cfg.SSETicketTTL, cfg.SSETicketsPerUser),
 		links:    api.NewPackLinks(signer, cfg.FileURLTTL),
 		files:    storage.NewFileServer(blobs, signer),
 		handlers: pack.HandlerOptions{AITimeout: cfg.AITimeout + time.Minute},

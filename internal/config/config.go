@@ -193,6 +193,13 @@ type Config struct {
 	// MaxBatchConcurrency is how many calls of one HTTP batch run at once
 	// (PACKSHOT_MAX_BATCH_CONCURRENCY). Defaults to 4.
 	MaxBatchConcurrency int
+
+	// --- realtime hardening, second pass (review of issue 13: WebSocket, SSE, tickets) ---
+
+	// SSETicketsPerUser caps the unexpired, unredeemed tickets one user holds
+	// (PACKSHOT_SSE_TICKETS_PER_USER, count); more are refused with 429 until one
+	// expires. Defaults to 32.
+	SSETicketsPerUser int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -261,6 +268,11 @@ func Load(getenv func(string) string) (Config, error) {
 		UploadReadTimeout:   r.duration("PACKSHOT_UPLOAD_READ_TIMEOUT", 120*time.Second),
 		MaxUploadsInFlight:  int(r.int64("PACKSHOT_MAX_UPLOADS_IN_FLIGHT", 8)),
 		MaxBatchConcurrency: int(r.int64("PACKSHOT_MAX_BATCH_CONCURRENCY", 4)),
+
+		SSETicketsPerUser: int(r.int64("PACKSHOT_SSE_TICKETS_PER_USER", 32)),
+	}
+	if c.SSETicketsPerUser < 1 {
+		r.fail("PACKSHOT_SSE_TICKETS_PER_USER", "must be at least 1")
 	}
 	if c.MaxBatchConcurrency < 1 {
 		r.fail("PACKSHOT_MAX_BATCH_CONCURRENCY", "must be at least 1")

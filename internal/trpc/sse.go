@@ -145,12 +145,23 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 		refused(te)
 		return
 	}
-	releaseUser, te := r.acquireUser(r.sessionOf(auth))
+	session := r.sessionOf(auth)
+	releaseUser, te := r.acquireUser(session)
 	if te != nil {
 		refused(te)
 		return
 	}
 	defer releaseUser()
+	if !session.Expires.IsZero() {
+		// The caller's credentials run out: the stream ends without "return", so the
+		// client reconnects with fresh ones (a new ticket) and resumes.
+		after := r.expiryAfterFunc
+		if after == nil {
+			after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+		}
+		stop := after(time.Until(session.Expires), cancel)
+		defer stop()
+	}
 	lastID := pr.lastEventID
 	if lastID == "" {
 		lastID = lastEventIDFromInput(c.input.json)
