@@ -94,6 +94,10 @@ type Deps struct {
 	SSEReconnectAfterInactivity time.Duration
 	// TRPCLimitRefusedFunc, if set, counts the refusals by those limits (metrics).
 	TRPCLimitRefusedFunc func(trpc.Limit)
+	// MaxConns caps the WebSocket and SSE connections open at once on this instance
+	// (zero: no cap); ConnsIPv6PrefixBits is the IPv6 prefix counted as one client
+	// address (zero: 64).
+	MaxConns, ConnsIPv6PrefixBits int
 
 	// --- auth hardening (issue 13 items 3, 7, 10) ---
 

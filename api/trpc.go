@@ -48,6 +48,8 @@ func newRouter(deps Deps) *trpc.Router {
 		ClientIPFunc:                clientIPFunc(deps.TrustedProxies),
 		SessionFunc:                 session,
 		LimitRefusedFunc:            deps.TRPCLimitRefusedFunc,
+		MaxConns:                    deps.MaxConns,
+		IPv6PrefixBits:              deps.ConnsIPv6PrefixBits,
 		SSEReconnectAfterInactivity: sseReconnectAfterInactivity(deps.SSEReconnectAfterInactivity),
 		MaxBatchConcurrency:         deps.MaxBatchConcurrency,
 		UploadGate:                  func(*http.Request) (func(), error) { return deps.uploads.acquire() },

@@ -195,6 +195,7 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 	deps.WSMaxCallsInFlight, deps.WSMaxSubscriptions = cfg.WSMaxCallsInFlight, cfg.WSMaxSubscriptions
 	deps.TrustedProxies = cfg.TrustedProxies
 	deps.SSEReconnectAfterInactivity = cfg.SSEReconnectAfterInactivity
+	deps.MaxConns, deps.ConnsIPv6PrefixBits = cfg.MaxConns, cfg.ConnsIPv6PrefixBits
 
 	deps.Tickets = p.tickets
 	deps.NoPublicMetrics = cfg.MetricsAddr != ""

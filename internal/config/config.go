@@ -200,6 +200,14 @@ type Config struct {
 	// (PACKSHOT_SSE_TICKETS_PER_USER, count); more are refused with 429 until one
 	// expires. Defaults to 32.
 	SSETicketsPerUser int
+	// MaxConns caps the WebSocket and SSE connections open at once on this instance,
+	// whoever opens them (PACKSHOT_MAX_CONNS, count); more are refused with 503.
+	// Defaults to 10000; 0 disables.
+	MaxConns int
+	// ConnsIPv6PrefixBits is the prefix under which IPv6 client addresses count as one
+	// for PACKSHOT_MAX_CONNS_PER_IP (PACKSHOT_CONNS_IPV6_PREFIX, bits, 1 to 128): a host
+	// usually holds a whole /64. Defaults to 64.
+	ConnsIPv6PrefixBits int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -269,7 +277,12 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxUploadsInFlight:  int(r.int64("PACKSHOT_MAX_UPLOADS_IN_FLIGHT", 8)),
 		MaxBatchConcurrency: int(r.int64("PACKSHOT_MAX_BATCH_CONCURRENCY", 4)),
 
-		SSETicketsPerUser: int(r.int64("PACKSHOT_SSE_TICKETS_PER_USER", 32)),
+		SSETicketsPerUser:   int(r.int64("PACKSHOT_SSE_TICKETS_PER_USER", 32)),
+		MaxConns:            int(r.int64("PACKSHOT_MAX_CONNS", 10000)),
+		ConnsIPv6PrefixBits: int(r.int64("PACKSHOT_CONNS_IPV6_PREFIX", 64)),
+	}
+	if c.ConnsIPv6PrefixBits < 1 || c.ConnsIPv6PrefixBits > 128 {
+		r.fail("PACKSHOT_CONNS_IPV6_PREFIX", "must be between 1 and 128")
 	}
 	if c.SSETicketsPerUser < 1 {
 		r.fail("PACKSHOT_SSE_TICKETS_PER_USER", "must be at least 1")

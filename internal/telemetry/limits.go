@@ -11,7 +11,7 @@ import (
 func (m *Metrics) TRPCLimits() func(trpc.Limit) {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "packshot_trpc_limit_refusals_total",
-		Help: "WebSocket and SSE requests refused by a connection limit, by limit (conns_per_ip, conns_per_user, ws_auth_timeout, ws_calls_in_flight, ws_subscriptions, ws_message_bytes, ws_unauthenticated, sse_tickets_per_user).",
+		Help: "WebSocket and SSE requests refused by a connection limit, by limit (conns_per_ip, conns_per_user, ws_auth_timeout, ws_calls_in_flight, ws_subscriptions, ws_message_bytes, ws_unauthenticated, sse_tickets_per_user, conns_total).",
 	}, []string{"limit"})
 	m.Registry.MustRegister(refused)
 	return func(l trpc.Limit) { refused.WithLabelValues(string(l)).Inc() }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -36,6 +37,9 @@ const (
 	// expired token) and the router has no public procedure it could call, so it is
 	// closed at once instead of being held.
 	LimitUnauthenticated Limit = "ws_unauthenticated"
+	// LimitConnsTotal: Config.MaxConns WebSocket and SSE connections are already open on
+	// the router.
+	LimitConnsTotal Limit = "conns_total"
 )
 
 // defaultAuthTimeout is Config.AuthTimeout's default.
@@ -67,18 +71,41 @@ func (r *Router) authTimeout() time.Duration {
 }
 
 // clientIP returns the address per-IP caps count: Config.ClientIPFunc's answer, else the
-// TCP peer.
+// TCP peer; an IPv6 address stands for its Config.IPv6PrefixBits prefix.
 func (r *Router) clientIP(req *http.Request) string {
 	if r.cfg.ClientIPFunc != nil {
 		if ip := r.cfg.ClientIPFunc(req); ip != "" {
-			return ip
+			return r.ipKey(ip)
 		}
 	}
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if err != nil {
-		return req.RemoteAddr
+		return r.ipKey(req.RemoteAddr)
 	}
-	return host
+	return r.ipKey(host)
+}
+
+// ipKey is the key an address is counted under: an IPv4 address (also IPv4-mapped IPv6)
+// as itself, an IPv6 address as its prefix of Config.IPv6PrefixBits bits; a string that
+// is no address as itself.
+func (r *Router) ipKey(s string) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	a = a.Unmap()
+	if !a.Is6() {
+		return a.String()
+	}
+	bits := r.cfg.IPv6PrefixBits
+	if bits <= 0 || bits > 128 {
+		bits = 64
+	}
+	p, err := a.WithZone("").Prefix(bits)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }
 
 // sessionOf returns the session of an authentication that has run; the zero Session when
@@ -148,6 +175,7 @@ type connCounter struct {
 	mu     sync.Mutex
 	byIP   map[string]int
 	byUser map[string]int
+	total  map[string]int // one key: every connection
 }
 
 // acquire takes one of max slots of key in m (created on demand); false when all are
@@ -177,13 +205,22 @@ func (c *connCounter) release(m *map[string]int, key string) {
 
 // acquireIP takes a connection slot for the request's client address, or returns the
 // refusal; release is called when the connection closes.
+// The router's overall cap (Config.MaxConns) is taken here too.
 func (r *Router) acquireIP(req *http.Request) (release func(), te *Error) {
+	if !r.conns.acquire(&r.conns.total, "", r.cfg.MaxConns) {
+		return nil, r.refuse(LimitConnsTotal, CodeServiceUnavailable,
+			"Too many connections on this server: %d are open", r.cfg.MaxConns)
+	}
 	ip := r.clientIP(req)
 	if !r.conns.acquire(&r.conns.byIP, ip, r.cfg.MaxConnsPerIP) {
+		r.conns.release(&r.conns.total, "")
 		return nil, r.refuse(LimitConnsPerIP, CodeTooManyRequests,
 			"Too many connections from this address: %d are open", r.cfg.MaxConnsPerIP)
 	}
-	return func() { r.conns.release(&r.conns.byIP, ip) }, nil
+	return func() {
+		r.conns.release(&r.conns.byIP, ip)
+		r.conns.release(&r.conns.total, "")
+	}, nil
 }
 
 // acquireUser takes a connection slot for the session's user (none when it has no user),
