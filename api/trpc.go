@@ -213,9 +213,11 @@ func clientIPFunc(trusted []netip.Prefix) func(*http.Request) string {
 		}
 		hops := strings.Split(strings.Join(req.Header.Values("X-Forwarded-For"), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
-				return "" // a malformed chain: count the proxy itself
+			a, ok := forwardedAddr(hops[i])
+			if !ok {
+				// Not an address ("unknown", a hostname): what lies left of it cannot be
+				// told from a forgery, so the proxy itself is counted.
+				return ""
 			}
 			if !isTrusted(a) {
 				return a.Unmap().String()
@@ -223,6 +225,24 @@ func clientIPFunc(trusted []netip.Prefix) func(*http.Request) string {
 		}
 		return ""
 	}
+}
+
+// forwardedAddr reads one X-Forwarded-For entry: an address, or as some proxies write it
+// an address with a port (1.2.3.4:5678, [2001:db8::1]:5678) or a bracketed IPv6 address.
+func forwardedAddr(hop string) (netip.Addr, bool) {
+	hop = strings.TrimSpace(hop)
+	if a, err := netip.ParseAddr(hop); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr(), true
+	}
+	if strings.HasPrefix(hop, "[") && strings.HasSuffix(hop, "]") {
+		if a, err := netip.ParseAddr(hop[1 : len(hop)-1]); err == nil && a.Is6() {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // sseReconnectAfterInactivity maps the configured value to the router's: zero sends none.
