@@ -135,6 +135,28 @@ func TestDevTokenRefusesOtherSitesAndMachines(t *testing.T) {
 	}
 }
 
+// TestDevTokenRefusedThroughATunnel sends the dev-token request as a local tunnel or
+// proxy relays it (ngrok --host-header=rewrite, cloudflared, ssh -R with a proxy): from
+// the loopback peer, with a loopback Host, but carrying the proxy's forwarding headers.
+// It is refused: the caller is on another machine.
+func TestDevTokenRefusedThroughATunnel(t *testing.T) {
+	t.Parallel()
+	h := authServer(t, api.Deps{})
+	for name, hdr := range map[string][2]string{
+		"X-Forwarded-For":  {"X-Forwarded-For", "203.0.113.7"},
+		"Forwarded":        {"Forwarded", "for=203.0.113.7;proto=https"},
+		"X-Forwarded-Host": {"X-Forwarded-Host", "abc.ngrok.example"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "http://localhost:8080/api/dev/token", strings.NewReader(`{"user":"x","role":"service_role"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(hdr[0], hdr[1])
+		rec := serveLocal(h, req, "127.0.0.1:50000")
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "proxy or tunnel") || strings.Contains(rec.Body.String(), "token\":") {
+			t.Errorf("%s: %d %s; want 403 naming the proxy", name, rec.Code, rec.Body)
+		}
+	}
+}
+
 // TestCookieAuthenticatesOnlyAnSSEConnect sends what a cross-site page can make a browser
 // send with the user's cookie: tRPC and REST writes carrying the token cookie and no
 // Authorization header. They are refused as unauthenticated; the cookie still opens an

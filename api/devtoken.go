@@ -69,6 +69,10 @@ func devTokenGuard() echo.MiddlewareFunc {
 				return apperr.Errorf(apperr.EFORBIDDEN, "dev tokens are issued only for a loopback Host (localhost, 127.0.0.1, [::1])")
 			case req.Header.Get("Origin") != "" && !trpc.SameOrigin(req):
 				return apperr.Errorf(apperr.EFORBIDDEN, "dev tokens are not issued to another origin's page")
+			case forwarded(req.Header):
+				// A local tunnel or proxy (ngrok, ssh -R, cloudflared) connects from this
+				// machine and may rewrite Host to localhost: the caller is elsewhere.
+				return apperr.Errorf(apperr.EFORBIDDEN, "dev tokens are not issued through a proxy or tunnel (Forwarded / X-Forwarded-* header present)")
 			}
 			if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 				return apperr.Errorf(apperr.EUNSUPPORTED, "send the request as application/json")
@@ -81,6 +85,16 @@ func devTokenGuard() echo.MiddlewareFunc {
 // limitSSETicketsPerUser names the cap on a user's outstanding tickets in the limit
 // refusal metric (PACKSHOT_SSE_TICKETS_PER_USER).
 const limitSSETicketsPerUser trpc.Limit = "sse_tickets_per_user"
+
+// forwarded reports whether a request came through a proxy that says so.
+func forwarded(h http.Header) bool {
+	for _, name := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip"} {
+		if len(h.Values(name)) > 0 {
+			return true
+		}
+	}
+	return false
+}
 
 // sseTicket is the answer of POST /api/sse-ticket.
 type sseTicket struct {
