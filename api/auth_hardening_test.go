@@ -245,6 +245,10 @@ func TestSSETicketWorksOnceOnAnyInstance(t *testing.T) {
 	tok := token(t, "alice", auth.RoleAuthenticated)
 	proj := createProject(t, a, tok, map[string]any{"name": "Ticketed"})
 
+	// An OPTIONS that is no preflight (no Access-Control-Request-Method) mints nothing.
+	if resp, raw := a.rest(t, tok, http.MethodOptions, "/api/sse-ticket", nil, nil); strings.Contains(string(raw), "pst_") {
+		t.Fatalf("OPTIONS /api/sse-ticket: %d %s; want no ticket", resp.StatusCode, raw)
+	}
 	resp, raw := a.rest(t, tok, http.MethodPost, "/api/sse-ticket", nil, nil)
 	var tk struct {
 		Ticket    string    `json:"ticket"`

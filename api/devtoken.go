@@ -111,6 +111,11 @@ type sseTicket struct {
 // page cannot mint tickets with a user's cookie.
 func handleSSETicket(tickets *auth.Tickets, refused func(trpc.Limit)) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if c.Request().Method != http.MethodPost {
+			// An OPTIONS that is no CORS preflight (which the CORS middleware answers)
+			// reaches here too: it gets no ticket.
+			return c.NoContent(http.StatusNoContent)
+		}
 		u, _ := auth.UserFrom(c.Request().Context())
 		// requireUser verified this header's token; its exp bounds the stream's life.
 		tok, _ := auth.BearerToken(c.Request().Header.Get("Authorization"))
