@@ -6,6 +6,8 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
@@ -51,7 +53,7 @@ func authServer(t *testing.T, deps api.Deps) http.Handler {
 	deps.Store, deps.Metrics, deps.Verifier, deps.PackLinks = d.Store, telemetry.New(), verifier, links
 	deps.Pack = pack.New(pack.Config{Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour),
 		Logger: deps.Logger, PackURLFunc: links.URL})
-	deps.Tickets = auth.NewTickets(d.Store, 0)
+	deps.Tickets = auth.NewTickets(d.Store, 0, 0)
 	deps.DevTokenFunc = func(user, role string) (string, error) { return auth.Issue(testSecret, user, role, time.Hour) }
 	return api.NewServer(deps)
 }
@@ -135,6 +137,28 @@ func TestDevTokenRefusesOtherSitesAndMachines(t *testing.T) {
 	}
 }
 
+// TestDevTokenRefusedThroughATunnel sends the dev-token request as a local tunnel or
+// proxy relays it (ngrok --host-header=rewrite, cloudflared, ssh -R with a proxy): from
+// the loopback peer, with a loopback Host, but carrying the proxy's forwarding headers.
+// It is refused: the caller is on another machine.
+func TestDevTokenRefusedThroughATunnel(t *testing.T) {
+	t.Parallel()
+	h := authServer(t, api.Deps{})
+	for name, hdr := range map[string][2]string{
+		"X-Forwarded-For":  {"X-Forwarded-For", "203.0.113.7"},
+		"Forwarded":        {"Forwarded", "for=203.0.113.7;proto=https"},
+		"X-Forwarded-Host": {"X-Forwarded-Host", "abc.ngrok.example"},
+	} {
+		req := httptest.NewRequest(http.MethodPost, "http://localhost:8080/api/dev/token", strings.NewReader(`{"user":"x","role":"service_role"}`))
+		req.Header.Set("Content-Type", "application/json")
+		req.Header.Set(hdr[0], hdr[1])
+		rec := serveLocal(h, req, "127.0.0.1:50000")
+		if rec.Code != http.StatusForbidden || !strings.Contains(rec.Body.String(), "proxy or tunnel") || strings.Contains(rec.Body.String(), "token\":") {
+			t.Errorf("%s: %d %s; want 403 naming the proxy", name, rec.Code, rec.Body)
+		}
+	}
+}
+
 // TestCookieAuthenticatesOnlyAnSSEConnect sends what a cross-site page can make a browser
 // send with the user's cookie: tRPC and REST writes carrying the token cookie and no
 // Authorization header. They are refused as unauthenticated; the cookie still opens an
@@ -185,6 +209,11 @@ func sseConnect(t *testing.T, base, projectID string, params map[string]string, 
 		t.Fatal(err)
 	}
 	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		// Refused before the stream started (EventSource does not retry this).
+		b, _ := io.ReadAll(resp.Body)
+		return fmt.Sprintf("HTTP %d", resp.StatusCode), string(b)
+	}
 	sc := bufio.NewScanner(resp.Body)
 	for sc.Scan() {
 		line := sc.Text()
@@ -216,6 +245,10 @@ func TestSSETicketWorksOnceOnAnyInstance(t *testing.T) {
 	tok := token(t, "alice", auth.RoleAuthenticated)
 	proj := createProject(t, a, tok, map[string]any{"name": "Ticketed"})
 
+	// An OPTIONS that is no preflight (no Access-Control-Request-Method) mints nothing.
+	if resp, raw := a.rest(t, tok, http.MethodOptions, "/api/sse-ticket", nil, nil); strings.Contains(string(raw), "pst_") {
+		t.Fatalf("OPTIONS /api/sse-ticket: %d %s; want no ticket", resp.StatusCode, raw)
+	}
 	resp, raw := a.rest(t, tok, http.MethodPost, "/api/sse-ticket", nil, nil)
 	var tk struct {
 		Ticket    string    `json:"ticket"`
@@ -234,8 +267,8 @@ func TestSSETicketWorksOnceOnAnyInstance(t *testing.T) {
 		t.Fatalf("SSE with a ticket on the other instance: event %q data %s; want the project's snapshot", event, data)
 	}
 	event, data = sseConnect(t, a.url, proj.ID.String(), map[string]string{"ticket": tk.Ticket}, nil)
-	if event != "serialized-error" || !strings.Contains(data, "UNAUTHORIZED") {
-		t.Fatalf("replayed ticket: event %q data %s; want an UNAUTHORIZED serialized-error", event, data)
+	if event != "HTTP 401" || !strings.Contains(data, "UNAUTHORIZED") {
+		t.Fatalf("replayed ticket: event %q data %s; want HTTP 401 UNAUTHORIZED before the stream", event, data)
 	}
 
 	cookie := http.Header{"Cookie": {api.TokenCookie + "=" + tok}}

@@ -1,6 +1,7 @@
 package api
 
 import (
+	"errors"
 	"mime"
 	"net/http"
 	"strings"
@@ -68,6 +69,10 @@ func devTokenGuard() echo.MiddlewareFunc {
 				return apperr.Errorf(apperr.EFORBIDDEN, "dev tokens are issued only for a loopback Host (localhost, 127.0.0.1, [::1])")
 			case req.Header.Get("Origin") != "" && !trpc.SameOrigin(req):
 				return apperr.Errorf(apperr.EFORBIDDEN, "dev tokens are not issued to another origin's page")
+			case forwarded(req.Header):
+				// A local tunnel or proxy (ngrok, ssh -R, cloudflared) connects from this
+				// machine and may rewrite Host to localhost: the caller is elsewhere.
+				return apperr.Errorf(apperr.EFORBIDDEN, "dev tokens are not issued through a proxy or tunnel (Forwarded / X-Forwarded-* header present)")
 			}
 			if mt, _, err := mime.ParseMediaType(req.Header.Get("Content-Type")); err != nil || mt != "application/json" {
 				return apperr.Errorf(apperr.EUNSUPPORTED, "send the request as application/json")
@@ -75,6 +80,20 @@ func devTokenGuard() echo.MiddlewareFunc {
 			return next(c)
 		}
 	}
+}
+
+// limitSSETicketsPerUser names the cap on a user's outstanding tickets in the limit
+// refusal metric (PACKSHOT_SSE_TICKETS_PER_USER).
+const limitSSETicketsPerUser trpc.Limit = "sse_tickets_per_user"
+
+// forwarded reports whether a request came through a proxy that says so.
+func forwarded(h http.Header) bool {
+	for _, name := range []string{"Forwarded", "X-Forwarded-For", "X-Forwarded-Host", "X-Forwarded-Proto", "X-Real-Ip"} {
+		if len(h.Values(name)) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // sseTicket is the answer of POST /api/sse-ticket.
@@ -90,10 +109,21 @@ type sseTicket struct {
 // {"ticket": "…"} of httpSubscriptionLink), so the token stays out of URLs. The
 // Authorization header is required (requireUser never reads the cookie), so a cross-site
 // page cannot mint tickets with a user's cookie.
-func handleSSETicket(tickets *auth.Tickets) echo.HandlerFunc {
+func handleSSETicket(tickets *auth.Tickets, refused func(trpc.Limit)) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		if c.Request().Method != http.MethodPost {
+			// An OPTIONS that is no CORS preflight (which the CORS middleware answers)
+			// reaches here too: it gets no ticket.
+			return c.NoContent(http.StatusNoContent)
+		}
 		u, _ := auth.UserFrom(c.Request().Context())
-		ticket, expires, err := tickets.Issue(c.Request().Context(), u)
+		// requireUser verified this header's token; its exp bounds the stream's life.
+		tok, _ := auth.BearerToken(c.Request().Header.Get("Authorization"))
+		tokExp, _ := tokenExpiry(tok)
+		ticket, expires, err := tickets.Issue(c.Request().Context(), u, tokExp)
+		if errors.Is(err, auth.ErrTooManyTickets) && refused != nil {
+			refused(limitSSETicketsPerUser)
+		}
 		if err != nil {
 			return err
 		}

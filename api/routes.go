@@ -53,7 +53,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	if deps.Tickets != nil {
 		// Cross-origin apps allowed on /trpc ask for tickets too: the same CORS rule.
 		cors := echo.WrapMiddleware(func(h http.Handler) http.Handler { return trpc.CORS(origins, h) })
-		api.Match([]string{http.MethodPost, http.MethodOptions}, "/sse-ticket", handleSSETicket(deps.Tickets), cors, authn)
+		api.Match([]string{http.MethodPost, http.MethodOptions}, "/sse-ticket", handleSSETicket(deps.Tickets, deps.TRPCLimitRefusedFunc), cors, authn)
 	}
 	if deps.DevTokenFunc != nil {
 		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes), devTokenGuard())

@@ -98,6 +98,11 @@ type Deps struct {
 	// referentialEqualities. Defaults to 100.
 	TRPCMaxInputDepth int
 
+	// MaxConns caps the WebSocket and SSE connections open at once on this instance
+	// (zero: no cap); ConnsIPv6PrefixBits is the IPv6 prefix counted as one client
+	// address (zero: 64).
+	MaxConns, ConnsIPv6PrefixBits int
+
 	// --- auth hardening (issue 13 items 3, 7, 10) ---
 
 	// Tickets issues the single-use SSE tickets (POST /api/sse-ticket) and redeems them

@@ -110,7 +110,7 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtInstances {
 			Metrics: telemetry.New(), Pack: svc, Verifier: verifier, PackLinks: links,
 			Files: storage.NewFileServer(blobs, signer), Realtime: broker,
 			Transformer: "json", // the helpers speak plain JSON
-			Tickets:     auth.NewTickets(d.Store, 0),
+			Tickets:     auth.NewTickets(d.Store, 0, 0),
 		})
 		srv := httptest.NewServer(h)
 		t.Cleanup(srv.Close)

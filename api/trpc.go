@@ -48,6 +48,8 @@ func newRouter(deps Deps) *trpc.Router {
 		ClientIPFunc:                clientIPFunc(deps.TrustedProxies),
 		SessionFunc:                 session,
 		LimitRefusedFunc:            deps.TRPCLimitRefusedFunc,
+		MaxConns:                    deps.MaxConns,
+		IPv6PrefixBits:              deps.ConnsIPv6PrefixBits,
 		SSEReconnectAfterInactivity: sseReconnectAfterInactivity(deps.SSEReconnectAfterInactivity),
 		MaxBatchConcurrency:         deps.MaxBatchConcurrency,
 		UploadGate:                  func(*http.Request) (func(), error) { return deps.uploads.acquire() },
@@ -84,11 +86,17 @@ func uploadBodyLimit(max int64) int64 {
 func authFunc(v *auth.Verifier, tickets *auth.Tickets) func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
 	return func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
 		if t := req.ConnectionParams["ticket"]; t != "" && req.Transport == trpc.TransportSSE && tickets != nil {
-			u, err := tickets.Redeem(ctx, t)
+			u, exp, err := tickets.Redeem(ctx, t)
 			if err != nil {
 				return nil, err
 			}
-			return auth.WithUser(ctx, u), nil
+			ctx = auth.WithUser(ctx, u)
+			if !exp.IsZero() {
+				// The stream ends when the ticket's token would have: a ticket does not
+				// stretch a token's life.
+				ctx = context.WithValue(ctx, expiryKey{}, exp)
+			}
+			return ctx, nil
 		}
 		token, err := requestToken(req.Header, req.ConnectionParams, req.Transport == trpc.TransportSSE)
 		if err != nil {
@@ -206,9 +214,11 @@ func clientIPFunc(trusted []netip.Prefix) func(*http.Request) string {
 		}
 		hops := strings.Split(strings.Join(req.Header.Values("X-Forwarded-For"), ","), ",")
 		for i := len(hops) - 1; i >= 0; i-- {
-			a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-			if err != nil {
-				return "" // a malformed chain: count the proxy itself
+			a, ok := forwardedAddr(hops[i])
+			if !ok {
+				// Not an address ("unknown", a hostname): what lies left of it cannot be
+				// told from a forgery, so the proxy itself is counted.
+				return ""
 			}
 			if !isTrusted(a) {
 				return a.Unmap().String()
@@ -216,6 +226,24 @@ func clientIPFunc(trusted []netip.Prefix) func(*http.Request) string {
 		}
 		return ""
 	}
+}
+
+// forwardedAddr reads one X-Forwarded-For entry: an address, or as some proxies write it
+// an address with a port (1.2.3.4:5678, [2001:db8::1]:5678) or a bracketed IPv6 address.
+func forwardedAddr(hop string) (netip.Addr, bool) {
+	hop = strings.TrimSpace(hop)
+	if a, err := netip.ParseAddr(hop); err == nil {
+		return a, true
+	}
+	if ap, err := netip.ParseAddrPort(hop); err == nil {
+		return ap.Addr(), true
+	}
+	if strings.HasPrefix(hop, "[") && strings.HasSuffix(hop, "]") {
+		if a, err := netip.ParseAddr(hop[1 : len(hop)-1]); err == nil && a.Is6() {
+			return a, true
+		}
+	}
+	return netip.Addr{}, false
 }
 
 // sseReconnectAfterInactivity maps the configured value to the router's: zero sends none.

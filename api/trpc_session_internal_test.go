@@ -67,6 +67,12 @@ func TestClientIPBehindTrustedProxies(t *testing.T) {
 		{req("10.1.2.3:5000", "not-an-ip"), ""},                            // malformed: the proxy itself
 		{req("10.1.2.3:5000"), ""},                                         // no header
 		{req("[::ffff:10.1.2.3]:5000", "2001:db8::1"), "2001:db8::1"},      // mapped peer, IPv6 client
+		// Proxies that write ports or brackets: the client is still found (review item 7).
+		{req("10.1.2.3:5000", "198.51.100.1:4711"), "198.51.100.1"},
+		{req("10.1.2.3:5000", "[2001:db8::7]:4711"), "2001:db8::7"},
+		{req("10.1.2.3:5000", "[2001:db8::7]"), "2001:db8::7"},
+		{req("10.1.2.3:5000", "6.6.6.6, 198.51.100.1:4711, 10.9.9.9:80"), "198.51.100.1"},
+		{req("10.1.2.3:5000", "6.6.6.6, unknown"), ""}, // unknown: the proxy itself, never the forgeable left
 	} {
 		if got := f(tc.r); got != tc.want {
 			t.Errorf("peer %s, XFF %q: %q; want %q", tc.r.RemoteAddr, tc.r.Header.Values("X-Forwarded-For"), got, tc.want)

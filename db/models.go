@@ -117,8 +117,9 @@ type SourceImage struct {
 }
 
 type SseTicket struct {
-	TicketHash []byte    `json:"ticketHash"`
-	UserID     string    `json:"userId"`
-	Role       string    `json:"role"`
-	ExpiresAt  time.Time `json:"expiresAt"`
+	TicketHash     []byte     `json:"ticketHash"`
+	UserID         string     `json:"userId"`
+	Role           string     `json:"role"`
+	ExpiresAt      time.Time  `json:"expiresAt"`
+	TokenExpiresAt *time.Time `json:"tokenExpiresAt"`
 }

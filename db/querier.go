@@ -221,8 +221,10 @@ type Querier interface {
 	// may lie in the past: the caller compares paused_until with its own clock.
 	ProviderPauseGet(ctx context.Context, provider string) (ProviderPause, error)
 	// SSETicketInsert stores a new ticket's hash, for the user it authenticates, until
-	// expires_at.
-	SSETicketInsert(ctx context.Context, arg SSETicketInsertParams) error
+	// expires_at, unless the user already holds @max_outstanding tickets that have not
+	// expired: then no row is inserted (0 rows affected). Concurrent issues for one user may
+	// overshoot the cap by the number racing, which stays bounded by the request limits.
+	SSETicketInsert(ctx context.Context, arg SSETicketInsertParams) (int64, error)
 	// SSETicketPrune deletes up to 1,000 unredeemed tickets that expired before @before, so
 	// the table stays as small as the tickets in flight.
 	SSETicketPrune(ctx context.Context, before time.Time) (int64, error)

@@ -10,28 +10,43 @@ import (
 	"time"
 )
 
-const sSETicketInsert = `-- name: SSETicketInsert :exec
-INSERT INTO sse_tickets (ticket_hash, user_id, role, expires_at)
-VALUES ($1, $2, $3, $4)
+const sSETicketInsert = `-- name: SSETicketInsert :execrows
+INSERT INTO sse_tickets (ticket_hash, user_id, role, expires_at, token_expires_at)
+SELECT $1, $2, $3, $4, $5::timestamptz
+WHERE (
+    SELECT count(*) FROM sse_tickets t
+    WHERE t.user_id = $2 AND t.expires_at > $6::timestamptz
+) < $7::int
 `
 
 type SSETicketInsertParams struct {
-	TicketHash []byte    `json:"ticketHash"`
-	UserID     string    `json:"userId"`
-	Role       string    `json:"role"`
-	ExpiresAt  time.Time `json:"expiresAt"`
+	TicketHash     []byte     `json:"ticketHash"`
+	UserID         string     `json:"userId"`
+	Role           string     `json:"role"`
+	ExpiresAt      time.Time  `json:"expiresAt"`
+	TokenExpiresAt *time.Time `json:"tokenExpiresAt"`
+	Now            time.Time  `json:"now"`
+	MaxOutstanding int32      `json:"maxOutstanding"`
 }
 
 // SSETicketInsert stores a new ticket's hash, for the user it authenticates, until
-// expires_at.
-func (q *Queries) SSETicketInsert(ctx context.Context, arg SSETicketInsertParams) error {
-	_, err := q.db.Exec(ctx, sSETicketInsert,
+// expires_at, unless the user already holds @max_outstanding tickets that have not
+// expired: then no row is inserted (0 rows affected). Concurrent issues for one user may
+// overshoot the cap by the number racing, which stays bounded by the request limits.
+func (q *Queries) SSETicketInsert(ctx context.Context, arg SSETicketInsertParams) (int64, error) {
+	result, err := q.db.Exec(ctx, sSETicketInsert,
 		arg.TicketHash,
 		arg.UserID,
 		arg.Role,
 		arg.ExpiresAt,
+		arg.TokenExpiresAt,
+		arg.Now,
+		arg.MaxOutstanding,
 	)
-	return err
+	if err != nil {
+		return 0, err
+	}
+	return result.RowsAffected(), nil
 }
 
 const sSETicketPrune = `-- name: SSETicketPrune :execrows
@@ -54,13 +69,14 @@ func (q *Queries) SSETicketPrune(ctx context.Context, before time.Time) (int64, 
 
 const sSETicketRedeem = `-- name: SSETicketRedeem :one
 DELETE FROM sse_tickets WHERE ticket_hash = $1
-RETURNING user_id, role, expires_at
+RETURNING user_id, role, expires_at, token_expires_at
 `
 
 type SSETicketRedeemRow struct {
-	UserID    string    `json:"userId"`
-	Role      string    `json:"role"`
-	ExpiresAt time.Time `json:"expiresAt"`
+	UserID         string     `json:"userId"`
+	Role           string     `json:"role"`
+	ExpiresAt      time.Time  `json:"expiresAt"`
+	TokenExpiresAt *time.Time `json:"tokenExpiresAt"`
 }
 
 // SSETicketRedeem takes a ticket: the row is deleted as it is read, so of two connects
@@ -69,6 +85,11 @@ type SSETicketRedeemRow struct {
 func (q *Queries) SSETicketRedeem(ctx context.Context, ticketHash []byte) (SSETicketRedeemRow, error) {
 	row := q.db.QueryRow(ctx, sSETicketRedeem, ticketHash)
 	var i SSETicketRedeemRow
-	err := row.Scan(&i.UserID, &i.Role, &i.ExpiresAt)
+	err := row.Scan(
+		&i.UserID,
+		&i.Role,
+		&i.ExpiresAt,
+		&i.TokenExpiresAt,
+	)
 	return i, err
 }

@@ -73,7 +73,7 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	}
 	p := &packDomain{
 		verifier: verifier,
-		tickets:  auth.NewTickets(d.Store, cfg.SSETicketTTL),
+		tickets:  auth.NewTickets(d.Store, cfg.SSETicketTTL, cfg.SSETicketsPerUser),
 		links:    api.NewPackLinks(signer, cfg.FileURLTTL),
 		files:    storage.NewFileServer(blobs, signer),
 		handlers: pack.HandlerOptions{AITimeout: cfg.AITimeout + time.Minute},
@@ -198,6 +198,7 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 	deps.WSMaxCallsInFlight, deps.WSMaxSubscriptions = cfg.WSMaxCallsInFlight, cfg.WSMaxSubscriptions
 	deps.TrustedProxies = cfg.TrustedProxies
 	deps.SSEReconnectAfterInactivity = cfg.SSEReconnectAfterInactivity
+	deps.MaxConns, deps.ConnsIPv6PrefixBits = cfg.MaxConns, cfg.ConnsIPv6PrefixBits
 
 	deps.Tickets = p.tickets
 	deps.NoPublicMetrics = cfg.MetricsAddr != ""

@@ -1,11 +1,13 @@
 package auth
 
 import (
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/packshot/packshot/internal/apperr"
 	"github.com/packshot/packshot/internal/config"
 )
 
@@ -67,6 +69,22 @@ func TestVerifySupabaseServiceKey(t *testing.T) {
 	anonNoSub := sign(t, jwt.SigningMethodHS256, []byte(testSecret), with(with(supabaseClaims(), "sub", nil), "role", "authenticated"))
 	if u, err := newTestVerifier(t).Verify(anonNoSub); err == nil {
 		t.Fatalf("authenticated token without sub accepted as %+v", u)
+	}
+}
+
+// TestVerifyRefusesTheServiceKeysUserID: an ordinary user's token whose sub is the
+// service key's user id (someone signed up as "service_role") is refused, so it cannot own
+// what the operator created with the key; a service_role token naming it is the operator.
+func TestVerifyRefusesTheServiceKeysUserID(t *testing.T) {
+	t.Parallel()
+	tok := sign(t, jwt.SigningMethodHS256, []byte(testSecret), with(supabaseClaims(), "sub", ServiceKeyUserID))
+	u, err := newTestVerifier(t).Verify(tok)
+	if ae := apperr.As(err); ae == nil || ae.Code != apperr.EUNAUTHORIZED || !strings.Contains(ae.Message, "reserved") {
+		t.Errorf("authenticated token with sub %q: %+v, %v; want refused as reserved", ServiceKeyUserID, u, err)
+	}
+	tok = sign(t, jwt.SigningMethodHS256, []byte(testSecret), with(with(supabaseClaims(), "sub", ServiceKeyUserID), "role", RoleService))
+	if u, err := newTestVerifier(t).Verify(tok); err != nil || u != (User{ID: ServiceKeyUserID, Role: RoleService}) {
+		t.Errorf("service_role token with sub %q: %+v, %v; want the service role", ServiceKeyUserID, u, err)
 	}
 }
 

@@ -77,10 +77,11 @@ func NewVerifier(secret string, opts ...VerifierOption) (*Verifier, error) {
 // Verify checks token and returns the user it names. Errors are *apperr.Error with code
 // EUNAUTHORIZED: "token malformed", "token algorithm not accepted", "token signature
 // invalid", "token expired", "token not valid yet", "token has no expiry", "token has no
-// subject", "token role not accepted", "token audience not accepted".
+// subject", "token subject reserved", "token role not accepted", "token audience not
+// accepted".
 //
 // A service_role token without `sub` (Supabase's service key) is the operator, with user
-// id ServiceKeyUserID; any other token must name its user.
+// id ServiceKeyUserID; any other token must name its user, and not by that id.
 func (v *Verifier) Verify(token string) (User, error) {
 	if token == "" {
 		return User{}, unauthorized("missing bearer token", nil)
@@ -112,6 +113,11 @@ func (v *Verifier) Verify(token string) (User, error) {
 	}
 	if c.Subject == "" {
 		return User{}, unauthorized("token has no subject", nil)
+	}
+	if c.Subject == ServiceKeyUserID && role != RoleService {
+		// The service key's user id: an ordinary user's token naming it would own what
+		// the operator created with the key.
+		return User{}, unauthorized(fmt.Sprintf("token subject %q is reserved", ServiceKeyUserID), nil)
 	}
 	return User{ID: c.Subject, Role: role}, nil
 }

@@ -208,6 +208,21 @@ type Config struct {
 	// nest, before and after they are restored (PACKSHOT_TRPC_MAX_INPUT_DEPTH, levels,
 	// at most 10000). Defaults to 100. The bytes they may add are capped at the input's own size.
 	TRPCMaxInputDepth int
+
+	// --- realtime hardening, second pass (review of issue 13: WebSocket, SSE, tickets) ---
+
+	// SSETicketsPerUser caps the unexpired, unredeemed tickets one user holds
+	// (PACKSHOT_SSE_TICKETS_PER_USER, count); more are refused with 429 until one
+	// expires. Defaults to 32.
+	SSETicketsPerUser int
+	// MaxConns caps the WebSocket and SSE connections open at once on this instance,
+	// whoever opens them (PACKSHOT_MAX_CONNS, count); more are refused with 503.
+	// Defaults to 10000; 0 disables.
+	MaxConns int
+	// ConnsIPv6PrefixBits is the prefix under which IPv6 client addresses count as one
+	// for PACKSHOT_MAX_CONNS_PER_IP (PACKSHOT_CONNS_IPV6_PREFIX, bits, 1 to 128): a host
+	// usually holds a whole /64. Defaults to 64.
+	ConnsIPv6PrefixBits int
 }
 
 // Load reads the configuration through getenv and validates it.
@@ -280,6 +295,16 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxBatchConcurrency: int(r.int64("PACKSHOT_MAX_BATCH_CONCURRENCY", 4)),
 
 		TRPCMaxInputDepth: int(r.int64("PACKSHOT_TRPC_MAX_INPUT_DEPTH", 100)),
+
+		SSETicketsPerUser:   int(r.int64("PACKSHOT_SSE_TICKETS_PER_USER", 32)),
+		MaxConns:            int(r.int64("PACKSHOT_MAX_CONNS", 10000)),
+		ConnsIPv6PrefixBits: int(r.int64("PACKSHOT_CONNS_IPV6_PREFIX", 64)),
+	}
+	if c.ConnsIPv6PrefixBits < 1 || c.ConnsIPv6PrefixBits > 128 {
+		r.fail("PACKSHOT_CONNS_IPV6_PREFIX", "must be between 1 and 128")
+	}
+	if c.SSETicketsPerUser < 1 {
+		r.fail("PACKSHOT_SSE_TICKETS_PER_USER", "must be at least 1")
 	}
 	if c.MaxBatchConcurrency < 1 {
 		r.fail("PACKSHOT_MAX_BATCH_CONCURRENCY", "must be at least 1")

@@ -11,7 +11,7 @@ import (
 func (m *Metrics) TRPCLimits() func(trpc.Limit) {
 	refused := prometheus.NewCounterVec(prometheus.CounterOpts{
 		Name: "packshot_trpc_limit_refusals_total",
-		Help: "WebSocket and SSE requests refused by a connection limit, by limit (conns_per_ip, conns_per_user, ws_auth_timeout, ws_calls_in_flight, ws_subscriptions, ws_message_bytes), and tRPC inputs refused by a superjson input limit (superjson_input_expansion, superjson_input_depth).",
+		Help: "WebSocket and SSE requests refused by a connection limit, by limit (conns_per_ip, conns_per_user, conns_total, ws_auth_timeout, ws_unauthenticated, ws_calls_in_flight, ws_subscriptions, ws_message_bytes, sse_tickets_per_user), and tRPC inputs refused by a superjson input limit (superjson_input_expansion, superjson_input_depth).",
 	}, []string{"limit"})
 	m.Registry.MustRegister(refused)
 	return func(l trpc.Limit) { refused.WithLabelValues(string(l)).Inc() }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/netip"
 	"sync"
 	"time"
 )
@@ -32,6 +33,13 @@ const (
 	LimitSubscriptions Limit = "ws_subscriptions"
 	// LimitMessageBytes: a WebSocket message was larger than Config.MaxBodyBytes.
 	LimitMessageBytes Limit = "ws_message_bytes"
+	// LimitUnauthenticated: a WebSocket's authentication failed (no credentials, a bad or
+	// expired token) and the router has no public procedure it could call, so it is
+	// closed at once instead of being held.
+	LimitUnauthenticated Limit = "ws_unauthenticated"
+	// LimitConnsTotal: Config.MaxConns WebSocket and SSE connections are already open on
+	// the router.
+	LimitConnsTotal Limit = "conns_total"
 )
 
 // defaultAuthTimeout is Config.AuthTimeout's default.
@@ -63,18 +71,41 @@ func (r *Router) authTimeout() time.Duration {
 }
 
 // clientIP returns the address per-IP caps count: Config.ClientIPFunc's answer, else the
-// TCP peer.
+// TCP peer; an IPv6 address stands for its Config.IPv6PrefixBits prefix.
 func (r *Router) clientIP(req *http.Request) string {
 	if r.cfg.ClientIPFunc != nil {
 		if ip := r.cfg.ClientIPFunc(req); ip != "" {
-			return ip
+			return r.ipKey(ip)
 		}
 	}
 	host, _, err := net.SplitHostPort(req.RemoteAddr)
 	if err != nil {
-		return req.RemoteAddr
+		return r.ipKey(req.RemoteAddr)
 	}
-	return host
+	return r.ipKey(host)
+}
+
+// ipKey is the key an address is counted under: an IPv4 address (also IPv4-mapped IPv6)
+// as itself, an IPv6 address as its prefix of Config.IPv6PrefixBits bits; a string that
+// is no address as itself.
+func (r *Router) ipKey(s string) string {
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		return s
+	}
+	a = a.Unmap()
+	if !a.Is6() {
+		return a.String()
+	}
+	bits := r.cfg.IPv6PrefixBits
+	if bits <= 0 || bits > 128 {
+		bits = 64
+	}
+	p, err := a.WithZone("").Prefix(bits)
+	if err != nil {
+		return a.String()
+	}
+	return p.String()
 }
 
 // sessionOf returns the session of an authentication that has run; the zero Session when
@@ -98,6 +129,33 @@ func (r *Router) authenticate(ctx context.Context, a *authState) (s Session, te 
 	return r.sessionOf(a), nil
 }
 
+// refuseUnauthenticated returns the UNAUTHORIZED refusal of a connection whose
+// authentication (run already) failed, when the router has no public procedure; nil when
+// the connection may be used.
+func (r *Router) refuseUnauthenticated(ctx context.Context, a *authState) *Error {
+	if r.cfg.AuthFunc == nil || a.err == nil || r.hasPublic() {
+		return nil
+	}
+	_, te := r.contextFor(ctx, a, &procedure{})
+	if te == nil {
+		return nil
+	}
+	if r.cfg.LimitRefusedFunc != nil {
+		r.cfg.LimitRefusedFunc(LimitUnauthenticated)
+	}
+	return &Error{Code: te.Code, Message: te.message() + " (limit " + string(LimitUnauthenticated) + ")", Err: te.Err}
+}
+
+// hasPublic reports whether any procedure runs without authentication.
+func (r *Router) hasPublic() bool {
+	for _, p := range r.procs {
+		if p.public {
+			return true
+		}
+	}
+	return false
+}
+
 // sessionProbe stands for "any public procedure": contextFor with it runs AuthFunc
 // without refusing.
 var sessionProbe = &procedure{path: "", public: true}
@@ -117,6 +175,7 @@ type connCounter struct {
 	mu     sync.Mutex
 	byIP   map[string]int
 	byUser map[string]int
+	total  map[string]int // one key: every connection
 }
 
 // acquire takes one of max slots of key in m (created on demand); false when all are
@@ -146,13 +205,22 @@ func (c *connCounter) release(m *map[string]int, key string) {
 
 // acquireIP takes a connection slot for the request's client address, or returns the
 // refusal; release is called when the connection closes.
+// The router's overall cap (Config.MaxConns) is taken here too.
 func (r *Router) acquireIP(req *http.Request) (release func(), te *Error) {
+	if !r.conns.acquire(&r.conns.total, "", r.cfg.MaxConns) {
+		return nil, r.refuse(LimitConnsTotal, CodeServiceUnavailable,
+			"Too many connections on this server: %d are open", r.cfg.MaxConns)
+	}
 	ip := r.clientIP(req)
 	if !r.conns.acquire(&r.conns.byIP, ip, r.cfg.MaxConnsPerIP) {
+		r.conns.release(&r.conns.total, "")
 		return nil, r.refuse(LimitConnsPerIP, CodeTooManyRequests,
 			"Too many connections from this address: %d are open", r.cfg.MaxConnsPerIP)
 	}
-	return func() { r.conns.release(&r.conns.byIP, ip) }, nil
+	return func() {
+		r.conns.release(&r.conns.byIP, ip)
+		r.conns.release(&r.conns.total, "")
+	}, nil
 }
 
 // acquireUser takes a connection slot for the session's user (none when it has no user),

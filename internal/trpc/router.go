@@ -108,6 +108,15 @@ type Config struct {
 	// ping) for this long reconnects and resumes. Zero means three
 	// SSEPingIntervals; negative sends none.
 	SSEReconnectAfterInactivity time.Duration
+	// MaxConns caps the WebSocket and SSE connections open at once on this
+	// router, whoever opens them (file descriptors and memory); more are
+	// refused with SERVICE_UNAVAILABLE. Zero means no limit.
+	MaxConns int
+	// IPv6PrefixBits is the prefix length under which IPv6 client addresses
+	// count as one address for MaxConnsPerIP: a host is typically given a
+	// whole /64, so counting each address would be no cap. Zero means 64;
+	// 128 counts each address.
+	IPv6PrefixBits int
 
 	// --- HTTP batches and request bodies (hardening: batch concurrency, uploads) ---
 

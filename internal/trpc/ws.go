@@ -134,10 +134,14 @@ func (r *Router) serveWS(w http.ResponseWriter, req *http.Request) {
 
 // startSession authenticates the connection before its first call: it takes the
 // user's connection slot and arms the expiry of the user's credentials. A socket whose
-// authentication failed stays open anonymously (its calls are refused one by one, as
-// over HTTP); only the per-IP cap counts it.
+// authentication failed is refused with UNAUTHORIZED and closed when the router has no
+// public procedure (it could never run a call); otherwise it stays open anonymously (its
+// calls are refused one by one, as over HTTP) and only the per-IP cap counts it.
 func (c *wsConn) startSession() bool {
 	s, te := c.r.authenticate(c.ctx, c.auth)
+	if te == nil {
+		te = c.r.refuseUnauthenticated(c.ctx, c.auth)
+	}
 	if te != nil {
 		c.fail(te)
 		return false
@@ -320,22 +324,28 @@ func (c *wsConn) readMessage() (typ websocket.MessageType, data []byte, tooBig b
 	return typ, data[:max], true, nil
 }
 
-// refuseOversize answers a message larger than MaxBodyBytes: PAYLOAD_TOO_LARGE for every
-// id readable in its first bytes (or for id null), the socket kept.
+// refuseOversize answers a message larger than MaxBodyBytes: PAYLOAD_TOO_LARGE for each
+// id readable in its first bytes, at most MaxBatchSize of them (a frame cannot hold more
+// calls), then once for id null when there were more or none; the socket kept.
 func (c *wsConn) refuseOversize(prefix []byte) {
 	te := c.r.refuse(LimitMessageBytes, CodePayloadTooLarge, "Message is larger than %d bytes", c.r.cfg.MaxBodyBytes)
-	ids := prefixIDs(prefix)
-	if len(ids) == 0 {
-		c.sendError(nil, "", "", te)
+	ids := prefixIDs(prefix, c.r.cfg.MaxBatchSize+1)
+	more := len(ids) > c.r.cfg.MaxBatchSize
+	if more {
+		ids = ids[:c.r.cfg.MaxBatchSize]
 	}
 	for _, id := range ids {
 		c.sendError(id, "", "", te)
 	}
+	if len(ids) == 0 || more {
+		c.sendError(nil, "", "", te)
+	}
 }
 
 // prefixIDs returns the request ids (numbers or strings) readable in the first bytes of
-// a message: the "id" of a single request, or of each request of an array frame.
-func prefixIDs(prefix []byte) []json.RawMessage {
+// a message: the "id" of a single request, or of each request of an array frame; at
+// most max of them.
+func prefixIDs(prefix []byte, max int) []json.RawMessage {
 	dec := json.NewDecoder(bytes.NewReader(prefix))
 	dec.UseNumber()
 	type level struct {
@@ -345,7 +355,7 @@ func prefixIDs(prefix []byte) []json.RawMessage {
 	}
 	var stack []level
 	var ids []json.RawMessage
-	for {
+	for len(ids) < max {
 		tok, err := dec.Token()
 		if err != nil {
 			return ids // the end of what was read
@@ -383,6 +393,7 @@ func prefixIDs(prefix []byte) []json.RawMessage {
 			top.expectKey = true
 		}
 	}
+	return ids
 }
 
 func (c *wsConn) readLoop() {
