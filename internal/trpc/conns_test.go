@@ -58,8 +58,9 @@ func TestConnsTotal(t *testing.T) {
 	if !strings.Contains(string(body), `"SERVICE_UNAVAILABLE"`) || !strings.Contains(string(body), string(LimitConnsTotal)) {
 		t.Errorf("refusal body %s; want SERVICE_UNAVAILABLE naming %s", body, LimitConnsTotal)
 	}
-	if st, body := b.sseRefused(t, "10.0.0.5", ""); st != http.StatusServiceUnavailable || !strings.Contains(body, string(LimitConnsTotal)) {
-		t.Errorf("SSE stream past the cap: %d %s; want HTTP 503 naming %s", st, body, LimitConnsTotal)
+	s := b.sse(t, "10.0.0.5", "")
+	if ev := s.next(); !strings.HasPrefix(ev, "event: serialized-error\n") || !strings.Contains(ev, string(LimitConnsTotal)) {
+		t.Errorf("SSE stream past the cap: %q; want an error naming %s", ev, LimitConnsTotal)
 	}
 	if n := b.refusals(LimitConnsTotal); n != 2 {
 		t.Errorf("refusals counted: %d; want 2", n)

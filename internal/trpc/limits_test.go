@@ -184,24 +184,6 @@ func (b *limitsBundle) sse(t *testing.T, ip, user string) *sseClient {
 	return s
 }
 
-// sseRefused opens an SSE stream of "wait" from ip as user (none when empty) that is
-// expected to be refused before it starts, and returns the HTTP status and body.
-func (b *limitsBundle) sseRefused(t *testing.T, ip, user string) (int, string) {
-	t.Helper()
-	req, _ := http.NewRequest(http.MethodGet, b.srv.URL+"/trpc/wait", nil)
-	req.Header.Set("X-Test-IP", ip)
-	if user != "" {
-		req.Header.Set("X-User", user)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	body, _ := io.ReadAll(resp.Body)
-	return resp.StatusCode, string(body)
-}
-
 // next returns the next event's text.
 func (s *sseClient) next() string {
 	s.t.Helper()
@@ -334,8 +316,9 @@ func TestConnsPerIP(t *testing.T) {
 	if !strings.Contains(string(body), `"TOO_MANY_REQUESTS"`) || !strings.Contains(string(body), string(LimitConnsPerIP)) {
 		t.Errorf("refusal body %s; want TOO_MANY_REQUESTS naming %s", body, LimitConnsPerIP)
 	}
-	if st, body := b.sseRefused(t, "10.0.0.1", ""); st != http.StatusTooManyRequests || !strings.Contains(body, string(LimitConnsPerIP)) {
-		t.Errorf("third SSE stream from one address: %d %s; want HTTP 429 naming %s (EventSource does not retry it)", st, body, LimitConnsPerIP)
+	s := b.sse(t, "10.0.0.1", "")
+	if ev := s.next(); !strings.HasPrefix(ev, "event: serialized-error\n") || !strings.Contains(ev, string(LimitConnsPerIP)) {
+		t.Errorf("third SSE stream from one address: %q; want an error naming %s", ev, LimitConnsPerIP)
 	}
 	w, _, err := b.dial(t, "10.0.0.2", "")
 	if err != nil {
@@ -373,8 +356,9 @@ func TestConnsPerUser(t *testing.T) {
 	if st := w.closed(); st != websocket.StatusPolicyViolation {
 		t.Errorf("third socket of one user: close %d; want 1008", st)
 	}
-	if st, body := b.sseRefused(t, "10.0.0.4", "alice"); st != http.StatusTooManyRequests || !strings.Contains(body, string(LimitConnsPerUser)) {
-		t.Errorf("third SSE stream of one user: %d %s; want HTTP 429 naming %s", st, body, LimitConnsPerUser)
+	s := b.sse(t, "10.0.0.4", "alice")
+	if ev := s.next(); !strings.HasPrefix(ev, "event: serialized-error\n") || !strings.Contains(ev, string(LimitConnsPerUser)) {
+		t.Errorf("third SSE stream of one user: %q; want an error naming %s", ev, LimitConnsPerUser)
 	}
 	bob, _, err := b.dial(t, "10.0.0.5", "bob")
 	if err != nil {

@@ -52,48 +52,6 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 		defer t.Stop()
 	}
 
-	// Caps and authentication are checked before the stream starts, so a refusal is a
-	// plain HTTP error (401, 429, 503): EventSource does not retry those, where it would
-	// reconnect at once after an error event on a 200 stream.
-	start := time.Now()
-	refused := func(te *Error) {
-		r.observeCall(c.path, TransportSSE, te, start)
-		r.writeTopLevel(w, te)
-	}
-	releaseIP, te := r.acquireIP(req)
-	if te != nil {
-		refused(te)
-		return
-	}
-	defer releaseIP()
-	auth := &authState{req: AuthRequest{Header: req.Header, ConnectionParams: pr.connParams, Transport: TransportSSE}}
-	session, te := r.authenticate(ctx, auth) // te: a panic in AuthFunc or SessionFunc
-	if te != nil {
-		refused(te)
-		return
-	}
-	cctx, te := r.contextFor(ctx, auth, c.proc)
-	if te != nil {
-		refused(te)
-		return
-	}
-	releaseUser, te := r.acquireUser(session)
-	if te != nil {
-		refused(te)
-		return
-	}
-	defer releaseUser()
-	if !session.Expires.IsZero() {
-		// The caller's credentials run out: the stream ends without "return", so the
-		// client reconnects with fresh ones (a new ticket) and resumes.
-		after := r.expiryAfterFunc
-		if after == nil {
-			after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
-		}
-		stop := after(time.Until(session.Expires), cancel)
-		defer stop()
-	}
-
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream")
 	h.Set("Cache-Control", "no-cache, no-transform")
@@ -162,8 +120,9 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 		}
 	}
 
-	// A panic in caller work (the subscription, encoding) ends the stream with an
-	// INTERNAL_SERVER_ERROR event; the server carries on.
+	start := time.Now()
+	// A panic in caller work (authentication, the subscription, encoding) ends the
+	// stream with an INTERNAL_SERVER_ERROR event; the server carries on.
 	defer func() {
 		if v := recover(); v != nil {
 			e := r.recovered(c.path, v)
@@ -171,6 +130,39 @@ func (r *Router) serveSSE(w http.ResponseWriter, req *http.Request, pr *request)
 			sendErr(e)
 		}
 	}()
+	refused := func(te *Error) {
+		r.observeCall(c.path, TransportSSE, te, start)
+		sendErr(te)
+	}
+	releaseIP, te := r.acquireIP(req)
+	if te != nil {
+		refused(te)
+		return
+	}
+	defer releaseIP()
+	auth := &authState{req: AuthRequest{Header: req.Header, ConnectionParams: pr.connParams, Transport: TransportSSE}}
+	cctx, te := r.contextFor(ctx, auth, c.proc)
+	if te != nil {
+		refused(te)
+		return
+	}
+	session := r.sessionOf(auth)
+	releaseUser, te := r.acquireUser(session)
+	if te != nil {
+		refused(te)
+		return
+	}
+	defer releaseUser()
+	if !session.Expires.IsZero() {
+		// The caller's credentials run out: the stream ends without "return", so the
+		// client reconnects with fresh ones (a new ticket) and resumes.
+		after := r.expiryAfterFunc
+		if after == nil {
+			after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
+		}
+		stop := after(time.Until(session.Expires), cancel)
+		defer stop()
+	}
 	lastID := pr.lastEventID
 	if lastID == "" {
 		lastID = lastEventIDFromInput(c.input.json)
