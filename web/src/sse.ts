@@ -76,7 +76,10 @@ export function ticketEventSource(token: TokenSource): typeof EventSource {
       for (const type of forwarded) {
         es.addEventListener(type, (ev) => {
           if (this.es !== es) return;
-          if (type === 'connected') this.retries = 0;
+          // The back-off restarts only once the stream has carried something: the
+          // server says `connected` before it checks the caller and the caps, so a
+          // refused stream must not reconnect (and mint a ticket) at full speed.
+          if (type !== 'connected' && type !== 'open' && type !== 'serialized-error') this.retries = 0;
           const m = ev as MessageEvent;
           this.dispatchEvent(type === 'open' ? new Event('open') : new MessageEvent(type, { data: m.data, lastEventId: m.lastEventId }));
         });
