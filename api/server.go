@@ -103,7 +103,7 @@ type Deps struct {
 	// address (zero: 64).
 	MaxConns, ConnsIPv6PrefixBits int
 
-	// --- auth hardening (issue 13 items 3, 7, 10) ---
+	// --- tokens, SSE tickets and the metrics address ---
 
 	// Tickets issues the single-use SSE tickets (POST /api/sse-ticket) and redeems them
 	// on an SSE connect. Nil: no ticket route, SSE authenticates with a token only.
@@ -112,7 +112,7 @@ type Deps struct {
 	// address (PACKSHOT_METRICS_ADDR).
 	NoPublicMetrics bool
 
-	// --- request reading and batch limits (issue 13) ---
+	// --- reading requests and uploads; HTTP batches ---
 
 	// MaxUploadsInFlight caps the uploads (tRPC and REST) this process reads and
 	// processes at once; 0 disables. Over it: 503 SERVICE_UNAVAILABLE with Retry-After.

@@ -101,7 +101,7 @@ type Config struct {
 	// Defaults to 5; 0 disables.
 	MaxPacksInFlight int
 
-	// --- WebSocket and SSE connection limits (issue 13 item 4) ---
+	// --- WebSocket and SSE connection limits ---
 
 	// WSAuthTimeout is how long a WebSocket opened with connectionParams=1 may take to
 	// send them before it is closed, and how long a socket whose token expired stays
@@ -169,7 +169,7 @@ type Config struct {
 	// (PACKSHOT_BLOB_GC_DELETE_TIMEOUT, duration, at least 1s). Defaults to 30s.
 	BlobGCDeleteTimeout time.Duration
 
-	// --- auth hardening (issue 13 items 7, 10) ---
+	// --- tokens, SSE tickets and the metrics address ---
 
 	// JWTAudience, when set, must be among a bearer token's `aud` values
 	// (AUTH_JWT_AUDIENCE; Supabase's access tokens carry "authenticated"). Defaults to
@@ -182,7 +182,7 @@ type Config struct {
 	// SSE connect (PACKSHOT_SSE_TICKET_TTL, duration). Defaults to 30s.
 	SSETicketTTL time.Duration
 
-	// --- request reading and batch limits (issue 13: items 1, 4 (batches) and 5) ---
+	// --- reading requests and uploads; HTTP batches ---
 
 	// ReadTimeout bounds reading one request, headers and body
 	// (PACKSHOT_READ_TIMEOUT, duration). Uploads get UploadReadTimeout instead; SSE and
@@ -202,14 +202,14 @@ type Config struct {
 	// (PACKSHOT_MAX_BATCH_CONCURRENCY). Defaults to 4.
 	MaxBatchConcurrency int
 
-	// --- superjson input limits (issue 14 review #1) ---
+	// --- superjson inputs ---
 
 	// TRPCMaxInputDepth caps how deep a superjson input with referentialEqualities may
 	// nest, before and after they are restored (PACKSHOT_TRPC_MAX_INPUT_DEPTH, levels,
 	// at most 10000). Defaults to 100. The bytes they may add are capped at the input's own size.
 	TRPCMaxInputDepth int
 
-	// --- realtime hardening, second pass (review of issue 13: WebSocket, SSE, tickets) ---
+	// --- connections per instance, IPv6 addresses, SSE tickets per user ---
 
 	// SSETicketsPerUser caps the unexpired, unredeemed tickets one user holds
 	// (PACKSHOT_SSE_TICKETS_PER_USER, count); more are refused with 429 until one

@@ -2,7 +2,7 @@ package telemetry
 
 import "github.com/prometheus/client_golang/prometheus"
 
-// UploadMetrics counts the uploads the API reads and processes (issue 13, item 5).
+// UploadMetrics counts the uploads the API reads and processes (every upload holds one of a capped number of slots).
 type UploadMetrics struct {
 	// InFlight is the number of uploads being read or processed now.
 	InFlight prometheus.Gauge
