@@ -800,10 +800,16 @@ func (h *soakHostile) idle(ctx context.Context) {
 				}
 				defer c.CloseNow()
 				h.st.idleOpened.Add(1)
-				if _, _, err := c.Read(ctx); err != nil && ctx.Err() == nil {
-					h.st.idleClosed.Add(1)
+				// The server first answers the missed auth deadline with an error frame,
+				// then closes: read until the socket ends.
+				for {
+					if _, _, err := c.Read(ctx); err != nil {
+						if ctx.Err() == nil {
+							h.st.idleClosed.Add(1)
+						}
+						return
+					}
 				}
-				return
 			}
 			conn, err := h.dialer.DialContext(ctx, "tcp", h.addr)
 			if err != nil {
