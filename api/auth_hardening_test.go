@@ -20,7 +20,6 @@ import (
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/pack"
 	"github.com/packshot/packshot/internal/pgtest"
-	"github.com/packshot/packshot/internal/storage"
 	"github.com/packshot/packshot/internal/telemetry"
 )
 
@@ -29,18 +28,7 @@ import (
 func authServer(t *testing.T, deps api.Deps) http.Handler {
 	t.Helper()
 	d := pgtest.New(t)
-	blobs, err := storage.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := storage.NewSigner(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := auth.NewVerifier(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs, signer, verifier := testParts(t)
 	links := api.NewPackLinks(signer, time.Hour)
 	if deps.Logger == nil {
 		deps.Logger = slog.New(slog.DiscardHandler)

@@ -81,18 +81,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	f.Helper()
 	d := pgtest.New(f)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	blobs, err := storage.NewFS(f.TempDir())
-	if err != nil {
-		f.Fatal(err)
-	}
-	signer, err := storage.NewSigner(testSecret)
-	if err != nil {
-		f.Fatal(err)
-	}
-	verifier, err := auth.NewVerifier(testSecret)
-	if err != nil {
-		f.Fatal(err)
-	}
+	blobs, signer, verifier := testParts(f)
 	metrics := telemetry.New()
 	links := api.NewPackLinks(signer, time.Hour)
 	var broker *realtime.Broker

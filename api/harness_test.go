@@ -354,3 +354,23 @@ func productPhoto(t *testing.T, w, h int) []byte {
 	}
 	return buf.Bytes()
 }
+
+// testParts are the pieces every in-process server of these tests is built from: a blob
+// store in a fresh temporary directory, the link signer and the token verifier, both on
+// testSecret.
+func testParts(t testing.TB) (*storage.FS, *storage.Signer, *auth.Verifier) {
+	t.Helper()
+	blobs, err := storage.NewFS(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	signer, err := storage.NewSigner(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	verifier, err := auth.NewVerifier(testSecret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return blobs, signer, verifier
+}

@@ -42,18 +42,7 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtInstances {
 	t.Helper()
 	d := pgtest.New(t)
 	logger := slog.New(slog.NewTextHandler(io.Discard, nil))
-	blobs, err := storage.NewFS(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	signer, err := storage.NewSigner(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	verifier, err := auth.NewVerifier(testSecret)
-	if err != nil {
-		t.Fatal(err)
-	}
+	blobs, signer, verifier := testParts(t)
 	c := &rtInstances{db: d}
 	for i := range n {
 		links := api.NewPackLinks(signer, time.Hour)
