@@ -794,17 +794,6 @@ func (q *Queries) JobListExpired(ctx context.Context, rowLimit int32) ([]JobList
 	return items, nil
 }
 
-const jobNotify = `-- name: JobNotify :exec
-SELECT pg_notify('packshot_queue', $1::text)
-`
-
-// JobNotify rings the queue's doorbell channel. Run it alone (autocommit), never inside a
-// job or enqueue transaction: a transaction that NOTIFYs takes a global lock at commit.
-func (q *Queries) JobNotify(ctx context.Context, payload string) error {
-	_, err := q.db.Exec(ctx, jobNotify, payload)
-	return err
-}
-
 const jobPrune = `-- name: JobPrune :execrows
 DELETE FROM job_queue
 WHERE id IN (SELECT f.id FROM job_queue f

@@ -145,9 +145,6 @@ type Querier interface {
 	JobList(ctx context.Context, arg JobListParams) ([]JobQueue, error)
 	// JobListExpired returns runs whose lease has expired, oldest first.
 	JobListExpired(ctx context.Context, rowLimit int32) ([]JobListExpiredRow, error)
-	// JobNotify rings the queue's doorbell channel. Run it alone (autocommit), never inside a
-	// job or enqueue transaction: a transaction that NOTIFYs takes a global lock at commit.
-	JobNotify(ctx context.Context, payload string) error
 	// JobPrune deletes up to row_limit finished jobs that finished before the cutoff.
 	JobPrune(ctx context.Context, arg JobPruneParams) (int64, error)
 	// JobRescueMany returns expired runs to pending (or fails them when their attempts are

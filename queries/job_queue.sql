@@ -293,8 +293,3 @@ ORDER BY status, kind;
 -- if no other instance holds it: the instance that gets it is the leader for this round.
 -- name: JobTryMaintenanceLock :one
 SELECT pg_try_advisory_xact_lock(@lock_key::bigint) AS acquired;
-
--- JobNotify rings the queue's doorbell channel. Run it alone (autocommit), never inside a
--- job or enqueue transaction: a transaction that NOTIFYs takes a global lock at commit.
--- name: JobNotify :exec
-SELECT pg_notify('packshot_queue', @payload::text);

@@ -29,7 +29,7 @@ type Client struct {
 	disp     *dispatcher // nil until Start
 
 	notifyOnce sync.Once
-	notif      *notifier
+	notif      *sender
 
 	onListen func() // tests: called each time the listener has (re)subscribed
 }
@@ -58,10 +58,14 @@ type handler struct {
 	opts HandlerOptions
 }
 
-// NewClient returns a Client over store (whose pool also serves LISTEN and NOTIFY). It
-// starts no goroutine until the first enqueue (the notifier) or Start (the dispatcher).
+// NewClient returns a Client over store that hears and rings doorbells through
+// cfg.Notifier. It starts no goroutine until the first enqueue (the doorbell sender) or
+// Start (the dispatcher).
 // Call Stop when done.
 func NewClient(store db.Store, cfg Config) *Client {
+	if cfg.Notifier == nil {
+		panic("queue: Config.Notifier is required")
+	}
 	return &Client{
 		cfg:      cfg.withDefaults(),
 		store:    store,

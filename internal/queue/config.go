@@ -11,8 +11,13 @@ import (
 	"github.com/packshot/packshot/db"
 )
 
-// Config configures a Client. The zero value of every field means its default.
+// Config configures a Client. The zero value of every field but Notifier means its
+// default.
 type Config struct {
+	// Notifier hears and rings the queue's doorbells on channel packshot_queue: wake-ups
+	// for work enqueued elsewhere and cancellations of jobs running here. Required
+	// (*notifier.Notifier, shared with realtime).
+	Notifier Notifier
 	// Queue is the queue this client enqueues to by default and dispatches from.
 	// Defaults to "default".
 	Queue string

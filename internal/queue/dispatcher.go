@@ -28,8 +28,9 @@ type dispatcher struct {
 
 	hardCtx    context.Context // parent of every handler context
 	hardCancel context.CancelCauseFunc
-	bgCtx      context.Context // listener, heartbeat, maintenance
+	bgCtx      context.Context // heartbeat, maintenance
 	bgCancel   context.CancelFunc
+	unlisten   func()
 	bgWG       sync.WaitGroup
 	handlersWG sync.WaitGroup
 
@@ -46,8 +47,8 @@ type dispatcher struct {
 	comp *completer
 }
 
-// Start starts dispatching: the claim loop, the heartbeat, the LISTEN connection and the
-// maintenance loop (rescue, prune; it runs on whichever instance wins an advisory lock).
+// Start starts dispatching: the claim loop, the heartbeat, the doorbells heard through
+// Config.Notifier and the maintenance loop (rescue, prune; it runs on whichever instance wins an advisory lock).
 // Register every kind first (with none, it claims nothing). Stop stops it.
 func (c *Client) Start() error {
 	c.mu.Lock()
@@ -77,8 +78,8 @@ func (c *Client) Start() error {
 	c.disp = d
 	c.notifier() // so Stop can always close it
 
-	d.bgWG.Add(3)
-	go func() { defer d.bgWG.Done(); d.listen(d.bgCtx) }()
+	d.unlisten = d.listen()
+	d.bgWG.Add(2)
 	go func() { defer d.bgWG.Done(); d.heartbeatLoop(d.bgCtx) }()
 	go func() { defer d.bgWG.Done(); d.maintenanceLoop(d.bgCtx) }()
 	go d.claimLoop()
@@ -88,7 +89,8 @@ func (c *Client) Start() error {
 // Stop shuts the client down gracefully: it stops claiming, lets running jobs finish
 // until ctx ends (the grace period), then cancels the rest (cause ErrShutdown) and
 // releases them back to pending without spending an attempt, writes every outcome, and
-// stops the listener, heartbeat, maintenance and notifier. Safe to call without Start.
+// stops listening, the heartbeat, maintenance and the doorbell sender. Safe to call
+// without Start. It does not stop Config.Notifier, which its owner stops afterwards.
 func (c *Client) Stop(ctx context.Context) error {
 	c.mu.Lock()
 	d := c.disp
@@ -129,6 +131,7 @@ func (d *dispatcher) stop(ctx context.Context) error {
 		}
 	}
 	d.comp.close()
+	d.unlisten()
 	d.bgCancel()
 	d.bgWG.Wait()
 	d.hardCancel(ErrShutdown)

@@ -7,7 +7,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
+
+	"github.com/packshot/packshot/internal/notifier"
 )
 
 // notifyChannel is the channel of the queue's doorbells. Payloads:
@@ -18,10 +19,17 @@ import (
 // A doorbell carries no truth; receivers re-read the table.
 const notifyChannel = "packshot_queue"
 
-// notifier sends NOTIFYs for this instance: each from its own small autocommit statement,
-// never inside an enqueue or job-state transaction, at most one burst per
-// Config.NotifyInterval, with identical payloads coalesced.
-type notifier struct {
+// Notifier is what the queue needs of the instance's Postgres notifier
+// (*notifier.Notifier): it hears doorbells through Listen and rings them through Notify.
+type Notifier interface {
+	Listen(topic string, h notifier.Handler) (unlisten func())
+	Notify(ctx context.Context, topic string, payloads ...string) error
+}
+
+// sender rings the queue's doorbells for this instance through the Notifier: at most
+// one burst per Config.NotifyInterval, with identical payloads coalesced, each burst one
+// autocommit statement, never inside an enqueue or job-state transaction.
+type sender struct {
 	c      *Client
 	signal chan struct{}
 	stop   chan struct{}
@@ -32,10 +40,10 @@ type notifier struct {
 	stopped bool
 }
 
-// notifier returns the Client's notifier, starting it on first use.
-func (c *Client) notifier() *notifier {
+// notifier returns the Client's doorbell sender, starting it on first use.
+func (c *Client) notifier() *sender {
 	c.notifyOnce.Do(func() {
-		n := &notifier{
+		n := &sender{
 			c:       c,
 			signal:  make(chan struct{}, 1),
 			stop:    make(chan struct{}),
@@ -49,7 +57,7 @@ func (c *Client) notifier() *notifier {
 }
 
 // ring queues a payload; it never blocks.
-func (n *notifier) ring(payload string) {
+func (n *sender) ring(payload string) {
 	n.mu.Lock()
 	if n.stopped {
 		n.mu.Unlock()
@@ -63,7 +71,7 @@ func (n *notifier) ring(payload string) {
 	}
 }
 
-func (n *notifier) loop() {
+func (n *sender) loop() {
 	defer close(n.done)
 	for {
 		select {
@@ -84,7 +92,7 @@ func (n *notifier) loop() {
 	}
 }
 
-func (n *notifier) flush() {
+func (n *sender) flush() {
 	n.mu.Lock()
 	payloads := make([]string, 0, len(n.pending))
 	for p := range n.pending {
@@ -92,19 +100,19 @@ func (n *notifier) flush() {
 	}
 	clear(n.pending)
 	n.mu.Unlock()
-	for _, p := range payloads {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		err := n.c.store.JobNotify(ctx, p)
-		cancel()
-		if err != nil {
-			// Other instances will find the work by polling.
-			n.c.cfg.Logger.Warn("queue notify failed", "err", err)
-		}
+	if len(payloads) == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := n.c.cfg.Notifier.Notify(ctx, notifyChannel, payloads...); err != nil {
+		// Other instances will find the work by polling.
+		n.c.cfg.Logger.Warn("queue notify failed", "err", err)
 	}
 }
 
-// close stops the notifier after sending what is pending.
-func (n *notifier) close() {
+// close stops the sender after sending what is pending.
+func (n *sender) close() {
 	n.mu.Lock()
 	if n.stopped {
 		n.mu.Unlock()
@@ -116,46 +124,20 @@ func (n *notifier) close() {
 	<-n.done
 }
 
-// listen holds one dedicated connection LISTENing on notifyChannel, reconnecting with
-// backoff, and turns doorbells into local wake-ups and cancellations until ctx ends.
-func (d *dispatcher) listen(ctx context.Context) {
-	backoff := 50 * time.Millisecond
-	for ctx.Err() == nil {
-		err := d.listenOnce(ctx)
-		if ctx.Err() != nil {
-			return
-		}
-		d.c.cfg.Logger.Warn("queue listener lost its connection; reconnecting", "err", err, "in", backoff)
-		select {
-		case <-time.After(backoff):
-		case <-ctx.Done():
-			return
-		}
-		backoff = min(backoff*2, time.Second)
-	}
-}
-
-func (d *dispatcher) listenOnce(ctx context.Context) error {
-	conn, err := pgx.ConnectConfig(ctx, d.c.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return err
-	}
-	defer conn.Close(context.Background())
-	// LISTEN takes an identifier, not a parameter; sqlc cannot express it.
-	if _, err := conn.Exec(ctx, "LISTEN "+notifyChannel); err != nil {
-		return err
-	}
-	d.wake() // doorbells may have rung while we were not listening
-	if d.c.onListen != nil {
-		d.c.onListen()
-	}
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err != nil {
-			return err
-		}
-		d.doorbell(n.Payload)
-	}
+// listen subscribes the dispatcher to notifyChannel: doorbells from other instances (and
+// from SQL) become local wake-ups and cancellations, and every (re)connect wakes the claim
+// loop, because doorbells may have rung while nobody listened. It returns the unlisten
+// function.
+func (d *dispatcher) listen() (unlisten func()) {
+	return d.c.cfg.Notifier.Listen(notifyChannel, notifier.Handler{
+		Notify: d.doorbell,
+		Connected: func() {
+			d.wake()
+			if d.c.onListen != nil {
+				d.c.onListen()
+			}
+		},
+	})
 }
 
 // doorbell handles one payload from another instance (or from SQL).

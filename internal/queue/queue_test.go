@@ -11,6 +11,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/packshot/packshot/internal/notifier"
+	"github.com/packshot/packshot/internal/notifier/notifiertest"
 	"github.com/packshot/packshot/internal/pgtest"
 )
 
@@ -37,6 +39,7 @@ func setup(t *testing.T) (*bundle, Config) {
 	t.Helper()
 	b := &bundle{db: pgtest.New(t), finished: make(chan finish, 10000), rescued: make(chan int, 100)}
 	cfg := Config{
+		Notifier:       notifiertest.New(t, b.db.Pool, notifier.Config{}),
 		Workers:        10,
 		PollInterval:   time.Minute,
 		RetryBase:      time.Millisecond,
