@@ -26,6 +26,8 @@ import (
 
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/internal/auth"
+	"github.com/packshot/packshot/internal/notifier"
+	"github.com/packshot/packshot/internal/notifier/notifiertest"
 	"github.com/packshot/packshot/internal/pack"
 	"github.com/packshot/packshot/internal/pgtest"
 	"github.com/packshot/packshot/internal/queue"
@@ -94,16 +96,24 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 			}
 		},
 	})
-	broker = realtime.New(d.Pool, d.URL, realtime.Config{
-		Hub: api.RealtimeHubConfig(svc), Metrics: metrics.Realtime(), Logger: logger,
+	nt := notifiertest.New(f, d.Pool, notifier.Config{Logger: logger, Metrics: metrics.Notifier()})
+	rtMetrics := metrics.Realtime()
+	pub := realtime.NewPublisher(nt, realtime.PublisherConfig{Metrics: rtMetrics, Logger: logger})
+	broker = realtime.New(realtime.Config{
+		Notifier: nt, Publisher: pub, Hub: api.RealtimeHubConfig(svc), Metrics: rtMetrics, Logger: logger,
 	})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = broker.Run(ctx); close(done) }()
-	f.Cleanup(func() { cancel(); <-done })
+	for _, c := range []interface {
+		Start(context.Context) error
+		Stop(context.Context) error
+	}{pub, broker} {
+		if err := c.Start(context.Background()); err != nil {
+			f.Fatal(err)
+		}
+		f.Cleanup(func() { _ = c.Stop(context.Background()) })
+	}
 	// No dispatcher: jobs stay pending. The target is the HTTP surface, and a fuzzer that
 	// starts packs must not spend the machine's CPU rendering them.
-	qc := queue.NewClient(d.Store, queue.Config{Workers: 1, Logger: logger, Hooks: svc.QueueHooks(nil)})
+	qc := queue.NewClient(d.Store, queue.Config{Notifier: nt, Workers: 1, Logger: logger, Hooks: svc.QueueHooks(nil)})
 	svc.Attach(qc, pack.HandlerOptions{MaxAttempts: 3})
 	h := api.NewServer(api.Deps{
 		Logger: logger, Store: d.Store, ReadyFunc: func(context.Context) error { return broker.Healthy() },

@@ -21,6 +21,8 @@ import (
 	"github.com/packshot/packshot/internal/ai"
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/imaging"
+	"github.com/packshot/packshot/internal/notifier"
+	"github.com/packshot/packshot/internal/notifier/notifiertest"
 	"github.com/packshot/packshot/internal/pack"
 	"github.com/packshot/packshot/internal/pgtest"
 	"github.com/packshot/packshot/internal/queue"
@@ -99,6 +101,7 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 	qc := queue.NewClient(d.Store, queue.Config{
 		Workers: 4, PollInterval: 200 * time.Millisecond, RetryBase: 5 * time.Millisecond, RetryCap: 20 * time.Millisecond,
 		Hooks: svc.QueueHooks(nil), Logger: logger,
+		Notifier: notifiertest.New(t, d.Pool, notifier.Config{Logger: logger}),
 	})
 	svc.Attach(qc, pack.HandlerOptions{MaxAttempts: 3})
 	start := func() {

@@ -21,6 +21,8 @@ import (
 
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/internal/auth"
+	"github.com/packshot/packshot/internal/notifier"
+	"github.com/packshot/packshot/internal/notifier/notifiertest"
 	"github.com/packshot/packshot/internal/pack"
 	"github.com/packshot/packshot/internal/pgtest"
 	"github.com/packshot/packshot/internal/queue"
@@ -56,26 +58,30 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtInstances {
 				}
 			},
 		})
+		nt := notifiertest.New(t, d.Pool, notifier.Config{Logger: logger})
+		pub := realtime.NewPublisher(nt, realtime.PublisherConfig{})
+		broker = realtime.New(realtime.Config{Notifier: nt, Publisher: pub, Hub: api.RealtimeHubConfig(svc)})
+		for _, c := range []interface {
+			Start(context.Context) error
+			Stop(context.Context) error
+		}{pub, broker} {
+			if err := c.Start(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = c.Stop(context.Background()) })
+		}
+		// Listening after the broker, this handler is told of the connection after it.
 		up := make(chan struct{}, 1)
-		broker = realtime.New(d.Pool, d.URL, realtime.Config{
-			Hub: api.RealtimeHubConfig(svc),
-			Listener: realtime.ListenerConfig{Metrics: &realtime.Metrics{ListenerUpFunc: func(ok bool) {
-				if ok {
-					select {
-					case up <- struct{}{}:
-					default:
-					}
-				}
-			}}},
-		})
-		ctx, cancel := context.WithCancel(context.Background())
-		done := make(chan struct{})
-		go func() { _ = broker.Run(ctx); close(done) }()
-		t.Cleanup(func() { cancel(); <-done })
+		nt.Listen(realtime.Channel, notifier.Handler{Notify: func(string) {}, Connected: func() {
+			select {
+			case up <- struct{}{}:
+			default:
+			}
+		}})
 
 		qc := queue.NewClient(d.Store, queue.Config{
 			Workers: 4, PollInterval: 200 * time.Millisecond, RetryBase: 5 * time.Millisecond, RetryCap: 20 * time.Millisecond,
-			Logger: logger,
+			Logger: logger, Notifier: nt,
 			Hooks: svc.QueueHooks(func(job *queue.Job, percent int, stage string) {
 				if job.ProjectID.Valid {
 					broker.PublishProgress(realtime.Progress{ProjectID: job.ProjectID.UUID, UserID: job.UserID,

@@ -77,7 +77,9 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	jd := dom.jobDomain()
-	jobs := queue.NewClient(scratch, queueConfig(cfg, logger, jd.Hooks, queue.Metrics{}))
+	nt, stopNotifier := startNotifier(ctx, scratch.Pool(), logger, nil)
+	defer stopNotifier()
+	jobs := queue.NewClient(scratch, queueConfig(cfg, logger, nt, jd.Hooks, queue.Metrics{}))
 	jd.Attach(jobs)
 	defer func() { _ = jobs.Stop(context.Background()) }() // flush its doorbells before the pool closes
 	handler := api.NewServer(dom.apiDeps(api.Deps{

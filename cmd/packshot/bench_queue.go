@@ -79,6 +79,9 @@ func cmdBenchQueue(ctx context.Context, e *env, args []string) error {
 	fmt.Fprintf(e.stdout, "bench queue: scratch database ready, %d workers\n", *workers)
 
 	qcfg := queue.Config{Workers: *workers, Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	nt, stopNotifier := startNotifier(ctx, scratch.Pool(), qcfg.Logger, nil)
+	defer stopNotifier()
+	qcfg.Notifier = nt
 	if *mode == "throughput" {
 		return benchThroughput(ctx, e.stdout, scratch, qcfg, *jobs)
 	}

@@ -118,13 +118,24 @@ func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 			lagMu.Unlock()
 		}
 	}}
-	rt = realtime.New(d.Pool, d.URL, realtime.Config{Hub: hubCfg})
+	nt, stopNotifier := startNotifier(ctx, d.Pool, logger, nil)
+	defer stopNotifier()
+	pub := realtime.NewPublisher(nt, realtime.PublisherConfig{})
+	rt = realtime.New(realtime.Config{Notifier: nt, Publisher: pub, Hub: hubCfg})
+	for _, c := range []interface {
+		Start(context.Context) error
+		Stop(context.Context) error
+	}{pub, rt} {
+		if err := c.Start(ctx); err != nil {
+			return err
+		}
+		defer func() { _ = c.Stop(context.Background()) }()
+	}
 	sctx, stop := context.WithCancel(ctx)
 	defer stop()
 	var wg sync.WaitGroup
 	defer wg.Wait()
 	defer stop()
-	wg.Go(func() { _ = rt.Run(sctx) })
 
 	secret := uuid.NewString()
 	verifier, err := auth.NewVerifier(secret)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 	"sync/atomic"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"github.com/packshot/packshot/internal/ai"
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/notifier"
 	"github.com/packshot/packshot/internal/pack"
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
@@ -209,23 +209,27 @@ func (p *packDomain) apiDeps(deps api.Deps, cfg config.Config) api.Deps {
 // The worker's domain: the pack handlers, publishing their changes through a realtime
 // publisher of its own so API instances' subscribers see them.
 func init() {
-	newJobDomain = func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error) {
+	newJobDomain = func(ctx context.Context, cfg config.Config, d *database, n *notifier.Notifier, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error) {
 		p, err := newPackDomain(ctx, cfg, d, logger, metrics)
 		if err != nil {
 			return jobDomain{}, err
 		}
-		pub := realtime.NewPublisher(d.Pool, realtime.PublisherConfig{
+		pub := realtime.NewPublisher(n, realtime.PublisherConfig{
 			Logger:  logger.With("component", "realtime"),
 			Metrics: metrics.Realtime(),
 		})
 		// The publisher outlives ctx: jobs finishing during the shutdown grace still
 		// announce their changes. Close stops it after the queue has stopped.
-		pctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-		var wg sync.WaitGroup
-		wg.Go(func() { _ = pub.Run(pctx) })
+		if err := pub.Start(ctx); err != nil {
+			return jobDomain{}, err
+		}
 		p.setRealtime(pub.Publish, pub.PublishProgress)
 		jd := p.jobDomain()
-		jd.Close = func() { cancel(); wg.Wait() }
+		jd.Close = func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = pub.Stop(ctx)
+		}
 		return jd, nil
 	}
 }

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"net"
 	"net/http"
-	"sync"
 	"time"
 
 	"github.com/packshot/packshot/api"
@@ -62,18 +61,33 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	broker := realtime.New(d.Pool, d.URL, realtime.Config{
-		Hub:     api.RealtimeHubConfig(dom.svc),
-		Metrics: metrics.Realtime(),
-		Logger:  logger.With("component", "realtime"),
+	nt, stopNotifier := startNotifier(ctx, d.Pool, logger, metrics.Notifier())
+	defer stopNotifier()
+	rtMetrics, rtLogger := metrics.Realtime(), logger.With("component", "realtime")
+	pub := realtime.NewPublisher(nt, realtime.PublisherConfig{Metrics: rtMetrics, Logger: rtLogger})
+	broker := realtime.New(realtime.Config{
+		Notifier:  nt,
+		Publisher: pub,
+		Hub:       api.RealtimeHubConfig(dom.svc),
+		Metrics:   rtMetrics,
+		Logger:    rtLogger,
 	})
 	dom.setRealtime(broker.Publish, broker.PublishProgress)
-	rtCtx, stopRealtime := context.WithCancel(context.WithoutCancel(ctx))
-	var rtDone sync.WaitGroup
-	rtDone.Go(func() { _ = broker.Run(rtCtx) })
-	defer func() { stopRealtime(); rtDone.Wait() }()
+	for _, c := range []interface {
+		Start(context.Context) error
+		Stop(context.Context) error
+	}{pub, broker} {
+		if err := c.Start(ctx); err != nil {
+			return err
+		}
+		defer func() {
+			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			_ = c.Stop(ctx)
+		}()
+	}
 	jd := dom.jobDomain()
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, jd.Hooks, metrics.Queue()))
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, nt, jd.Hooks, metrics.Queue()))
 	metrics.QueueDepth(jobs.Depth)
 	jd.Attach(jobs)
 	if !*noWorker {

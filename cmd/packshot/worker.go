@@ -9,8 +9,11 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/notifier"
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/telemetry"
 )
@@ -30,12 +33,26 @@ type jobDomain struct {
 // newJobDomain builds the domain services for the queue of `worker` (and of `serve`, when
 // its wiring uses it). The file that wires the pack service sets it; while it is nil the
 // dispatcher runs without handlers and claims nothing.
-var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error)
+var newJobDomain func(ctx context.Context, cfg config.Config, d *database, n *notifier.Notifier, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error)
+
+// startNotifier starts the instance's Postgres notifier on pool and returns it with the
+// function that stops it (call it after everything that uses the notifier has stopped).
+// nm may be nil (no metrics).
+func startNotifier(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, nm notifier.Metrics) (*notifier.Notifier, func()) {
+	n := notifier.New(pool, notifier.Config{Logger: logger.With("component", "notifier"), Metrics: nm})
+	_ = n.Start(ctx) // a new notifier always starts
+	return n, func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = n.Stop(ctx)
+	}
+}
 
 // queueConfig maps packshot's configuration onto the queue's; every other queue option
 // keeps its default (the README, "The job queue: semantics and options").
-func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks, metrics queue.Metrics) queue.Config {
+func queueConfig(cfg config.Config, logger *slog.Logger, n *notifier.Notifier, hooks queue.Hooks, metrics queue.Metrics) queue.Config {
 	return queue.Config{
+		Notifier:      n,
 		Metrics:       metrics,
 		Workers:       cfg.Workers,
 		PollInterval:  cfg.PollInterval,
@@ -120,9 +137,11 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 
 	metrics := telemetry.New()
 	configureDecode(cfg, metrics)
+	nt, stopNotifier := startNotifier(ctx, d.Pool, logger, metrics.Notifier())
+	defer stopNotifier()
 	var dom jobDomain
 	if newJobDomain != nil {
-		if dom, err = newJobDomain(ctx, cfg, d, logger, metrics); err != nil {
+		if dom, err = newJobDomain(ctx, cfg, d, nt, logger, metrics); err != nil {
 			return err
 		}
 		if dom.Close != nil {
@@ -131,7 +150,7 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 	} else {
 		logger.Warn("no job handlers are wired into this binary; the worker will claim nothing")
 	}
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom.Hooks, metrics.Queue()))
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, nt, dom.Hooks, metrics.Queue()))
 	metrics.QueueDepth(jobs.Depth)
 	if dom.Attach != nil {
 		dom.Attach(jobs)

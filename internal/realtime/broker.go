@@ -2,88 +2,142 @@ package realtime
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/packshot/packshot/internal/notifier"
 )
 
-// Config configures a Broker: its hub, publisher and listener.
+// Config configures a Broker.
 type Config struct {
-	Hub       HubConfig
-	Publisher PublisherConfig
-	Listener  ListenerConfig
-	// Metrics, if set, receives the measurements of all three parts (each part's own
-	// Metrics, if set, wins).
+	// Notifier is the instance's Postgres notifier: the broker hears every instance's
+	// doorbells through it and reports its readiness. Required.
+	Notifier Notifier
+	// Publisher is the instance's publisher (built before the broker, since the code
+	// that changes projects publishes through it): the broker serves this instance's
+	// subscribers with what it publishes without waiting for the NOTIFY. Required.
+	Publisher *Publisher
+	// Hub configures the hub that keeps the subscriptions.
+	Hub HubConfig
+	// Metrics, if set, receives the hub's measurements (unless Hub.Metrics is set) and
+	// DoorbellsReceived.
 	Metrics *Metrics
-	// Logger, if set, is every part's logger unless the part has its own.
+	// Logger, if set, is the hub's logger unless it has its own, and receives undecodable
+	// payloads. Defaults to discarding.
 	Logger *slog.Logger
 }
 
-// Broker is realtime for one instance: a Publisher, a Listener and a Hub wired together.
-// Code that changed a project calls Publish after commit; subscription handlers call
-// SubscribeProject and SubscribeUser; readiness calls Healthy.
+// Broker is realtime for one instance: a Hub that hears doorbells through the notifier
+// and is served directly by the instance's Publisher. Subscription handlers call
+// SubscribeProject, SubscribeUser and SubscribeJobs; readiness calls Healthy.
 type Broker struct {
-	hub       *Hub
-	publisher *Publisher
-	listener  *Listener
+	hub         *Hub
+	publisher   *Publisher
+	n           Notifier
+	metrics     *Metrics
+	logger      *slog.Logger
+	removeLocal func()
+
+	mu       sync.Mutex
+	state    int // 0 new, 1 started, 2 stopped
+	stop     context.CancelFunc
+	done     chan struct{}
+	unlisten func()
 }
 
-// New returns a Broker that publishes through pool and listens on its own connection
-// made with connString. Call Run to start it.
-func New(pool *pgxpool.Pool, connString string, cfg Config) *Broker {
+// New returns a Broker for cfg. The publisher serves its hub from now on; call Start to
+// have it load snapshots and hear other instances.
+func New(cfg Config) *Broker {
 	if cfg.Hub.Metrics == nil {
 		cfg.Hub.Metrics = cfg.Metrics
-	}
-	if cfg.Publisher.Metrics == nil {
-		cfg.Publisher.Metrics = cfg.Metrics
-	}
-	if cfg.Listener.Metrics == nil {
-		cfg.Listener.Metrics = cfg.Metrics
 	}
 	if cfg.Hub.Logger == nil {
 		cfg.Hub.Logger = cfg.Logger
 	}
-	if cfg.Publisher.Logger == nil {
-		cfg.Publisher.Logger = cfg.Logger
-	}
-	if cfg.Listener.Logger == nil {
-		cfg.Listener.Logger = cfg.Logger
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	hub := NewHub(cfg.Hub)
 	return &Broker{
-		hub:       hub,
-		publisher: NewPublisher(pool, cfg.Publisher),
-		listener:  NewListener(connString, hub, cfg.Listener),
+		hub:         hub,
+		publisher:   cfg.Publisher,
+		n:           cfg.Notifier,
+		metrics:     cfg.Metrics,
+		logger:      cfg.Logger,
+		removeLocal: cfg.Publisher.addLocal(hub),
 	}
 }
 
-// Run runs the hub, publisher and listener until ctx is done. It returns nil.
-func (b *Broker) Run(ctx context.Context) error {
-	var wg sync.WaitGroup
-	wg.Go(func() { _ = b.hub.Run(ctx) })
-	wg.Go(func() { _ = b.publisher.Run(ctx) })
-	wg.Go(func() { _ = b.listener.Run(ctx) })
-	wg.Wait()
+// Start starts the hub's loaders and listens on Channel through the notifier; every
+// (re)connect of the notifier resyncs every subscriber. They run until Stop, not until
+// ctx ends. Start may be called once.
+func (b *Broker) Start(ctx context.Context) error {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.state != 0 {
+		return errors.New("realtime: broker already started")
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	b.state, b.stop, b.done = 1, cancel, make(chan struct{})
+	go func() {
+		defer close(b.done)
+		_ = b.hub.Run(rctx)
+	}()
+	b.unlisten = b.n.Listen(Channel, notifier.Handler{
+		Notify:       b.receive,
+		Connected:    b.hub.Resync,
+		Disconnected: b.hub.Disconnected,
+	})
 	return nil
 }
 
-// Publish announces a project's new version to every instance's subscribers. Call it
-// after the transaction that bumped the version has committed; it never blocks. This
-// instance's subscribers are served at once, the others within the publisher's flush
-// interval.
-func (b *Broker) Publish(d Doorbell) {
-	b.hub.Ring(d)
-	b.publisher.Publish(d)
+// Stop stops listening and serving, and waits until the hub's loads have ended, or ctx
+// ends. It is safe to call more than once, and a no-op without Start. It does not stop
+// the publisher or the notifier: their owner does, afterwards.
+func (b *Broker) Stop(ctx context.Context) error {
+	b.mu.Lock()
+	if b.state == 0 {
+		b.mu.Unlock()
+		return nil
+	}
+	b.state = 2
+	stop, done, unlisten := b.stop, b.done, b.unlisten
+	b.mu.Unlock()
+	unlisten()
+	b.removeLocal()
+	stop()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("realtime broker stop: %w", ctx.Err())
+	}
 }
 
-// PublishProgress announces a job's in-memory progress to every instance's subscribers
-// of its project (at most 10 overlays per second per project). It never blocks.
-func (b *Broker) PublishProgress(p Progress) {
-	b.hub.ReportProgress(p)
-	b.publisher.PublishProgress(p)
+// receive hands one notification's messages to the hub.
+func (b *Broker) receive(payload string) {
+	msgs, err := decodePayload(payload)
+	if err != nil {
+		b.logger.Warn("realtime: bad payload", "err", err)
+		return
+	}
+	if len(msgs) > 0 {
+		b.metrics.received(len(msgs))
+		b.hub.Receive(msgs)
+	}
 }
+
+// Publish announces a project's new version to every instance's subscribers; see
+// Publisher.Publish.
+func (b *Broker) Publish(d Doorbell) { b.publisher.Publish(d) }
+
+// PublishProgress announces a job's in-memory progress to every instance's subscribers
+// of its project; see Publisher.PublishProgress.
+func (b *Broker) PublishProgress(p Progress) { b.publisher.PublishProgress(p) }
 
 // SubscribeProject subscribes to a project's states; see Hub.SubscribeProject.
 func (b *Broker) SubscribeProject(projectID uuid.UUID) *Subscription {
@@ -100,12 +154,6 @@ func (b *Broker) SubscribeJobs() *Subscription {
 	return b.hub.SubscribeJobs()
 }
 
-// Healthy returns nil while the LISTEN connection is up, else why not. Readiness checks
-// call it: without the connection, this instance's subscribers would go stale.
-func (b *Broker) Healthy() error { return b.listener.Healthy() }
-
-// Hub returns the broker's hub.
-func (b *Broker) Hub() *Hub { return b.hub }
-
-// Listener returns the broker's listener.
-func (b *Broker) Listener() *Listener { return b.listener }
+// Healthy returns nil while the notifier's connection is up, else why not. Readiness
+// checks call it: without the connection, this instance's subscribers would go stale.
+func (b *Broker) Healthy() error { return b.n.Ready() }

@@ -43,7 +43,7 @@ type HubConfig struct {
 	// called only when the owner has list subscribers on this instance. Optional.
 	SummaryFunc func(ctx context.Context, projectID uuid.UUID) (any, error)
 	// LoadUserFunc reads the current states of a user's recent projects, with Summary
-	// set, for list subscribers: when one subscribes and after a listener reconnect.
+	// set, for list subscribers: when one subscribes and after a notifier reconnect.
 	// Loads are de-duplicated per user (one runs, at most one more waits, however many
 	// subscribe), and a queued load whose subscribers all left is dropped, as is a
 	// project's. Optional.
@@ -86,8 +86,8 @@ type Hub struct {
 	jobFeed  jobFeed
 	nsubs    int
 	queue    []loadItem
-	epoch    uint64 // counts listener (re)connects; a cached snapshot of an older epoch may be stale
-	synced   bool   // the listener is up: cached snapshots of this epoch are current
+	epoch    uint64 // counts notifier (re)connects; a cached snapshot of an older epoch may be stale
+	synced   bool   // the notifier is connected: cached snapshots of this epoch are current
 	seq      uint64
 }
 
@@ -255,7 +255,7 @@ func (h *Hub) Subscribers() int {
 	return h.nsubs
 }
 
-// Receive handles the messages of one notification (Receiver).
+// Receive handles the messages of one notification.
 func (h *Hub) Receive(msgs []message) {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -284,8 +284,8 @@ func (h *Hub) ReportProgress(p Progress) {
 	h.mu.Unlock()
 }
 
-// Resync re-reads the state of every subscribed project and user (Receiver): called
-// after the listener (re)connected, when notifications may have been lost.
+// Resync re-reads the state of every subscribed project and user: called after the
+// notifier (re)connected, when notifications may have been lost.
 func (h *Hub) Resync() {
 	h.mu.Lock()
 	defer h.mu.Unlock()
@@ -302,8 +302,8 @@ func (h *Hub) Resync() {
 	h.requestJobsLoadLocked()
 }
 
-// Disconnected notes that the listener is down (Receiver): cached snapshots may go stale,
-// so new subscribers get theirs read from the database.
+// Disconnected notes that the notifier's connection is down: cached snapshots may go
+// stale, so new subscribers get theirs read from the database.
 func (h *Hub) Disconnected() {
 	h.mu.Lock()
 	h.synced = false

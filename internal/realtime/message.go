@@ -8,12 +8,12 @@ import (
 	"github.com/google/uuid"
 )
 
-// Channel is the one NOTIFY channel packshot uses. Its payloads are JSON arrays of
-// messages (see message); a payload stays under maxPayload bytes.
+// Channel is realtime's NOTIFY channel (the notifier's topic). Its payloads are JSON
+// arrays of messages (see message); a payload stays under maxPayload bytes.
 const Channel = "packshot_realtime"
 
-// maxPayload is the largest NOTIFY payload the publisher sends. PostgreSQL refuses
-// payloads of 8000 bytes or more.
+// maxPayload is the largest NOTIFY payload the publisher sends, a little under what
+// PostgreSQL accepts (notifier.MaxPayload).
 const maxPayload = 7900
 
 // Doorbell says that a project changed: its new version, and whose project it is (so list
@@ -37,9 +37,8 @@ type Progress struct {
 
 // Message kinds on the wire.
 const (
-	kindDoorbell  = "d"
-	kindProgress  = "p"
-	kindHeartbeat = "h"
+	kindDoorbell = "d"
+	kindProgress = "p"
 )
 
 // message is one element of a NOTIFY payload. Short keys keep a batch of doorbells in one
@@ -55,8 +54,6 @@ type message struct {
 	// SentAt is when the publisher sent it (Unix microseconds), for the fan-out lag
 	// metric.
 	SentAt int64 `json:"t,omitempty"`
-	// Nonce identifies a listener's heartbeat.
-	Nonce string `json:"h,omitempty"`
 }
 
 func (m message) doorbell() Doorbell {

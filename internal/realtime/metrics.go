@@ -6,19 +6,13 @@ import "time"
 // field is optional. The functions are called on hot paths: they must be fast and safe
 // for concurrent use.
 type Metrics struct {
-	// ListenerUpFunc is told when the LISTEN connection comes up (true) or goes down
-	// (false).
-	ListenerUpFunc func(up bool)
-	// ReconnectsFunc counts reconnects of the LISTEN connection (each followed by a
-	// resync).
-	ReconnectsFunc func()
 	// SubscribersFunc is told the number of open subscriptions whenever it changes.
 	SubscribersFunc func(n int)
 	// DoorbellsSentFunc counts doorbells (and progress messages) this instance sent, per
 	// flush.
 	DoorbellsSentFunc func(n int)
-	// DoorbellsReceivedFunc counts doorbells (and progress messages) the listener
-	// received, per notification.
+	// DoorbellsReceivedFunc counts doorbells (and progress messages) heard from the
+	// notifier, per notification.
 	DoorbellsReceivedFunc func(n int)
 	// SnapshotLoadsFunc counts snapshot loads, each serving every subscriber of a project.
 	SnapshotLoadsFunc func()
@@ -33,18 +27,6 @@ type Metrics struct {
 	// FanoutLagFunc observes the time from a doorbell's publication to its snapshot being
 	// offered to every subscriber of the project.
 	FanoutLagFunc func(d time.Duration)
-}
-
-func (m *Metrics) listenerUp(up bool) {
-	if m != nil && m.ListenerUpFunc != nil {
-		m.ListenerUpFunc(up)
-	}
-}
-
-func (m *Metrics) reconnect() {
-	if m != nil && m.ReconnectsFunc != nil {
-		m.ReconnectsFunc()
-	}
 }
 
 func (m *Metrics) subscribers(n int) {

@@ -2,20 +2,27 @@ package realtime
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/packshot/packshot/internal/notifier"
 )
 
-// notifySQL sends a batch of payloads in one statement, hence one small transaction of
-// its own. It is written here rather than in queries/ because it is part of this
-// package's wire protocol, not a query over tables, and it must never run inside a
-// caller's transaction.
-const notifySQL = `SELECT pg_notify($1, p) FROM unnest($2::text[]) AS p`
+// Notifier is what realtime needs of the instance's Postgres notifier
+// (*notifier.Notifier): the publisher rings doorbells through Notify, the broker hears
+// them through Listen and reports Ready as its health.
+type Notifier interface {
+	Listen(topic string, h notifier.Handler) (unlisten func())
+	Notify(ctx context.Context, topic string, payloads ...string) error
+	Ready() error
+}
 
 // PublisherConfig configures a Publisher. The zero value is usable.
 type PublisherConfig struct {
@@ -31,13 +38,22 @@ type PublisherConfig struct {
 	Metrics *Metrics
 }
 
-// Publisher sends doorbells and progress to every instance through NOTIFY, batched.
-// Publish and PublishProgress never block on the database; Run does the sending.
+// Publisher sends doorbells and progress to every instance through the notifier,
+// batched, and hands them at once to this instance's hub (if a Broker runs here).
+// Publish and PublishProgress never block on the database; the goroutine Start starts
+// does the sending.
 type Publisher struct {
-	pool *pgxpool.Pool
-	cfg  PublisherConfig
+	n   Notifier
+	cfg PublisherConfig
 
-	failures int // consecutive failed sends; only Run's goroutine touches it
+	failures int // consecutive failed sends; only the sending goroutine touches it
+
+	local atomic.Pointer[[]*Hub] // this instance's hubs, served without waiting for NOTIFY
+
+	runMu sync.Mutex
+	state int // 0 new, 1 started, 2 stopped
+	stop  context.CancelFunc
+	done  chan struct{}
 
 	mu        sync.Mutex
 	doorbells map[uuid.UUID]message               // by project, highest version
@@ -45,8 +61,8 @@ type Publisher struct {
 	wake      chan struct{}
 }
 
-// NewPublisher returns a Publisher that sends through pool. Call Run to start sending.
-func NewPublisher(pool *pgxpool.Pool, cfg PublisherConfig) *Publisher {
+// NewPublisher returns a Publisher that sends through n. Call Start to start sending.
+func NewPublisher(n Notifier, cfg PublisherConfig) *Publisher {
 	if cfg.FlushInterval <= 0 {
 		cfg.FlushInterval = 20 * time.Millisecond
 	}
@@ -57,7 +73,7 @@ func NewPublisher(pool *pgxpool.Pool, cfg PublisherConfig) *Publisher {
 		cfg.Logger = slog.New(slog.DiscardHandler)
 	}
 	return &Publisher{
-		pool:      pool,
+		n:         n,
 		cfg:       cfg,
 		doorbells: map[uuid.UUID]message{},
 		progress:  map[uuid.UUID]map[uuid.UUID]message{},
@@ -65,11 +81,18 @@ func NewPublisher(pool *pgxpool.Pool, cfg PublisherConfig) *Publisher {
 	}
 }
 
-// Publish queues a doorbell for d's project. Call it after the transaction that bumped
-// the version has committed, never inside it. It returns at once; doorbells for one
-// project that are queued together are sent once, with the highest version (or with
-// none, if one of them had none).
+// Publish announces a project's new version to every instance's subscribers. Call it
+// after the transaction that bumped the version has committed, never inside it. It
+// returns at once: this instance's subscribers are served without waiting for the
+// NOTIFY, the others' within FlushInterval. Doorbells for one project that are queued
+// together are sent once, with the highest version (or with none, if one of them had
+// none).
 func (p *Publisher) Publish(d Doorbell) {
+	if hubs := p.local.Load(); hubs != nil {
+		for _, h := range *hubs {
+			h.Ring(d)
+		}
+	}
 	p.mu.Lock()
 	m := message{Kind: kindDoorbell, ProjectID: d.ProjectID, UserID: d.UserID, Version: d.Version}
 	if cur, ok := p.doorbells[d.ProjectID]; !ok || replaces(m, cur) {
@@ -88,11 +111,17 @@ func replaces(m, cur message) bool {
 	return cur.Version > 0 && (m.Version <= 0 || m.Version > cur.Version)
 }
 
-// PublishProgress queues a job's in-memory progress. It returns at once; only the latest
-// progress of each job is kept, and each project's progress is sent at most once per
-// ProgressInterval. Progress is a hint for the eye: it is not persisted here and may be
-// dropped if the database is unreachable.
+// PublishProgress announces a job's in-memory progress to every instance's subscribers
+// of its project. It returns at once; only the latest progress of each job is kept, and
+// each project's progress is sent at most once per ProgressInterval. Progress is a hint
+// for the eye: it is not persisted here and may be dropped if the database is
+// unreachable.
 func (p *Publisher) PublishProgress(pr Progress) {
+	if hubs := p.local.Load(); hubs != nil {
+		for _, h := range *hubs {
+			h.ReportProgress(pr)
+		}
+	}
 	p.mu.Lock()
 	jobs := p.progress[pr.ProjectID]
 	if jobs == nil {
@@ -112,9 +141,66 @@ func (p *Publisher) signal() {
 	}
 }
 
-// Run sends queued doorbells until ctx is done, then makes a last attempt to send what
-// is still queued (for up to a second). It returns nil.
-func (p *Publisher) Run(ctx context.Context) error {
+// addLocal makes p serve h directly; the returned function stops it.
+func (p *Publisher) addLocal(h *Hub) (remove func()) {
+	p.runMu.Lock()
+	defer p.runMu.Unlock()
+	var hubs []*Hub
+	if cur := p.local.Load(); cur != nil {
+		hubs = slices.Clone(*cur)
+	}
+	hubs = append(hubs, h)
+	p.local.Store(&hubs)
+	return sync.OnceFunc(func() {
+		p.runMu.Lock()
+		defer p.runMu.Unlock()
+		hubs := slices.DeleteFunc(slices.Clone(*p.local.Load()), func(x *Hub) bool { return x == h })
+		p.local.Store(&hubs)
+	})
+}
+
+// Start starts sending. The sending runs until Stop, not until ctx ends: jobs that
+// finish during the shutdown grace still announce their changes. Start may be called
+// once.
+func (p *Publisher) Start(ctx context.Context) error {
+	p.runMu.Lock()
+	defer p.runMu.Unlock()
+	if p.state != 0 {
+		return errors.New("realtime: publisher already started")
+	}
+	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	p.state, p.stop, p.done = 1, cancel, make(chan struct{})
+	go func() {
+		defer close(p.done)
+		p.run(rctx)
+	}()
+	return nil
+}
+
+// Stop stops sending after a last attempt (of up to a second) to send what is queued,
+// and waits for that, or until ctx ends. It is safe to call more than once, and a no-op
+// without Start.
+func (p *Publisher) Stop(ctx context.Context) error {
+	p.runMu.Lock()
+	if p.state == 0 {
+		p.runMu.Unlock()
+		return nil
+	}
+	p.state = 2
+	stop, done := p.stop, p.done
+	p.runMu.Unlock()
+	stop()
+	select {
+	case <-done:
+		return nil
+	case <-ctx.Done():
+		return fmt.Errorf("realtime publisher stop: %w", ctx.Err())
+	}
+}
+
+// run sends queued doorbells until ctx is done, then makes a last attempt to send what
+// is still queued (for up to a second).
+func (p *Publisher) run(ctx context.Context) {
 	var lastFlush, lastProgress time.Time
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -124,7 +210,7 @@ func (p *Publisher) Run(ctx context.Context) error {
 			fctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), time.Second)
 			p.flush(fctx, true)
 			cancel()
-			return nil
+			return
 		case <-p.wake:
 		case <-timer.C:
 		}
@@ -223,8 +309,5 @@ func (p *Publisher) send(ctx context.Context, msgs []message) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 5*time.Second)
 	defer cancel()
-	if _, err := p.pool.Exec(ctx, notifySQL, Channel, payloads); err != nil {
-		return fmt.Errorf("notify: %w", err)
-	}
-	return nil
+	return p.n.Notify(ctx, Channel, payloads...)
 }

@@ -12,6 +12,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/packshot/packshot/internal/notifier"
+	"github.com/packshot/packshot/internal/notifier/notifiertest"
 	"github.com/packshot/packshot/internal/pgtest"
 	"github.com/packshot/packshot/internal/realtime"
 )
@@ -54,8 +56,25 @@ func (b *testBundle) load(ctx context.Context, id uuid.UUID) (realtime.Snapshot,
 	return realtime.Snapshot{ProjectID: id, UserID: user, Version: s.Version, Data: s, Summary: s}, nil
 }
 
-// broker starts an instance on the bundle's database, stopped when t ends.
-func (b *testBundle) broker(t *testing.T, cfg realtime.Config) *realtime.Broker {
+// instance is one packshot instance's realtime: its notifier, publisher and broker.
+type instance struct {
+	*realtime.Broker
+	notifier *notifier.Notifier
+	// ups and downs receive a value each time the notifier's connection comes up (with
+	// LISTEN on realtime.Channel in place and the hub resynced) and goes down.
+	ups, downs chan struct{}
+}
+
+// broker starts an instance on the bundle's database, stopped when t ends, and waits
+// until it hears changes.
+func (b *testBundle) broker(t *testing.T, cfg realtime.Config) *instance {
+	t.Helper()
+	return b.instance(t, b.pool, notifier.Config{}, cfg)
+}
+
+// instance starts an instance whose notifier uses pool, stopped when t ends, and waits
+// until it hears changes.
+func (b *testBundle) instance(t *testing.T, pool *pgxpool.Pool, ncfg notifier.Config, cfg realtime.Config) *instance {
 	t.Helper()
 	cfg.Hub.LoadFunc = b.load
 	if cfg.Hub.ApplyProgressFunc == nil {
@@ -67,29 +86,43 @@ func (b *testBundle) broker(t *testing.T, cfg realtime.Config) *realtime.Broker 
 			return s
 		}
 	}
-	upc := make(chan bool, 16)
-	prev := cfg.Listener.Metrics
-	cfg.Listener.Metrics = &realtime.Metrics{ListenerUpFunc: func(up bool) {
-		if prev != nil && prev.ListenerUpFunc != nil {
-			prev.ListenerUpFunc(up)
-		}
-		select {
-		case upc <- up:
-		default:
-		}
-	}}
-	br := realtime.New(b.pool, b.url, cfg)
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan struct{})
-	go func() { _ = br.Run(ctx); close(done) }()
-	t.Cleanup(func() { cancel(); <-done })
-	// Wait for the listener, so changes made from now on are heard.
-	for up := range upc {
-		if up {
-			break
-		}
+	in := &instance{ups: make(chan struct{}, 16), downs: make(chan struct{}, 16)}
+	in.notifier = notifiertest.New(t, pool, ncfg)
+	pub := realtime.NewPublisher(in.notifier, realtime.PublisherConfig{})
+	cfg.Notifier, cfg.Publisher = in.notifier, pub
+	in.Broker = realtime.New(cfg)
+	start(t, pub)
+	start(t, in.Broker)
+	// Listening after the broker, this handler is told of each connection after it.
+	in.notifier.Listen(realtime.Channel, notifier.Handler{
+		Notify:       func(string) {},
+		Connected:    func() { in.ups <- struct{}{} },
+		Disconnected: func() { in.downs <- struct{}{} },
+	})
+	select { // changes made from now on are heard
+	case <-in.ups:
+	case <-b.ctx.Done():
+		t.Fatal("the notifier never connected")
 	}
-	return br
+	return in
+}
+
+// start starts c and stops it when t ends.
+func start(t *testing.T, c interface {
+	Start(context.Context) error
+	Stop(context.Context) error
+}) {
+	t.Helper()
+	if err := c.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := c.Stop(ctx); err != nil {
+			t.Error(err)
+		}
+	})
 }
 
 // create inserts a project of user and returns its id.
@@ -112,7 +145,7 @@ func (b *testBundle) bump(t testing.TB, id uuid.UUID) int64 {
 }
 
 // change commits a change and publishes it through br, as the product does.
-func (b *testBundle) change(t testing.TB, br *realtime.Broker, id uuid.UUID, user string) int64 {
+func (b *testBundle) change(t testing.TB, br *instance, id uuid.UUID, user string) int64 {
 	v := b.bump(t, id)
 	br.Publish(realtime.Doorbell{ProjectID: id, UserID: user, Version: v})
 	return v
@@ -215,18 +248,8 @@ func TestOtherInstanceSeesChange(t *testing.T) {
 func TestListenerKilledMidRunLeavesNobodyBehind(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	ups, downs := make(chan struct{}, 16), make(chan struct{}, 16)
-	a := b.broker(t, realtime.Config{Listener: realtime.ListenerConfig{
-		ReconnectMin: 50 * time.Millisecond,
-		Metrics: &realtime.Metrics{ListenerUpFunc: func(up bool) {
-			if up {
-				ups <- struct{}{}
-			} else {
-				downs <- struct{}{}
-			}
-		}},
-	}})
-	<-ups // the first connection
+	a := b.instance(t, b.pool, notifier.Config{ReconnectMin: 50 * time.Millisecond}, realtime.Config{})
+	ups, downs := a.ups, a.downs
 	other := b.broker(t, realtime.Config{})
 	ids := []uuid.UUID{b.create(t, "alice"), b.create(t, "bob"), b.create(t, "carol")}
 	var subs []*realtime.Subscription
@@ -266,7 +289,7 @@ func TestListenerKilledMidRunLeavesNobodyBehind(t *testing.T) {
 				t.Fatal("listener did not come back")
 			}
 		}
-		if _, err := b.pool.Exec(b.ctx, `SELECT pg_terminate_backend($1)`, int64(a.Listener().PID())); err != nil {
+		if _, err := b.pool.Exec(b.ctx, `SELECT pg_terminate_backend($1)`, int64(a.notifier.PID())); err != nil {
 			t.Fatal(err)
 		}
 		<-downs
@@ -348,10 +371,19 @@ func TestProgressOverlayKeepsVersion(t *testing.T) {
 func TestHealthyReportsListener(t *testing.T) {
 	t.Parallel()
 	b := setup(t)
-	br := realtime.New(b.pool, "postgres://nobody@127.0.0.1:1/none?connect_timeout=1", realtime.Config{
-		Hub: realtime.HubConfig{LoadFunc: b.load},
+	pool, err := pgxpool.New(b.ctx, "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	n := notifiertest.New(t, pool, notifier.Config{})
+	br := realtime.New(realtime.Config{
+		Notifier:  n,
+		Publisher: realtime.NewPublisher(n, realtime.PublisherConfig{}),
+		Hub:       realtime.HubConfig{LoadFunc: b.load},
 	})
+	start(t, br)
 	if br.Healthy() == nil {
-		t.Fatal("a listener that never connected reports healthy")
+		t.Fatal("a broker whose notifier never connected reports healthy")
 	}
 }

@@ -9,6 +9,9 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/packshot/packshot/internal/notifier"
 	"github.com/packshot/packshot/internal/realtime"
 )
 
@@ -109,31 +112,29 @@ func TestWatchdogReplacesSilentConnection(t *testing.T) {
 	}
 	proxy := newFreezingProxy(t, network, target)
 	u.Host = proxy.ln.Addr().String()
-	viaProxy := &testBundle{ctx: b.ctx, url: u.String(), pool: b.pool}
+	viaProxy, err := pgxpool.New(b.ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(viaProxy.Close)
 
-	downs := make(chan struct{}, 4)
-	a := viaProxy.broker(t, realtime.Config{Listener: realtime.ListenerConfig{
+	a := b.instance(t, viaProxy, notifier.Config{
 		HeartbeatInterval: 50 * time.Millisecond,
 		ReconnectMin:      10 * time.Millisecond,
-		Metrics: &realtime.Metrics{ListenerUpFunc: func(up bool) {
-			if !up {
-				downs <- struct{}{}
-			}
-		}},
-	}})
+	}, realtime.Config{})
 	other := b.broker(t, realtime.Config{})
 	id := b.create(t, "alice")
 	sub := a.SubscribeProject(id)
 	defer sub.Close()
 	next(t, b.ctx, sub)
 
-	// The listener's connection goes silent; a change made meanwhile is never delivered
+	// The notifier's connection goes silent; a change made meanwhile is never delivered
 	// on it. The missed heartbeat gets the connection replaced, and the resync brings
 	// the change.
 	proxy.freeze()
 	v := b.change(t, other, id, "alice")
 	select {
-	case <-downs:
+	case <-a.downs:
 	case <-b.ctx.Done():
 		t.Fatal("the watchdog never noticed the silent connection")
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/packshot/packshot/internal/ai"
+	"github.com/packshot/packshot/internal/notifier"
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
 	"github.com/packshot/packshot/internal/trpc"
@@ -80,14 +81,58 @@ func (c *depthCollector) Collect(ch chan<- prometheus.Metric) {
 	}
 }
 
+// Notifier returns the notifier's metrics, and registers them. Call it once per
+// process: one notifier serves the queue and realtime.
+func (m *Metrics) Notifier() notifier.Metrics {
+	n := &notifierMetrics{
+		up: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "packshot_notifier_up", Help: "1 while this instance's LISTEN connection is up.",
+		}),
+		reconnects: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "packshot_notifier_reconnects_total", Help: "Attempts to replace the LISTEN connection (each success resyncs every subscriber and wakes the dispatcher).",
+		}),
+		received: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "packshot_notifier_received_total", Help: "Notifications the LISTEN connection received, by topic (packshot_queue, packshot_realtime).",
+		}, []string{"topic"}),
+		failed: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "packshot_notifier_send_failures_total", Help: "Payloads that could not be sent through NOTIFY, by topic (the queue's are dropped and found by polling; realtime retries its doorbells).",
+		}, []string{"topic"}),
+		missed: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "packshot_notifier_heartbeats_missed_total", Help: "Heartbeats the LISTEN connection did not deliver in time (each replaces the connection).",
+		}),
+		rtt: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name: "packshot_notifier_heartbeat_rtt_seconds", Help: "Time from sending a heartbeat NOTIFY to receiving it on the LISTEN connection.",
+			Buckets: []float64{.0005, .001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 5},
+		}),
+	}
+	m.Registry.MustRegister(n.up, n.reconnects, n.received, n.failed, n.missed, n.rtt)
+	return n
+}
+
+type notifierMetrics struct {
+	up                 prometheus.Gauge
+	reconnects, missed prometheus.Counter
+	received, failed   *prometheus.CounterVec
+	rtt                prometheus.Histogram
+}
+
+func (n *notifierMetrics) ConnectionUp(up bool) {
+	if up {
+		n.up.Set(1)
+	} else {
+		n.up.Set(0)
+	}
+}
+func (n *notifierMetrics) Reconnect()            { n.reconnects.Inc() }
+func (n *notifierMetrics) Received(topic string) { n.received.WithLabelValues(topic).Inc() }
+func (n *notifierMetrics) SendFailed(topic string, payloads int) {
+	n.failed.WithLabelValues(topic).Add(float64(payloads))
+}
+func (n *notifierMetrics) HeartbeatMissed()                   { n.missed.Inc() }
+func (n *notifierMetrics) HeartbeatRoundTrip(d time.Duration) { n.rtt.Observe(d.Seconds()) }
+
 // Realtime returns the realtime package's metric hooks, and registers its metrics.
 func (m *Metrics) Realtime() *realtime.Metrics {
-	up := prometheus.NewGauge(prometheus.GaugeOpts{
-		Name: "packshot_realtime_listener_up", Help: "1 while this instance's LISTEN connection is up.",
-	})
-	reconnects := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "packshot_realtime_listener_reconnects_total", Help: "Reconnects of the LISTEN connection (each followed by a resync of every subscriber).",
-	})
 	subs := prometheus.NewGauge(prometheus.GaugeOpts{
 		Name: "packshot_realtime_subscribers", Help: "Open realtime subscriptions on this instance.",
 	})
@@ -95,7 +140,7 @@ func (m *Metrics) Realtime() *realtime.Metrics {
 		Name: "packshot_realtime_doorbells_sent_total", Help: "Doorbells and progress messages this instance sent through NOTIFY.",
 	})
 	received := prometheus.NewCounter(prometheus.CounterOpts{
-		Name: "packshot_realtime_doorbells_received_total", Help: "Doorbells and progress messages this instance's listener received.",
+		Name: "packshot_realtime_doorbells_received_total", Help: "Doorbells and progress messages this instance heard through its notifier.",
 	})
 	loads := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "packshot_realtime_snapshot_loads_total", Help: "Project snapshots loaded, each serving every subscriber of the project.",
@@ -113,16 +158,8 @@ func (m *Metrics) Realtime() *realtime.Metrics {
 	dropped := prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "packshot_realtime_loads_dropped_total", Help: "Queued snapshot loads dropped because every subscriber that wanted them had left.",
 	})
-	m.Registry.MustRegister(up, reconnects, subs, sent, received, loads, lag, userLoads, jobsLoads, dropped)
+	m.Registry.MustRegister(subs, sent, received, loads, lag, userLoads, jobsLoads, dropped)
 	return &realtime.Metrics{
-		ListenerUpFunc: func(u bool) {
-			if u {
-				up.Set(1)
-			} else {
-				up.Set(0)
-			}
-		},
-		ReconnectsFunc:        reconnects.Inc,
 		SubscribersFunc:       func(n int) { subs.Set(float64(n)) },
 		DoorbellsSentFunc:     func(n int) { sent.Add(float64(n)) },
 		DoorbellsReceivedFunc: func(n int) { received.Add(float64(n)) },

@@ -1,6 +1,6 @@
 // Package telemetry defines packshot's Prometheus metrics (all named packshot_*) in one
-// registry, and adapts the hooks of the queue, realtime and AI packages to them, so those
-// packages stay free of any metrics library.
+// registry, and adapts the hooks of the queue, notifier, realtime and AI packages to
+// them, so those packages stay free of any metrics library.
 package telemetry
 
 import (

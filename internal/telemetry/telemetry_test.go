@@ -24,8 +24,14 @@ func TestEveryDocumentedMetricIsExported(t *testing.T) {
 	m.QueueDepth(func(context.Context) ([]queue.DepthStat, error) {
 		return []queue.DepthStat{{Status: queue.StatusPending, Kind: "image.main", Count: 7, OldestPendingAge: 4 * time.Second}}, nil
 	})
+	n := m.Notifier()
+	n.ConnectionUp(true)
+	n.Reconnect()
+	n.Received("packshot_queue")
+	n.SendFailed("packshot_realtime", 2)
+	n.HeartbeatMissed()
+	n.HeartbeatRoundTrip(time.Millisecond)
 	rt := m.Realtime()
-	rt.ListenerUpFunc(true)
 	rt.SubscribersFunc(3)
 	rt.DoorbellsSentFunc(5)
 	rt.DoorbellsReceivedFunc(5)
@@ -49,7 +55,13 @@ func TestEveryDocumentedMetricIsExported(t *testing.T) {
 		`packshot_jobs_finished_total{kind="image.main",outcome="completed"} 1`,
 		`packshot_jobs_rescued_total 2`,
 		`packshot_job_wait_seconds_count{kind="image.main"} 1`,
-		`packshot_realtime_listener_up 1`,
+		`packshot_notifier_up 1`,
+		`packshot_notifier_reconnects_total 1`,
+		`packshot_notifier_received_total{topic="packshot_queue"} 1`,
+		`packshot_notifier_send_failures_total{topic="packshot_realtime"} 2`,
+		`packshot_notifier_heartbeats_missed_total 1`,
+		`packshot_notifier_heartbeat_rtt_seconds_count 1`,
+		`packshot_realtime_doorbells_received_total 5`,
 		`packshot_realtime_subscribers 3`,
 		`packshot_realtime_fanout_lag_seconds_count 1`,
 		`packshot_provider_calls_total{outcome="rate_limited",provider="openai"} 1`,

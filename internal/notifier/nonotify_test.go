@@ -1,4 +1,4 @@
-package realtime_test
+package notifier_test
 
 import (
 	"bufio"
@@ -13,22 +13,17 @@ import (
 // notifyAllowed lists the sources outside this package that may NOTIFY, and why that is
 // never inside an enqueue or job-state transaction of packshot's own code.
 var notifyAllowed = map[string]string{
-	// JobNotify is the queue's wake-up doorbell, documented "run it alone"; the test
-	// below checks that Go code calls it only on the pool store.
-	"queries/job_queue.sql": "JobNotify, autocommit only",
-	"db/job_queue.sql.go":   "generated from queries/job_queue.sql",
 	// enqueue_job() is the SQL entry point for outside clients (notify => false opts
 	// out); packshot's Go code enqueues with its own statements and never calls it.
 	"migrations/00002_job_queue.sql": "enqueue_job() for SQL clients",
 }
 
-// TestOnlyRealtimeNotifies is the structural guarantee that no business transaction
-// NOTIFYs: outside this package, only the sources in notifyAllowed issue NOTIFY or
-// pg_notify, the queue's JobNotify runs only on the pool (its own autocommit
-// statement), and Go code never calls enqueue_job(). This package's Publish takes no
-// transaction (it queues in memory); its sends run in their own one-statement
-// transactions on the publisher's goroutine.
-func TestOnlyRealtimeNotifies(t *testing.T) {
+// TestOnlyNotifierNotifies is the structural guarantee that no business transaction
+// NOTIFYs and that one connection per instance LISTENs: outside this package, only the
+// sources in notifyAllowed issue NOTIFY or pg_notify, no Go code issues LISTEN, and Go
+// code never calls enqueue_job(). This package's Notify takes no transaction: it sends
+// on the pool, in one statement of its own.
+func TestOnlyNotifierNotifies(t *testing.T) {
 	t.Parallel()
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -39,6 +34,7 @@ func TestOnlyRealtimeNotifies(t *testing.T) {
 	}
 	self, _ := filepath.Abs(".")
 	goNotify := regexp.MustCompile("(?i)pg_notify\\s*\\(|[\"`]\\s*NOTIFY\\s")
+	goListen := regexp.MustCompile("[\"`]\\s*(UN)?LISTEN\\s") // SQL keywords are upper case here
 	sqlNotify := regexp.MustCompile(`(?i)pg_notify\s*\(|\bNOTIFY\s+\w`)
 	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
 		if err != nil {
@@ -80,11 +76,11 @@ func TestOnlyRealtimeNotifies(t *testing.T) {
 				continue
 			}
 			if re.MatchString(line) && notifyAllowed[rel] == "" {
-				t.Errorf("%s:%d issues NOTIFY outside internal/realtime: %s", rel, n, strings.TrimSpace(line))
+				t.Errorf("%s:%d issues NOTIFY outside internal/notifier: %s", rel, n, strings.TrimSpace(line))
 			}
-			if strings.HasSuffix(path, ".go") && !strings.HasPrefix(rel, "db/") {
-				if strings.Contains(line, "JobNotify(") && !strings.Contains(line, ".store.JobNotify(") {
-					t.Errorf("%s:%d calls JobNotify on something other than the pool store: %s", rel, n, strings.TrimSpace(line))
+			if strings.HasSuffix(path, ".go") {
+				if goListen.MatchString(line) {
+					t.Errorf("%s:%d issues LISTEN outside internal/notifier: %s", rel, n, strings.TrimSpace(line))
 				}
 				if strings.Contains(strings.ToLower(line), "enqueue_job(") && !strings.HasPrefix(strings.TrimSpace(line), "//") {
 					t.Errorf("%s:%d calls enqueue_job(), which NOTIFYs in the caller's transaction: %s", rel, n, strings.TrimSpace(line))
