@@ -387,3 +387,23 @@ func TestHealthyReportsListener(t *testing.T) {
 		t.Fatal("a broker whose notifier never connected reports healthy")
 	}
 }
+
+// TestPublishServesLocalSubscribersWithoutNotify: what an instance publishes reaches its
+// own subscribers at once, not by the NOTIFY coming back (here it never could: the
+// notifier is not started, so nothing LISTENs).
+func TestPublishServesLocalSubscribersWithoutNotify(t *testing.T) {
+	t.Parallel()
+	b := setup(t)
+	n := notifier.New(b.pool, notifier.Config{})
+	pub := realtime.NewPublisher(n, realtime.PublisherConfig{})
+	br := realtime.New(realtime.Config{Notifier: n, Publisher: pub, Hub: realtime.HubConfig{LoadFunc: b.load}})
+	start(t, pub)
+	start(t, br)
+	id := b.create(t, "alice")
+	sub := br.SubscribeProject(id)
+	defer sub.Close()
+	next(t, b.ctx, sub)
+	v := b.bump(t, id)
+	pub.Publish(realtime.Doorbell{ProjectID: id, UserID: "alice", Version: v})
+	waitVersion(t, b.ctx, sub, v)
+}
