@@ -60,8 +60,7 @@ type handler struct {
 
 // NewClient returns a Client over store that hears and rings doorbells through
 // cfg.Notifier. It starts no goroutine until the first enqueue (the doorbell sender) or
-// Start (the dispatcher).
-// Call Stop when done.
+// Start (the dispatcher). Call Stop when done.
 func NewClient(store db.Store, cfg Config) *Client {
 	if cfg.Notifier == nil {
 		panic("queue: Config.Notifier is required")

@@ -48,7 +48,8 @@ type dispatcher struct {
 }
 
 // Start starts dispatching: the claim loop, the heartbeat, the doorbells heard through
-// Config.Notifier and the maintenance loop (rescue, prune; it runs on whichever instance wins an advisory lock).
+// Config.Notifier and the maintenance loop (rescue, prune; it runs on whichever instance
+// wins an advisory lock).
 // Register every kind first (with none, it claims nothing). Stop stops it.
 func (c *Client) Start() error {
 	c.mu.Lock()
