@@ -47,9 +47,10 @@ type ImageTypeInfo struct {
 	Needs string `json:"needs,omitempty"`
 }
 
-// imageTypeInfo holds an ImageTypeInfo for each of pack.Types; vocabulary fails when
-// a type has none. The Needs entries repeat the rule pack applies before it enqueues
-// an image (infographic: features, dimensions: dimensions).
+// imageTypeInfo holds an ImageTypeInfo for each of pack.Types; ImageTypes fails when a
+// type has none. The Needs entries repeat the rule pack applies before it enqueues an
+// image (infographic: features, dimensions: dimensions); TestImageTypeNeeds holds them
+// to it.
 var imageTypeInfo = map[string]ImageTypeInfo{
 	pack.TypeMain:        {Title: "Main image", About: "The product alone on pure white."},
 	pack.TypeLifestyle:   {Title: "Lifestyle", About: "The product in a real-looking scene."},
@@ -70,6 +71,24 @@ type InputLimits struct {
 	Prompt     int `json:"prompt"`
 }
 
+// ImageTypes describes every image type, in pack.Types order. It fails when a type has
+// no description, or a description names a type pack.Types does not list.
+func ImageTypes() ([]ImageTypeInfo, error) {
+	infos := make([]ImageTypeInfo, 0, len(pack.Types))
+	for _, t := range pack.Types {
+		info, ok := imageTypeInfo[t]
+		if !ok {
+			return nil, fmt.Errorf("image type %q has no ImageTypeInfo", t)
+		}
+		info.Type = t
+		infos = append(infos, info)
+	}
+	if len(infos) != len(imageTypeInfo) {
+		return nil, fmt.Errorf("imageTypeInfo describes types pack.Types does not list")
+	}
+	return infos, nil
+}
+
 // vocabulary is what WriteTypeScript declares beside AppRouter.
 func vocabulary() ([]trpc.TypeScriptOption, error) {
 	projectStatuses := []string{pack.StatusDraft, pack.StatusReady, pack.StatusGenerating,
@@ -78,21 +97,15 @@ func vocabulary() ([]trpc.TypeScriptOption, error) {
 	slotStatuses := append([]string{pack.SlotNone}, jobStatuses...)
 	severities := []string{string(imaging.SeverityError), string(imaging.SeverityWarning)}
 
-	infos := make([]ImageTypeInfo, 0, len(pack.Types))
+	infos, err := ImageTypes()
+	if err != nil {
+		return nil, fmt.Errorf("write typescript: %w", err)
+	}
 	var needs []string
-	for _, t := range pack.Types {
-		info, ok := imageTypeInfo[t]
-		if !ok {
-			return nil, fmt.Errorf("write typescript: image type %q has no ImageTypeInfo", t)
-		}
-		info.Type = t
-		infos = append(infos, info)
+	for _, info := range infos {
 		if info.Needs != "" && !slices.Contains(needs, info.Needs) {
 			needs = append(needs, info.Needs)
 		}
-	}
-	if len(infos) != len(imageTypeInfo) {
-		return nil, fmt.Errorf("write typescript: imageTypeInfo describes types pack.Types does not list")
 	}
 	needsTS := make([]string, len(needs))
 	for i, n := range needs {

@@ -50,3 +50,42 @@ func TestWriteTypeScriptVocabulary(t *testing.T) {
 		}
 	}
 }
+
+// An image type that ImageTypes says needs a product detail is refused, naming it, until
+// the project has it; every other type can be made from the photo alone. (Custom images
+// need an AI service and are left out.)
+func TestImageTypeNeeds(t *testing.T) {
+	t.Parallel()
+	b := setup(t, setupOptions{noWorker: true})
+	tok := token(t, "nell", "authenticated")
+	pid := createProject(t, b, tok, map[string]any{"name": "Jug"}).ID.String()
+	b.upload(t, tok, pid, productPhoto(t, 800, 800)).decode(t, new(json.RawMessage))
+	infos, err := api.ImageTypes()
+	if err != nil {
+		t.Fatal(err)
+	}
+	generate := func(typ string) trpcResult {
+		return b.mutate(t, tok, "image.generate", map[string]any{"projectId": pid, "type": typ})
+	}
+	for _, info := range infos {
+		if info.Type == pack.TypeCustom {
+			continue
+		}
+		r := generate(info.Type)
+		switch {
+		case info.Needs == "" && r.Error != nil:
+			t.Errorf("%s without product details: %s %s; want it made", info.Type, r.code(), r.Error.Message)
+		case info.Needs != "" && (r.code() != "PRECONDITION_FAILED" || !strings.Contains(r.Error.Message, info.Needs)):
+			t.Errorf("%s without product details: %s; want PRECONDITION_FAILED naming %s", info.Type, r.code(), info.Needs)
+		}
+	}
+	b.mutate(t, tok, "project.update", map[string]any{"id": pid, "features": []string{"Holds 1 l"}, "dimensions": "12 x 20 x 12 cm"}).decode(t, new(json.RawMessage))
+	for _, info := range infos {
+		if info.Needs == "" {
+			continue
+		}
+		if r := generate(info.Type); r.Error != nil {
+			t.Errorf("%s with product details: %s %s; want it made", info.Type, r.code(), r.Error.Message)
+		}
+	}
+}
