@@ -1,13 +1,17 @@
 package api_test
 
 import (
+	"context"
 	"encoding/json"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/internal/imaging"
 	"github.com/packshot/packshot/internal/pack"
+	"github.com/packshot/packshot/internal/pgtest"
 )
 
 // The generated module carries the server's vocabulary: the web app lists image types
@@ -86,6 +90,55 @@ func TestImageTypeNeeds(t *testing.T) {
 		}
 		if r := generate(info.Type); r.Error != nil {
 			t.Errorf("%s with product details: %s %s; want it made", info.Type, r.code(), r.Error.Message)
+		}
+	}
+}
+
+// The generated unions hold exactly the values the database allows: a status, image type
+// or marketplace added to a CHECK constraint but not to the web app's vocabulary (or the
+// other way round) fails here.
+func TestVocabularyMatchesSchema(t *testing.T) {
+	t.Parallel()
+	var b strings.Builder
+	if err := api.WriteTypeScript(&b, "superjson"); err != nil {
+		t.Fatal(err)
+	}
+	unions := map[string][]string{}
+	for _, m := range regexp.MustCompile(`(?m)^export type (\w+) = ("[^;]*");$`).FindAllStringSubmatch(b.String(), -1) {
+		for _, lit := range strings.Split(m[2], " | ") {
+			var v string
+			if err := json.Unmarshal([]byte(lit), &v); err != nil {
+				t.Fatalf("%s: %s is not a string literal", m[1], lit)
+			}
+			unions[m[1]] = append(unions[m[1]], v)
+		}
+	}
+	d := pgtest.New(t)
+	valueRE := regexp.MustCompile(`'([^']*)'::text`)
+	for _, c := range []struct{ union, table, column string }{
+		{"ProjectStatus", "projects", "status"},
+		{"Marketplace", "projects", "marketplace"},
+		{"JobStatus", "job_queue", "status"},
+		{"ImageType", "generated_images", "type"},
+	} {
+		// pg_get_constraintdef spells `status IN ('a', 'b')` as
+		// CHECK ((status = ANY (ARRAY['a'::text, 'b'::text]))).
+		var def string
+		err := d.Pool.QueryRow(context.Background(), `
+			SELECT pg_get_constraintdef(oid) FROM pg_constraint
+			WHERE conrelid = $1::regclass AND contype = 'c' AND pg_get_constraintdef(oid) LIKE '%(' || $2 || ' = ANY%'`,
+			c.table, c.column).Scan(&def)
+		if err != nil {
+			t.Fatalf("the CHECK constraint on %s.%s: %v", c.table, c.column, err)
+		}
+		var allowed []string
+		for _, m := range valueRE.FindAllStringSubmatch(def, -1) {
+			allowed = append(allowed, m[1])
+		}
+		got := slices.Sorted(slices.Values(unions[c.union]))
+		slices.Sort(allowed)
+		if !slices.Equal(got, allowed) {
+			t.Errorf("%s is %q; %s.%s allows %q", c.union, got, c.table, c.column, allowed)
 		}
 	}
 }
