@@ -11,7 +11,9 @@ import (
 )
 
 // cmdGen generates source code from the Go definitions. `gen ts` writes the TypeScript
-// AppRouter type of the tRPC API (run by `make generate` for the web app).
+// AppRouter type of the tRPC API and the server's vocabulary beside it (statuses, image
+// types, marketplaces, input limits; see api.WriteTypeScript), run by `make generate`
+// for the web app.
 func cmdGen(ctx context.Context, e *env, args []string) error {
 	if len(args) == 0 || args[0] != "ts" {
 		return errors.New("usage: packshot gen ts [-transformer json|superjson] [-o FILE]")

@@ -30,5 +30,9 @@ func TestGenTSTransformer(t *testing.T) {
 		if got := strings.Contains(out.String(), "transformer: true"); got != tt.superjson {
 			t.Errorf("%s: superjson = %v", tt.name, got)
 		}
+		// The web app's vocabulary comes with either transformer.
+		if !strings.Contains(out.String(), "export const imageTypes: readonly ImageType[] = [") {
+			t.Errorf("%s: no imageTypes", tt.name)
+		}
 	}
 }

@@ -34,7 +34,8 @@
 // except that nil slices and maps are sent as [] and {}, and under superjson
 // time.Time becomes a Date, big.Int a bigint, Map a Map, Set a Set and
 // NaN/±Inf numbers stay numbers. WriteTypeScript emits the matching
-// AppRouter type for createTRPCClient.
+// AppRouter type for createTRPCClient and, given options, the application's
+// vocabulary (string unions, their value lists, constants) beside it.
 //
 // The package depends on the standard library and github.com/coder/websocket
 // only; the README section "Using packshot from a tRPC client" shows the client side.

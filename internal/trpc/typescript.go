@@ -7,6 +7,7 @@ import (
 	"io"
 	"reflect"
 	"regexp"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -35,8 +36,17 @@ var typeScriptTyper = reflect.TypeFor[TypeScriptTyper]()
 // (of the data itself for one registered with Untracked). A streaming query
 // (Stream) is a query whose output is an AsyncIterable in AppRouter, and a
 // subscription in AppStreamRouter, which holds only those.
-func WriteTypeScript(w io.Writer, r *Router) error {
-	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{"AppRouter": true, "AppStreamRouter": true, "ErrorShape": true, "TrackedData": true, "ZodFlattenedError": true}}
+//
+// Options add the application's vocabulary: string unions with the array of
+// their values (TSEnum), constants (TSConst), and the TypeScript type of Go
+// types and struct fields whose Go type is wider than their values (TSType,
+// TSField).
+func WriteTypeScript(w io.Writer, r *Router, opts ...TypeScriptOption) error {
+	g := &tsGen{super: r.cfg.Transformer == TransformerSuperJSON, names: map[reflect.Type]string{}, taken: map[string]bool{"AppRouter": true, "AppStreamRouter": true, "ErrorShape": true, "TrackedData": true, "ZodFlattenedError": true},
+		types: map[reflect.Type]string{}, fields: map[reflect.Type]map[string]string{}, fieldUsed: map[reflect.Type]map[string]bool{}}
+	for _, o := range opts {
+		o(g)
+	}
 	tree, streams := map[string]any{}, map[string]any{}
 	for _, path := range r.paths() {
 		p := r.procs[path]
@@ -64,6 +74,13 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 			return err
 		}
 	}
+	consts := make([]string, len(g.consts))
+	for i, c := range g.consts {
+		consts[i] = g.constDecl(c)
+	}
+	if err := g.check(); err != nil {
+		return err
+	}
 	bw := bufio.NewWriter(w)
 	fmt.Fprintf(bw, "// Code generated from the Go tRPC router (transformer: %s). DO NOT EDIT.\n\n", r.cfg.Transformer)
 	bw.WriteString("import type {\n  TRPCBuiltRouter,\n  TRPCDefaultErrorShape,\n  TRPCMutationProcedure,\n  TRPCQueryProcedure,\n  TRPCSubscriptionProcedure,\n} from '@trpc/server';\n\n")
@@ -80,6 +97,12 @@ func WriteTypeScript(w io.Writer, r *Router) error {
 	fmt.Fprintf(bw, "export type AppStreamRouter = TRPCBuiltRouter<\n  { ctx: object; meta: object; errorShape: ErrorShape; transformer: %t },\n  ", g.super)
 	writeTree(bw, streams, "  ")
 	bw.WriteString("\n>;\n")
+	for _, e := range g.enums {
+		bw.WriteString("\n" + e.decl() + "\n")
+	}
+	for _, c := range consts {
+		bw.WriteString("\n" + c + "\n")
+	}
 	for _, d := range g.defs {
 		bw.WriteString("\n" + d + "\n")
 	}
@@ -170,11 +193,172 @@ type tsGen struct {
 	names map[reflect.Type]string
 	taken map[string]bool
 	defs  []string
+
+	// What the options add: enums and constants to declare, the TypeScript
+	// types of Go types and of struct fields (by JSON name), and which of
+	// those fields the generated types reached.
+	enums     []tsEnum
+	consts    []tsConst
+	types     map[reflect.Type]string
+	fields    map[reflect.Type]map[string]string
+	fieldUsed map[reflect.Type]map[string]bool
+	err       error
+}
+
+// TypeScriptOption adds to the module WriteTypeScript writes.
+type TypeScriptOption func(*tsGen)
+
+// TSEnum declares a string vocabulary twice: as the union type name
+// (`export type ProjectStatus = "draft" | "ready";`) and as constName, the
+// array of its values in the given order, for code that lists them all.
+func TSEnum(name, constName, doc string, values []string) TypeScriptOption {
+	return func(g *tsGen) {
+		g.claim(name)
+		g.claim(constName)
+		if len(values) == 0 {
+			g.fail(fmt.Errorf("write typescript: enum %s has no values", name))
+		}
+		g.enums = append(g.enums, tsEnum{name: name, constName: constName, doc: doc, values: slices.Clone(values)})
+	}
+}
+
+// TSConst declares `export const name: T = value;`, where T is the
+// TypeScript type of value's Go type (ReadonlyArray for a slice) (its named structs become interfaces,
+// narrowed by TSType and TSField like any other) and value is written as
+// encoding/json writes it. The value must be plain data: no time.Time, Map
+// or other type whose wire form depends on the transformer.
+func TSConst(name, doc string, value any) TypeScriptOption {
+	return func(g *tsGen) {
+		g.claim(name)
+		g.consts = append(g.consts, tsConst{name: name, doc: doc, value: value})
+	}
+}
+
+// TSType makes ts the TypeScript type of every value of Go type t, as a
+// TypeScriptType method does for a type one cannot add methods to (such as
+// another package's string type whose values are an enum).
+func TSType(t reflect.Type, ts string) TypeScriptOption {
+	return func(g *tsGen) { g.types[t] = ts }
+}
+
+// TSField makes ts the TypeScript type of the string in the field named
+// jsonName (its JSON name) of struct type t: a pointer keeps its "| null" and
+// a slice stays an array, so "status" of *string becomes `ts | null`.
+// WriteTypeScript fails when no generated type has that field, so a renamed
+// field does not lose its narrowing unnoticed.
+func TSField(t reflect.Type, jsonName, ts string) TypeScriptOption {
+	return func(g *tsGen) {
+		if g.fields[t] == nil {
+			g.fields[t] = map[string]string{}
+			g.fieldUsed[t] = map[string]bool{}
+		}
+		g.fields[t][jsonName] = ts
+	}
+}
+
+// tsEnum is a TSEnum's declaration.
+type tsEnum struct {
+	name, constName, doc string
+	values               []string
+}
+
+func (e tsEnum) decl() string {
+	lits := make([]string, len(e.values))
+	for i, v := range e.values {
+		b, _ := json.Marshal(v)
+		lits[i] = string(b)
+	}
+	var b strings.Builder
+	if e.doc != "" {
+		fmt.Fprintf(&b, "/** %s */\n", e.doc)
+	}
+	fmt.Fprintf(&b, "export type %s = %s;\n\n", e.name, strings.Join(lits, " | "))
+	fmt.Fprintf(&b, "/** Every %s, in the server's order. */\n", e.name)
+	fmt.Fprintf(&b, "export const %s: readonly %s[] = [%s];", e.constName, e.name, strings.Join(lits, ", "))
+	return b.String()
+}
+
+// tsConst is a TSConst's declaration.
+type tsConst struct {
+	name, doc string
+	value     any
+}
+
+// constDecl declares c, adding the interfaces its type needs.
+func (g *tsGen) constDecl(c tsConst) string {
+	v, err := json.MarshalIndent(c.value, "", "  ")
+	if err != nil {
+		g.fail(fmt.Errorf("write typescript: const %s: %w", c.name, err))
+		return ""
+	}
+	var b strings.Builder
+	if c.doc != "" {
+		fmt.Fprintf(&b, "/** %s */\n", c.doc)
+	}
+	t := reflect.TypeOf(c.value)
+	ts := g.typ(t)
+	if t.Kind() == reflect.Slice {
+		ts = "ReadonlyArray<" + g.typ(t.Elem()) + ">"
+	}
+	fmt.Fprintf(&b, "export const %s: %s = %s;", c.name, ts, v)
+	return b.String()
+}
+
+// claim reserves a declared name so that no struct's interface takes it.
+func (g *tsGen) claim(name string) {
+	if !tsIdent.MatchString(name) || g.taken[name] {
+		g.fail(fmt.Errorf("write typescript: %q is not a free TypeScript name", name))
+	}
+	g.taken[name] = true
+}
+
+func (g *tsGen) fail(err error) {
+	if g.err == nil {
+		g.err = err
+	}
+}
+
+// check reports the first error of an option, or a TSField that no generated
+// type reached.
+func (g *tsGen) check() error {
+	if g.err != nil {
+		return g.err
+	}
+	var missing []string
+	for t, fs := range g.fields {
+		for name := range fs {
+			if !g.fieldUsed[t][name] {
+				missing = append(missing, t.String()+"."+name)
+			}
+		}
+	}
+	if len(missing) > 0 {
+		sort.Strings(missing)
+		return fmt.Errorf("write typescript: TSField names no generated field: %s", strings.Join(missing, ", "))
+	}
+	return nil
+}
+
+// narrow is the TypeScript type of a field of Go type t whose strings are ts.
+func (g *tsGen) narrow(t reflect.Type, ts string) string {
+	switch t.Kind() {
+	case reflect.Pointer:
+		return g.narrow(t.Elem(), ts) + " | null"
+	case reflect.Slice, reflect.Array:
+		return arrayOf(g.narrow(t.Elem(), ts))
+	case reflect.String:
+		return ts
+	}
+	g.fail(fmt.Errorf("write typescript: TSField %s: %s holds no string", ts, t))
+	return "unknown"
 }
 
 var nonIdent = regexp.MustCompile(`[^A-Za-z0-9_]+`)
 
 func (g *tsGen) typ(t reflect.Type) string {
+	if ts, ok := g.types[t]; ok {
+		return ts
+	}
 	if t.Implements(typeScriptTyper) && t.Kind() != reflect.Interface {
 		return reflect.Zero(t).Interface().(TypeScriptTyper).TypeScriptType()
 	}
@@ -282,7 +466,13 @@ func (g *tsGen) structBody(t reflect.Type, indent string) string {
 		if f.omitEmpty || f.omitZero {
 			opt = "?"
 		}
-		ft := g.typ(f.typ)
+		var ft string
+		if ts, ok := g.fields[t][f.name]; ok {
+			ft = g.narrow(f.typ, ts)
+			g.fieldUsed[t][f.name] = true
+		} else {
+			ft = g.typ(f.typ)
+		}
 		if f.quoted {
 			ft = "string"
 		}

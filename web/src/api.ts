@@ -159,27 +159,27 @@ export function newHTTPClient(token: TokenSource): Client {
   return createTRPCClient<AppRouter>({ links: [httpChain(token)] });
 }
 
+/**
+ * isAppError reports whether err is an error the server answered: its data
+ * then has the generated ErrorShape's fields.
+ */
+export function isAppError(err: unknown): err is AppError {
+  return err instanceof TRPCClientError;
+}
+
 /** errorCode returns the tRPC error key (NOT_FOUND, BAD_REQUEST, …) of err, if any. */
 export function errorCode(err: unknown): string | null {
-  if (err instanceof TRPCClientError) {
-    const data = err.data as { code?: string } | undefined;
-    return data?.code ?? null;
-  }
-  return null;
+  return isAppError(err) ? err.data?.code ?? null : null;
 }
 
 /** fieldErrors returns the per-field messages of a failed validation. */
 export function fieldErrors(err: unknown): Record<string, string> {
-  if (err instanceof TRPCClientError) {
-    const data = err.data as { fieldErrors?: Record<string, string> } | undefined;
-    return data?.fieldErrors ?? {};
-  }
-  return {};
+  return isAppError(err) ? err.data?.fieldErrors ?? {} : {};
 }
 
 /** errorMessage returns a message fit for a person. */
 export function errorMessage(err: unknown): string {
-  if (err instanceof TRPCClientError) {
+  if (isAppError(err)) {
     if (err.message && !/^[A-Z_]+$/.test(err.message)) return sentence(err.message);
     switch (errorCode(err)) {
       case 'NOT_FOUND':
@@ -202,14 +202,4 @@ export function errorMessage(err: unknown): string {
 export function sentence(msg: string): string {
   if (/^(openai|gemini|remove\.bg)\b/.test(msg)) return msg;
   return msg.charAt(0).toUpperCase() + msg.slice(1);
-}
-
-/**
- * eventData returns the payload of a subscription event: tracked events
- * arrive as {id, data}, untracked ones as the value itself.
- */
-export function eventData<T>(ev: readonly [unknown, T, unknown] | { id: string; data: T } | T): T {
-  if (Array.isArray(ev)) return ev[1] as T;
-  if (ev && typeof ev === 'object' && 'data' in ev) return (ev as { data: T }).data;
-  return ev as T;
 }

@@ -5,18 +5,25 @@ import { currentSession, signOut, type Session } from './auth';
 import { Connection, type LinkState } from './live';
 import { h, replace } from './dom';
 
-/** App is what a screen gets: the connection, the user and navigation. */
-export interface App {
-  conn: Connection;
-  session: Session;
+/** Shell is what every screen gets, signed in or not: navigation and the title. */
+export interface Shell {
   navigate(path: string): void;
   signOut(): void;
   /** setTitle names the screen in the tab and for screen readers. */
   setTitle(title: string): void;
 }
 
-/** Screen renders into root and returns a function that tears it down. */
-export type Screen = (root: HTMLElement, app: App, params: Record<string, string>) => (() => void) | void;
+/** App is what a signed-in screen gets: the shell, the connection and the user. */
+export interface App extends Shell {
+  conn: Connection;
+  session: Session;
+}
+
+/**
+ * Screen renders into root and returns a function that tears it down. A
+ * screen shown signed out (sign-in) is a Screen<Shell>.
+ */
+export type Screen<A extends Shell = App> = (root: HTMLElement, app: A, params: Record<string, string>) => (() => void) | void;
 
 /** Route maps a path pattern such as /projects/:id to a screen. */
 export interface Route {
@@ -55,7 +62,7 @@ function match(pattern: string, path: string): Record<string, string> | null {
 }
 
 /** startApp mounts the shell on body and routes the current URL. */
-export function startApp(routes: Route[], signIn: Screen, notFound: Screen): void {
+export function startApp(routes: Route[], signIn: Screen<Shell>, notFound: Screen): void {
   const header = document.getElementById('header')!;
   const main = document.getElementById('main')!;
   let conn: Connection | null = null;
@@ -76,15 +83,13 @@ export function startApp(routes: Route[], signIn: Screen, notFound: Screen): voi
     navigate('/signin');
   };
 
-  const app = (): App => ({
-    conn: conn!,
-    session: session!,
+  const shell: Shell = {
     navigate,
     signOut: doSignOut,
     setTitle: (t) => {
       document.title = `${t} · packshot`;
     },
-  });
+  };
 
   function renderHeader(): void {
     stopIndicator?.();
@@ -138,15 +143,16 @@ export function startApp(routes: Route[], signIn: Screen, notFound: Screen): voi
       }
       renderHeader();
       main.textContent = '';
-      teardown = signIn(main, { ...app(), conn: null as unknown as Connection, session: null as unknown as Session }, {});
+      teardown = signIn(main, shell, {});
       return;
     }
-    if (!session || session.token !== s.token) {
+    if (!session || !conn || session.token !== s.token) {
       conn?.stop();
       session = s;
       conn = new Connection(() => session?.token ?? null);
       conn.start();
     }
+    const app: App = { ...shell, conn, session };
     if (path === '/signin') {
       history.replaceState(null, '', '/');
       return render();
@@ -156,18 +162,18 @@ export function startApp(routes: Route[], signIn: Screen, notFound: Screen): voi
     for (const r of routes) {
       const params = match(r.pattern, path);
       if (params && (!r.role || r.role === session.role)) {
-        teardown = r.screen(main, app(), params);
+        teardown = r.screen(main, app, params);
         // Move focus to the new screen unless it focused a field itself.
         if (!main.contains(document.activeElement)) main.focus({ preventScroll: true });
         window.scrollTo(0, 0);
         return;
       }
     }
-    teardown = notFound(main, app(), {});
+    teardown = notFound(main, app, {});
   }
 
   document.addEventListener('click', (ev) => {
-    const a = (ev.target as Element).closest?.('a');
+    const a = ev.target instanceof Element ? ev.target.closest('a') : null;
     if (!a || ev.defaultPrevented || ev.button !== 0 || ev.metaKey || ev.ctrlKey || ev.shiftKey || ev.altKey) return;
     const href = a.getAttribute('href');
     if (!href || !href.startsWith('/') || href.startsWith('//') || a.hasAttribute('download') || a.target) return;

@@ -1,6 +1,8 @@
 // The signed-in user: a bearer token kept in localStorage, and what the app
 // reads from its claims (never trusted for access, only for the UI).
 
+import { numberField, stringField } from './json';
+
 const storageKey = 'packshot.token';
 
 /** Session is the signed-in user as the UI needs it. */
@@ -29,13 +31,14 @@ export function parseToken(token: string): Session | null {
   if (parts.length !== 3) return null;
   try {
     const json = atob(parts[1].replace(/-/g, '+').replace(/_/g, '/'));
-    const claims = JSON.parse(json) as { sub?: unknown; role?: unknown; exp?: unknown };
-    if (typeof claims.sub !== 'string' || claims.sub === '') return null;
+    const claims: unknown = JSON.parse(json);
+    const sub = stringField(claims, 'sub');
+    if (!sub) return null;
     return {
       token: token.trim(),
-      user: claims.sub,
-      role: typeof claims.role === 'string' ? claims.role : 'authenticated',
-      expiresAt: typeof claims.exp === 'number' ? claims.exp : null,
+      user: sub,
+      role: stringField(claims, 'role') ?? 'authenticated',
+      expiresAt: numberField(claims, 'exp') ?? null,
     };
   } catch {
     return null;
@@ -62,11 +65,12 @@ export async function devToken(user: string, role?: string): Promise<string> {
   if (res.status === 404 || res.status === 405) {
     throw new DevModeOffError();
   }
-  const body = (await res.json().catch(() => null)) as { token?: string; detail?: string; title?: string } | null;
-  if (!res.ok || !body?.token) {
-    throw new Error(body?.detail || body?.title || `Sign-in failed (HTTP ${res.status})`);
+  const body: unknown = await res.json().catch(() => null);
+  const token = stringField(body, 'token');
+  if (!res.ok || !token) {
+    throw new Error(stringField(body, 'detail') || stringField(body, 'title') || `Sign-in failed (HTTP ${res.status})`);
   }
-  return body.token;
+  return token;
 }
 
 /** DevModeOffError says the server does not hand out dev tokens. */

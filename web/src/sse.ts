@@ -9,6 +9,7 @@
 // ticket, and the tRPC link reading it sees an ordinary reconnect.
 
 import type { TokenSource } from './api';
+import { stringField } from './json';
 
 /** sseTicket asks the server for a ticket for the signed-in user. */
 export async function sseTicket(token: TokenSource): Promise<string> {
@@ -17,11 +18,12 @@ export async function sseTicket(token: TokenSource): Promise<string> {
     method: 'POST',
     headers: t ? { authorization: `Bearer ${t}` } : {},
   });
-  const body = (await res.json().catch(() => null)) as { ticket?: string; detail?: string } | null;
-  if (!res.ok || !body?.ticket) {
-    throw new Error(body?.detail || `Live updates could not start (HTTP ${res.status})`);
+  const body: unknown = await res.json().catch(() => null);
+  const ticket = stringField(body, 'ticket');
+  if (!res.ok || !ticket) {
+    throw new Error(stringField(body, 'detail') || `Live updates could not start (HTTP ${res.status})`);
   }
-  return body.ticket;
+  return ticket;
 }
 
 /** withTicket returns url with connectionParams carrying ticket. */
@@ -38,7 +40,7 @@ const forwarded = ['open', 'message', 'connected', 'ping', 'serialized-error', '
  * ticketEventSource returns an EventSource class for httpSubscriptionLink
  * that fetches a fresh ticket for every reconnect.
  */
-export function ticketEventSource(token: TokenSource): typeof EventSource {
+export function ticketEventSource(token: TokenSource) {
   class TicketEventSource extends EventTarget {
     static readonly CONNECTING = 0;
     static readonly OPEN = 1;
@@ -80,8 +82,7 @@ export function ticketEventSource(token: TokenSource): typeof EventSource {
           // server says `connected` before it checks the caller and the caps, so a
           // refused stream must not reconnect (and mint a ticket) at full speed.
           if (type !== 'connected' && type !== 'open' && type !== 'serialized-error') this.retries = 0;
-          const m = ev as MessageEvent;
-          this.dispatchEvent(type === 'open' ? new Event('open') : new MessageEvent(type, { data: m.data, lastEventId: m.lastEventId }));
+          this.dispatchEvent(ev instanceof MessageEvent ? new MessageEvent(type, { data: ev.data, lastEventId: ev.lastEventId }) : new Event(type));
         });
       }
       es.addEventListener('error', () => {
@@ -107,5 +108,5 @@ export function ticketEventSource(token: TokenSource): typeof EventSource {
       }
     }
   }
-  return TicketEventSource as unknown as typeof EventSource;
+  return TicketEventSource;
 }

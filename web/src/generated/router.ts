@@ -80,6 +80,88 @@ export type AppStreamRouter = TRPCBuiltRouter<
   }
 >;
 
+/** A project's status: from its photo and the latest job of each image type. */
+export type ProjectStatus = "draft" | "ready" | "generating" | "completed" | "partial" | "failed";
+
+/** Every ProjectStatus, in the server's order. */
+export const projectStatuses: readonly ProjectStatus[] = ["draft", "ready", "generating", "completed", "partial", "failed"];
+
+/** A job's status, as job_queue stores it. */
+export type JobStatus = "pending" | "processing" | "completed" | "failed" | "cancelled";
+
+/** Every JobStatus, in the server's order. */
+export const jobStatuses: readonly JobStatus[] = ["pending", "processing", "completed", "failed", "cancelled"];
+
+/** An image slot's status: its latest job's, or "none" before the first job. */
+export type SlotStatus = "none" | "pending" | "processing" | "completed" | "failed" | "cancelled";
+
+/** Every SlotStatus, in the server's order. */
+export const slotStatuses: readonly SlotStatus[] = ["none", "pending", "processing", "completed", "failed", "cancelled"];
+
+/** An image type; a job of kind "image.<type>" makes it. */
+export type ImageType = "main" | "lifestyle" | "infographic" | "dimensions" | "detail" | "custom";
+
+/** Every ImageType, in the server's order. */
+export const imageTypes: readonly ImageType[] = ["main", "lifestyle", "infographic", "dimensions", "detail", "custom"];
+
+/** A marketplace whose rules a project's images follow; the first is the default. */
+export type Marketplace = "amazon" | "etsy" | "shopify";
+
+/** Every Marketplace, in the server's order. */
+export const marketplaces: readonly Marketplace[] = ["amazon", "etsy", "shopify"];
+
+/** Whether a compliance violation gets an image rejected (error) or is advice (warning). */
+export type Severity = "error" | "warning";
+
+/** Every Severity, in the server's order. */
+export const severities: readonly Severity[] = ["error", "warning"];
+
+/** Every image type in imageTypes' order, named and explained for people. */
+export const imageTypeInfo: ReadonlyArray<ImageTypeInfo> = [
+  {
+    "type": "main",
+    "title": "Main image",
+    "about": "The product alone on pure white."
+  },
+  {
+    "type": "lifestyle",
+    "title": "Lifestyle",
+    "about": "The product in a real-looking scene."
+  },
+  {
+    "type": "infographic",
+    "title": "Infographic",
+    "about": "Your title and features as callouts.",
+    "needs": "features"
+  },
+  {
+    "type": "dimensions",
+    "title": "Dimensions",
+    "about": "The product with its measurements.",
+    "needs": "dimensions"
+  },
+  {
+    "type": "detail",
+    "title": "Detail close-up",
+    "about": "A crop that shows materials and finish."
+  },
+  {
+    "type": "custom",
+    "title": "Custom image",
+    "about": "Your own scene, made by the AI image service."
+  }
+];
+
+/** The longest inputs the server accepts, in characters, and the most features a project has. */
+export const inputLimits: InputLimits = {
+  "name": 200,
+  "title": 200,
+  "features": 5,
+  "feature": 120,
+  "dimensions": 100,
+  "prompt": 1000
+};
+
 export interface failedJobsInput {
   limit?: number | null;
 }
@@ -87,9 +169,9 @@ export interface failedJobsInput {
 export interface Job {
   id: string;
   kind: string;
-  type: string;
+  type: ImageType | "";
   projectId: string | null;
-  status: string;
+  status: JobStatus;
   attempts: number;
   maxAttempts: number;
   progress: number;
@@ -106,7 +188,7 @@ export interface JobStats {
 }
 
 export interface StatusStat {
-  status: string;
+  status: JobStatus;
   count: number;
   avgDurationSeconds: number | null;
 }
@@ -118,7 +200,7 @@ export interface JobsUpdate {
 
 export interface GenerateInput {
   projectId: string;
-  type: string;
+  type: ImageType;
   prompt?: string | null;
   idempotencyKey?: string | null;
 }
@@ -138,7 +220,7 @@ export interface projectIDInput {
 
 export interface GeneratedImage {
   id: string;
-  type: string;
+  type: ImageType;
   url: string;
   width: number;
   height: number;
@@ -158,14 +240,14 @@ export interface Compliance {
 export interface Violation {
   code: string;
   message: string;
-  severity?: string;
+  severity?: Severity;
 }
 
 export interface Snapshot {
   id: string;
   name: string;
-  marketplace: string;
-  status: string;
+  marketplace: Marketplace;
+  status: ProjectStatus;
   version: number;
   title: string;
   features: string[];
@@ -188,8 +270,8 @@ export interface SourceImage {
 }
 
 export interface ImageSlot {
-  type: string;
-  status: string;
+  type: ImageType;
+  status: SlotStatus;
   progress: number;
   stage: string;
   jobId: string | null;
@@ -203,12 +285,12 @@ export interface idInput {
 
 export interface JobListInput {
   projectId?: string | null;
-  status?: string | null;
+  status?: JobStatus | null;
 }
 
 export interface CreateInput {
   name: string;
-  marketplace?: string | null;
+  marketplace?: Marketplace | null;
   title?: string | null;
   features?: string[];
   dimensions?: string | null;
@@ -231,8 +313,8 @@ export interface Page {
 export interface Summary {
   id: string;
   name: string;
-  marketplace: string;
-  status: string;
+  marketplace: Marketplace;
+  status: ProjectStatus;
   progress: number;
   version: number;
   thumbnailUrl: string | null;
@@ -250,4 +332,20 @@ export interface UpdateInput {
   title?: string | null;
   features?: string[];
   dimensions?: string | null;
+}
+
+export interface ImageTypeInfo {
+  type: ImageType;
+  title: string;
+  about: string;
+  needs?: "features" | "dimensions";
+}
+
+export interface InputLimits {
+  name: number;
+  title: number;
+  features: number;
+  feature: number;
+  dimensions: number;
+  prompt: number;
 }

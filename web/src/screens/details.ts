@@ -4,8 +4,9 @@
 
 import { errorMessage, fieldErrors, type Project } from '../api';
 import { h, replace } from '../dom';
+import { inputLimits } from '../generated/router';
 
-const maxFeatures = 5;
+const maxFeatures = inputLimits.features;
 
 /** DetailsCard shows a project's product data and edits it with save. */
 export class DetailsCard {
@@ -13,9 +14,9 @@ export class DetailsCard {
   private readonly view = h('dl', { class: 'details' });
   private readonly editBtn = h('button', { class: 'btn btn-ghost btn-sm', type: 'button', 'aria-expanded': 'false' }, 'Edit');
   private readonly form: HTMLFormElement;
-  private readonly title = h('input', { type: 'text', id: 'd-title', name: 'title', maxlength: 200, autocomplete: 'off' });
-  private readonly dims = h('input', { type: 'text', id: 'd-dimensions', name: 'dimensions', maxlength: 120, autocomplete: 'off', placeholder: '12 × 9 × 10 cm' });
-  private readonly feats = Array.from({ length: maxFeatures }, (_, i) => h('input', { type: 'text', name: `features.${i}`, maxlength: 120, autocomplete: 'off', 'aria-label': `Feature ${i + 1}` }));
+  private readonly title = h('input', { type: 'text', id: 'd-title', name: 'title', maxlength: inputLimits.title, autocomplete: 'off' });
+  private readonly dims = h('input', { type: 'text', id: 'd-dimensions', name: 'dimensions', maxlength: inputLimits.dimensions, autocomplete: 'off', placeholder: '12 × 9 × 10 cm' });
+  private readonly feats = Array.from({ length: maxFeatures }, (_, i) => h('input', { type: 'text', name: `features.${i}`, maxlength: inputLimits.feature, autocomplete: 'off', 'aria-label': `Feature ${i + 1}` }));
   private readonly error = h('p', { class: 'field-error', role: 'alert', hidden: true });
   private project: Project | null = null;
 

@@ -7,12 +7,11 @@
 import { errorCode, errorMessage, type Job } from '../api';
 import { formatSeconds, formatWhen, h, icons, replace, svgIcon } from '../dom';
 import type { Screen } from '../app';
-import type { JobsUpdate as View } from '../generated/router';
+import { jobStatuses, type JobStatus, type JobsUpdate as View } from '../generated/router';
 import { badge } from './shared';
 
 /** failedLimit is as many failed jobs as an admin.onJobsUpdate event lists. */
 const failedLimit = 50;
-const statuses = ['pending', 'processing', 'completed', 'failed', 'cancelled'];
 
 export const jobsScreen: Screen = (root, app) => {
   app.setTitle('Job monitor');
@@ -24,7 +23,7 @@ export const jobsScreen: Screen = (root, app) => {
   let view: View | null = null;
   let stopped = false;
 
-  function statCard(status: string, count: number, avg: number | null): HTMLElement {
+  function statCard(status: JobStatus, count: number, avg: number | null): HTMLElement {
     return h('div', { class: `stat card stat-${status}`, 'data-status': status },
       h('span', { class: 'stat-label' }, badge(status)),
       h('span', { class: 'stat-value' }, count.toLocaleString()),
@@ -62,7 +61,7 @@ export const jobsScreen: Screen = (root, app) => {
   function render(): void {
     if (stopped || !view) return;
     const byStatus = new Map(view.stats.map((s) => [s.status, s]));
-    replace(statsEl, statuses.map((st) => {
+    replace(statsEl, jobStatuses.map((st) => {
       const s = byStatus.get(st);
       return statCard(st, s?.count ?? 0, s?.avgDurationSeconds ?? null);
     }));

@@ -5,8 +5,15 @@
 import { errorCode, errorMessage, fieldErrors } from '../api';
 import { h } from '../dom';
 import type { Screen } from '../app';
+import { inputLimits, marketplaces, type Marketplace } from '../generated/router';
+import { marketplaceLabel } from './shared';
 
-const maxFeatures = 5;
+const maxFeatures = inputLimits.features;
+
+/** marketplaceOf returns the marketplace named v, if it is one. */
+function marketplaceOf(v: string): Marketplace | undefined {
+  return marketplaces.find((m) => m === v);
+}
 
 export const newProjectScreen: Screen = (root, app) => {
   app.setTitle('New project');
@@ -22,24 +29,21 @@ export const newProjectScreen: Screen = (root, app) => {
     return h('div', { class: 'field' }, h('label', { for: control.id }, label), control, helpEl, err);
   }
 
-  const name = h('input', { type: 'text', required: true, maxlength: 120, autocomplete: 'off', placeholder: 'Ceramic mug — spring catalogue' });
-  const marketplace = h('select', null,
-    h('option', { value: 'amazon' }, 'Amazon'),
-    h('option', { value: 'etsy' }, 'Etsy'),
-    h('option', { value: 'shopify' }, 'Shopify'),
-  );
-  const title = h('input', { type: 'text', maxlength: 200, autocomplete: 'off', placeholder: 'Handmade ceramic coffee mug, 350 ml' });
-  const dimensions = h('input', { type: 'text', maxlength: 120, autocomplete: 'off', placeholder: '12 × 9 × 10 cm' });
+  const name = h('input', { type: 'text', required: true, maxlength: inputLimits.name, autocomplete: 'off', placeholder: 'Ceramic mug — spring catalogue' });
+  // The server's first marketplace is its default, so it comes first.
+  const marketplace = h('select', null, marketplaces.map((m) => h('option', { value: m }, marketplaceLabel(m))));
+  const title = h('input', { type: 'text', maxlength: inputLimits.title, autocomplete: 'off', placeholder: 'Handmade ceramic coffee mug, 350 ml' });
+  const dimensions = h('input', { type: 'text', maxlength: inputLimits.dimensions, autocomplete: 'off', placeholder: '12 × 9 × 10 cm' });
   const features = Array.from({ length: maxFeatures }, (_, i) =>
-    h('input', { type: 'text', maxlength: 120, autocomplete: 'off', id: `f-feature-${i}`, name: `features.${i}`, 'aria-label': `Feature ${i + 1}`, placeholder: i === 0 ? 'Dishwasher safe' : '' }),
+    h('input', { type: 'text', maxlength: inputLimits.feature, autocomplete: 'off', id: `f-feature-${i}`, name: `features.${i}`, 'aria-label': `Feature ${i + 1}`, placeholder: i === 0 ? 'Dishwasher safe' : '' }),
   );
   const featureErr = h('p', { class: 'field-error', id: 'f-features-error', hidden: true });
   errors.set('features', featureErr);
-  features.forEach((f, i) => {
+  const featureErrs = features.map((f, i) => {
     const err = h('p', { class: 'field-error', id: `f-features.${i}-error`, hidden: true });
     errors.set(`features.${i}`, err);
     f.setAttribute('aria-describedby', `f-features-help ${err.id} f-features-error`);
-    f.after(err);
+    return err;
   });
 
   const formError = h('div', { class: 'alert alert-error', role: 'alert', hidden: true });
@@ -53,7 +57,7 @@ export const newProjectScreen: Screen = (root, app) => {
     h('fieldset', { class: 'field' },
       h('legend', null, 'Key features ', h('span', { class: 'muted' }, `(up to ${maxFeatures})`)),
       h('p', { class: 'help', id: 'f-features-help' }, 'Short phrases; they become the infographic’s callouts.'),
-      h('div', { class: 'feature-list' }, features.map((f, i) => h('div', { class: 'feature-row' }, h('span', { class: 'feature-num', 'aria-hidden': 'true' }, String(i + 1)), h('div', { class: 'feature-input' }, f, errors.get(`features.${i}`)!)))),
+      h('div', { class: 'feature-list' }, features.map((f, i) => h('div', { class: 'feature-row' }, h('span', { class: 'feature-num', 'aria-hidden': 'true' }, String(i + 1)), h('div', { class: 'feature-input' }, f, featureErrs[i])))),
       featureErr,
     ),
     field('dimensions', 'Dimensions', dimensions, 'Printed on the dimensions image, e.g. "12 × 9 × 10 cm".'),
@@ -102,7 +106,7 @@ export const newProjectScreen: Screen = (root, app) => {
       const feats = features.map((f) => f.value.trim()).filter(Boolean);
       const p = await app.conn.client.project.create.mutate({
         name: name.value.trim(),
-        marketplace: marketplace.value,
+        marketplace: marketplaceOf(marketplace.value),
         title: title.value.trim(),
         features: feats,
         dimensions: dimensions.value.trim(),

@@ -2,21 +2,36 @@
 // server's verdict), "Generate complete pack", one live card per image type,
 // the running cost and the pack download. Kept current by project.onUpdate.
 
-import { errorCode, errorMessage, eventData, resumeInput, type Project, type Slot } from '../api';
+import { errorCode, errorMessage, resumeInput, type Project, type Slot } from '../api';
 import { announce, formatBytes, formatUsd, h, icons, newKey, replace, svgIcon } from '../dom';
 import type { Screen } from '../app';
+import { imageTypes, type ImageType, type ImageTypeInfo } from '../generated/router';
 import { notFoundPanel } from './notfound';
-import { badge, marketplaceLabel, progressBar, setProgress } from './shared';
+import { badge, marketplaceLabel, progressBar, setProgress, typeInfo } from './shared';
 import { DetailsCard } from './details';
 import { SlotCard } from './slot';
 
-const packTypes = ['main', 'lifestyle', 'infographic', 'dimensions', 'detail'];
+/** needsHint tells the user how to give an image type the product detail it needs. */
+const needsHint: Record<NonNullable<ImageTypeInfo['needs']>, string> = {
+  features: 'Needs at least one feature: add it under Product, then generate.',
+  dimensions: 'Needs the product’s dimensions: add them under Product, then generate.',
+};
 
 /** hintFor says what an image type still needs from the product details. */
-function hintFor(type: string, p: Project): string {
-  if (type === 'infographic' && p.features.length === 0) return 'Needs at least one feature: add it under Product, then generate.';
-  if (type === 'dimensions' && !p.dimensions) return 'Needs the product’s dimensions: add them under Product, then generate.';
-  return '';
+function hintFor(type: ImageType, p: Project): string {
+  const needs = typeInfo(type).needs;
+  return needs && p[needs].length === 0 ? needsHint[needs] : '';
+}
+
+/**
+ * slotsOf is the project's image cards: the snapshot's slots in the server's
+ * order (the marketplace's pack, then a custom image once there is one), then
+ * an empty slot for every other image type, so that one can be made.
+ */
+function slotsOf(p: Project): Slot[] {
+  const shown = new Set(p.images.map((s) => s.type));
+  const empty = (type: ImageType): Slot => ({ type, status: 'none', progress: 0, stage: '', jobId: null, error: null, image: null });
+  return [...p.images, ...imageTypes.filter((t) => !shown.has(t)).map(empty)];
 }
 
 export const projectScreen: Screen = (root, app, params) => {
@@ -68,7 +83,7 @@ export const projectScreen: Screen = (root, app, params) => {
   const details = new DetailsCard(async (patch) => {
     apply(await app.conn.client.project.update.mutate({ id, ...patch }));
   });
-  const cards = new Map<string, SlotCard>();
+  const cards = new Map<ImageType, SlotCard>();
   const grid = h('div', { class: 'slot-grid' });
   const body = h('div', { class: 'project-body' },
     h('aside', { class: 'project-side' }, sourcePanel, details.el),
@@ -91,7 +106,7 @@ export const projectScreen: Screen = (root, app, params) => {
       await app.conn.client.job.retry.mutate({ id: jobId });
       await refresh();
     },
-    regenerate: async (type: string, prompt: string, idempotencyKey: string) => {
+    regenerate: async (type: ImageType, prompt: string, idempotencyKey: string) => {
       await app.conn.client.image.generate.mutate({ projectId: id, type, idempotencyKey, ...(prompt ? { prompt } : {}) });
       await refresh();
     },
@@ -101,14 +116,6 @@ export const projectScreen: Screen = (root, app, params) => {
     gone = true;
     app.setTitle('Project not found');
     replace(root, notFoundPanel('Project'));
-  }
-
-  function slotsOf(p: Project): Slot[] {
-    const byType = new Map(p.images.map((s) => [s.type, s]));
-    const out: Slot[] = packTypes.map((t) => byType.get(t) ?? { type: t, status: 'none', progress: 0, stage: '', jobId: null, error: null, image: null } as Slot);
-    for (const s of p.images) if (!packTypes.includes(s.type)) out.push(s);
-    if (!byType.has('custom')) out.push({ type: 'custom', status: 'none', progress: 0, stage: '', jobId: null, error: null, image: null } as Slot);
-    return out;
   }
 
   function renderPhoto(p: Project): void {
@@ -259,7 +266,8 @@ export const projectScreen: Screen = (root, app, params) => {
     dropzone.classList.add('is-over');
   });
   dragTarget.addEventListener('dragleave', (ev) => {
-    if (!dragTarget.contains(ev.relatedTarget as Node)) dropzone.classList.remove('is-over');
+    const to = ev.relatedTarget;
+    if (!(to instanceof Node && dragTarget.contains(to))) dropzone.classList.remove('is-over');
   });
   dragTarget.addEventListener('drop', (ev) => {
     ev.preventDefault();
@@ -276,7 +284,7 @@ export const projectScreen: Screen = (root, app, params) => {
       const sub = client.project.onUpdate.subscribe(resumeInput({ id }, lastEventId), {
         onData: (ev) => {
           lastEventId = ev.id;
-          apply(eventData(ev));
+          apply(ev.data);
         },
         onConnectionStateChange: report,
         onError: handleError,

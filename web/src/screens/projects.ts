@@ -1,7 +1,7 @@
 // The projects list: newest first, each with a live status badge and
 // progress, kept current by project.onListUpdate.
 
-import { errorCode, errorMessage, eventData, type Summary } from '../api';
+import { errorCode, errorMessage, type Summary } from '../api';
 import { formatWhen, h, icons, replace, svgIcon } from '../dom';
 import type { Screen } from '../app';
 import { badge, marketplaceLabel, progressBar } from './shared';
@@ -91,8 +91,8 @@ export const projectsScreen: Screen = (root, app) => {
   const unwatch = app.conn.watch({
     subscribe: (client, report) => {
       const sub = client.project.onListUpdate.subscribe(undefined, {
-        onData: (ev) => {
-          const p = eventData(ev);
+        // An untracked subscription: each event is the summary itself.
+        onData: (p) => {
           const old = byId.get(p.id);
           if (old && old.version > p.version) return;
           byId.set(p.id, p);

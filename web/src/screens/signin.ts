@@ -3,9 +3,9 @@
 
 import { DevModeOffError, devToken, parseToken, saveToken } from '../auth';
 import { h } from '../dom';
-import type { Screen } from '../app';
+import type { Screen, Shell } from '../app';
 
-export const signInScreen: Screen = (root, app) => {
+export const signInScreen: Screen<Shell> = (root, app) => {
   app.setTitle('Sign in');
   const next = new URLSearchParams(location.search).get('next') || '/';
   const done = (token: string) => {

@@ -3,28 +3,20 @@
 
 import { errorMessage, sentence, type Slot } from '../api';
 import { announce, formatBytes, formatUsd, h, icons, newKey, replace, svgIcon } from '../dom';
-import { badge, marketplaceLabel, progressBar, setProgress } from './shared';
-
-/** typeInfo names and explains each image type. */
-export const typeInfo: Record<string, { title: string; about: string }> = {
-  main: { title: 'Main image', about: 'The product alone on pure white.' },
-  lifestyle: { title: 'Lifestyle', about: 'The product in a real-looking scene.' },
-  infographic: { title: 'Infographic', about: 'Your title and features as callouts.' },
-  dimensions: { title: 'Dimensions', about: 'The product with its measurements.' },
-  detail: { title: 'Detail close-up', about: 'A crop that shows materials and finish.' },
-  custom: { title: 'Custom image', about: 'Your own scene, made by the AI image service.' },
-};
+import { inputLimits, type ImageType, type ImageTypeInfo, type Marketplace } from '../generated/router';
+import { badge, marketplaceLabel, progressBar, setProgress, typeInfo } from './shared';
 
 /** SlotActions are the calls a card makes; the page supplies them. */
 export interface SlotActions {
   retry(jobId: string): Promise<void>;
-  regenerate(type: string, prompt: string, idempotencyKey: string): Promise<void>;
+  regenerate(type: ImageType, prompt: string, idempotencyKey: string): Promise<void>;
 }
 
 /** SlotCard is a card that updates in place as snapshots arrive. */
 export class SlotCard {
   readonly el: HTMLElement;
-  private readonly type: string;
+  private readonly type: ImageType;
+  private readonly info: ImageTypeInfo;
   private readonly actions: SlotActions;
   private readonly statusEl = h('span', { class: 'slot-badge' });
   private readonly media = h('div', { class: 'slot-media' });
@@ -43,17 +35,18 @@ export class SlotCard {
   private shownImageId: string | null = null;
   private busy = false;
   private last: Slot | null = null;
-  private marketplace = 'amazon';
+  private marketplace: Marketplace = 'amazon';
   private canGenerate = false;
 
-  constructor(type: string, actions: SlotActions) {
+  constructor(type: ImageType, actions: SlotActions) {
     this.type = type;
     this.actions = actions;
-    const info = typeInfo[type] ?? { title: type, about: '' };
+    const info = typeInfo(type);
+    this.info = info;
     const titleId = `slot-${type}-title`;
     this.bar = progressBar(`${info.title} progress`, 0);
     this.progressWrap.append(this.bar, h('div', { class: 'slot-progress-text' }, this.stage, this.pct));
-    this.prompt = h('textarea', { id: `prompt-${type}`, rows: 3, maxlength: 1000, placeholder: 'e.g. on a marble kitchen counter, morning light' });
+    this.prompt = h('textarea', { id: `prompt-${type}`, rows: 3, maxlength: inputLimits.prompt, placeholder: 'e.g. on a marble kitchen counter, morning light' });
     const submit = h('button', { class: 'btn btn-primary btn-sm', type: 'submit' }, 'Generate');
     this.regenForm = h('form', { class: 'regen', hidden: true },
       h('label', { for: this.prompt.id }, type === 'custom' ? 'Describe the image you want' : `Custom prompt for the ${info.title.toLowerCase()}`),
@@ -122,7 +115,7 @@ export class SlotCard {
    * update shows slot; canGenerate says whether the project has a usable
    * photo, and hint (if any) what the image still needs from the user.
    */
-  update(slot: Slot, marketplace: string, canGenerate: boolean, hint = ''): void {
+  update(slot: Slot, marketplace: Marketplace, canGenerate: boolean, hint = ''): void {
     const prev = this.last;
     this.last = slot;
     this.marketplace = marketplace;
@@ -130,7 +123,7 @@ export class SlotCard {
     this.el.dataset.status = slot.status;
     if (prev?.status !== slot.status) {
       replace(this.statusEl, badge(slot.status));
-      if (prev && slot.status === 'failed') announce(`${typeInfo[this.type]?.title ?? this.type} failed`);
+      if (prev && slot.status === 'failed') announce(`${this.info.title} failed`);
     }
 
     const working = slot.status === 'pending' || slot.status === 'processing';
@@ -149,8 +142,8 @@ export class SlotCard {
       this.shownImageId = img?.id ?? null;
       if (img) {
         replace(this.media,
-          h('a', { href: img.url, target: '_blank', rel: 'noopener', class: 'slot-img-link', 'aria-label': `Open the ${typeInfo[this.type]?.title ?? this.type} full size` },
-            h('img', { src: img.url, alt: `${typeInfo[this.type]?.title ?? this.type} generated for this product`, width: img.width, height: img.height })),
+          h('a', { href: img.url, target: '_blank', rel: 'noopener', class: 'slot-img-link', 'aria-label': `Open the ${this.info.title} full size` },
+            h('img', { src: img.url, alt: `${this.info.title} generated for this product`, width: img.width, height: img.height })),
         );
       } else {
         replace(this.media, h('div', { class: 'slot-placeholder', 'aria-hidden': 'true' }, svgIcon(icons.sparkle)));
