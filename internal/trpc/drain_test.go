@@ -33,7 +33,7 @@ func TestSSEReconnectDuringDrainIsRetried(t *testing.T) {
 	// A stream is open when the router starts draining.
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/trpc/ticks", nil)
 	s := openSSE(t, req)
-	for !strings.HasSuffix(s.next(), "\nid: 1\n") {
+	for !strings.HasSuffix(s.next(), "\nid: 1\n") { // up to the first value
 	}
 	shutdownCtx, stop := context.WithCancel(ctx)
 	defer stop()
