@@ -35,12 +35,6 @@ var prices = map[string]Price{
 // Config.RemoveBGCreditUSD to your plan's price.
 const DefaultRemoveBGCreditUSD = 0.20
 
-// PriceOf returns the price of model and whether the table has it.
-func PriceOf(model string) (Price, bool) {
-	p, ok := prices[model]
-	return p, ok
-}
-
 // EstimateCost returns what usage cost on model in US dollars, or 0 when the
 // model is not in the price table.
 func EstimateCost(model string, u Usage) float64 {

@@ -228,7 +228,21 @@ type Config struct {
 // Load reads the configuration through getenv and validates it.
 func Load(getenv func(string) string) (Config, error) {
 	r := reader{getenv: getenv}
-	c := Config{
+	c := r.config()
+	c.check(&r)
+	if r.err != nil {
+		return Config{}, r.err
+	}
+	if abs, err := filepath.Abs(c.DataDir); err == nil {
+		c.DataDir = abs
+	}
+	return c, nil
+}
+
+// config reads every variable, its default when unset; a value that does not
+// parse is reported through r.
+func (r *reader) config() Config {
+	return Config{
 		DatabaseURL:        r.str("DATABASE_URL", ""),
 		Addr:               r.str("PACKSHOT_ADDR", "127.0.0.1:8080"),
 		DataDir:            r.str("PACKSHOT_DATA_DIR", ".packshot"),
@@ -300,6 +314,11 @@ func Load(getenv func(string) string) (Config, error) {
 		MaxConns:            int(r.int64("PACKSHOT_MAX_CONNS", 10000)),
 		ConnsIPv6PrefixBits: int(r.int64("PACKSHOT_CONNS_IPV6_PREFIX", 64)),
 	}
+}
+
+// check reports through r the first value out of its range, or a combination
+// that cannot work.
+func (c *Config) check(r *reader) {
 	if c.ConnsIPv6PrefixBits < 1 || c.ConnsIPv6PrefixBits > 128 {
 		r.fail("PACKSHOT_CONNS_IPV6_PREFIX", "must be between 1 and 128")
 	}
@@ -334,13 +353,6 @@ func Load(getenv func(string) string) (Config, error) {
 	if c.Storage == "s3" && c.S3Bucket == "" {
 		r.fail("S3_BUCKET", "is required when PACKSHOT_STORAGE=s3")
 	}
-	if r.err != nil {
-		return Config{}, r.err
-	}
-	if abs, err := filepath.Abs(c.DataDir); err == nil {
-		c.DataDir = abs
-	}
-	return c, nil
 }
 
 // Embedded reports whether packshot runs its own PostgreSQL cluster.

@@ -111,30 +111,58 @@ func estimateBackground(wi *workImage) (*bgModel, error) {
 	if w < 4*s || h < 4*s {
 		return nil, fmt.Errorf("%w: image is too small to analyse", ErrTooSmall)
 	}
-	type side struct {
-		n      int
-		pixels func(pos, depth int) int // index of the work pixel
+	sides := borderSides(w, h)
+	bins, global := sampleBorder(wi, sides, s)
+	noises := markPlainBins(&bins, global)
+	if frac := float64(len(noises)) / (4 * binsPerSide); frac < plainFractionMin {
+		return nil, fmt.Errorf("%w: only %.0f%% of the photo's border is plain backdrop",
+			ErrNeedsAIBackgroundRemoval, 100*frac)
 	}
-	sides := [4]side{
+	var profiles [4][]lab
+	for si := range sides {
+		profiles[si] = sideProfile(&bins[si], sides[si].n, global)
+	}
+	m := coonsPatch(w, h, profiles[0], profiles[1], profiles[2], profiles[3])
+	m.noise, m.median = medianF(noises), global
+	return m, nil
+}
+
+// borderSide is one side of the image: n positions along it, and the work pixel
+// at a position and a depth into the image.
+type borderSide struct {
+	n      int
+	pixels func(pos, depth int) int // index of the work pixel
+}
+
+// borderSides are the top, bottom, left and right sides of a w×h work image.
+func borderSides(w, h int) [4]borderSide {
+	return [4]borderSide{
 		{w, func(p, d int) int { return d*w + p }},           // top
 		{w, func(p, d int) int { return (h-1-d)*w + p }},     // bottom
 		{h, func(p, d int) int { return p*w + d }},           // left
 		{h, func(p, d int) int { return p*w + (w - 1 - d) }}, // right
 	}
+}
+
+// borderBin is one stretch of a side's strip: its median colour, its typical
+// deviation from it, and whether it is plain backdrop.
+type borderBin struct {
+	med   lab
+	noise float32
+	plain bool
+}
+
+// sampleBorder cuts each side's strip, depth pixels deep, into binsPerSide bins and
+// measures each; global is the median colour of the whole border.
+func sampleBorder(wi *workImage, sides [4]borderSide, depth int) (bins [4][binsPerSide]borderBin, global lab) {
 	var all []lab
-	type bin struct {
-		med   lab
-		noise float32
-		plain bool
-	}
-	var bins [4][binsPerSide]bin
 	var buf []lab
 	for si, sd := range sides {
 		for b := 0; b < binsPerSide; b++ {
 			lo, hi := b*sd.n/binsPerSide, (b+1)*sd.n/binsPerSide
 			buf = buf[:0]
 			for p := lo; p < hi; p++ {
-				for d := 0; d < s; d++ {
+				for d := 0; d < depth; d++ {
 					buf = append(buf, wi.lab[sd.pixels(p, d)])
 				}
 			}
@@ -144,65 +172,68 @@ func estimateBackground(wi *workImage) (*bgModel, error) {
 			for i, c := range buf {
 				devs[i] = deltaE(c, med)
 			}
-			bins[si][b] = bin{med: med, noise: medianF(devs)}
+			bins[si][b] = borderBin{med: med, noise: medianF(devs)}
 		}
 	}
-	global := medianLab(all)
-	plain := 0
-	var noises []float32
+	return bins, medianLab(all)
+}
+
+// markPlainBins marks the bins that are plain backdrop (quiet, and near the
+// border's median colour) and returns their noise figures.
+func markPlainBins(bins *[4][binsPerSide]borderBin, global lab) (noises []float32) {
 	for si := range bins {
 		for b := range bins[si] {
 			bn := &bins[si][b]
 			bn.plain = bn.noise <= binNoiseMax && deltaE(bn.med, global) <= binDriftMax
 			if bn.plain {
-				plain++
 				noises = append(noises, bn.noise)
 			}
 		}
 	}
-	if frac := float64(plain) / (4 * binsPerSide); frac < plainFractionMin {
-		return nil, fmt.Errorf("%w: only %.0f%% of the photo's border is plain backdrop",
-			ErrNeedsAIBackgroundRemoval, 100*frac)
+	return noises
+}
+
+// sideProfile is the backdrop colour at each of a side's n positions: its plain
+// bins' medians, interpolated across the others (global when none is plain).
+func sideProfile(bins *[binsPerSide]borderBin, n int, global lab) []lab {
+	var xs []float32
+	var vs []lab
+	for b := range bins {
+		if bins[b].plain {
+			xs = append(xs, (float32(b)+0.5)*float32(n)/binsPerSide)
+			vs = append(vs, bins[b].med)
+		}
 	}
-	// Profiles along each side: plain bins' medians, interpolated across the others.
-	profile := func(si int) []lab {
-		n := sides[si].n
-		var xs []float32
-		var vs []lab
-		for b := range bins[si] {
-			if bins[si][b].plain {
-				xs = append(xs, (float32(b)+0.5)*float32(n)/binsPerSide)
-				vs = append(vs, bins[si][b].med)
-			}
-		}
-		if len(xs) == 0 {
-			xs, vs = []float32{0}, []lab{global}
-		}
-		out := make([]lab, n)
-		j := 0
-		for p := range out {
-			x := float32(p) + 0.5
-			for j+1 < len(xs) && xs[j+1] < x {
-				j++
-			}
-			switch {
-			case x <= xs[0]:
-				out[p] = vs[0]
-			case j+1 >= len(xs):
-				out[p] = vs[len(vs)-1]
-			default:
-				t := (x - xs[j]) / (xs[j+1] - xs[j])
-				out[p] = mixLab(vs[j], vs[j+1], t)
-			}
-		}
-		return out
+	if len(xs) == 0 {
+		xs, vs = []float32{0}, []lab{global}
 	}
-	top, bottom, left, right := profile(0), profile(1), profile(2), profile(3)
+	out := make([]lab, n)
+	j := 0
+	for p := range out {
+		x := float32(p) + 0.5
+		for j+1 < len(xs) && xs[j+1] < x {
+			j++
+		}
+		switch {
+		case x <= xs[0]:
+			out[p] = vs[0]
+		case j+1 >= len(xs):
+			out[p] = vs[len(vs)-1]
+		default:
+			t := (x - xs[j]) / (xs[j+1] - xs[j])
+			out[p] = mixLab(vs[j], vs[j+1], t)
+		}
+	}
+	return out
+}
+
+// coonsPatch fills a w×h model between the four side profiles.
+func coonsPatch(w, h int, top, bottom, left, right []lab) *bgModel {
 	c00 := mixLab(top[0], left[0], 0.5)
 	c10 := mixLab(top[w-1], right[0], 0.5)
 	c01 := mixLab(bottom[0], left[h-1], 0.5)
 	c11 := mixLab(bottom[w-1], right[h-1], 0.5)
-	m := &bgModel{at: make([]lab, w*h), noise: medianF(noises), median: global}
+	m := &bgModel{at: make([]lab, w*h)}
 	for y := 0; y < h; y++ {
 		v := (float32(y) + 0.5) / float32(h)
 		for x := 0; x < w; x++ {
@@ -210,7 +241,7 @@ func estimateBackground(wi *workImage) (*bgModel, error) {
 			m.at[y*w+x] = coons(u, v, top[x], bottom[x], left[y], right[y], c00, c10, c01, c11)
 		}
 	}
-	return m, nil
+	return m
 }
 
 func coons(u, v float32, t, b, l, r, c00, c10, c01, c11 lab) lab {

@@ -116,11 +116,6 @@ func CheckMain(img image.Image, prof Profile) Compliance {
 	return c
 }
 
-// CheckSecondary checks an image other than the main one: size and shape.
-func CheckSecondary(img image.Image, t ImageType, prof Profile) Compliance {
-	return checkSize(img.Bounds(), t, prof)
-}
-
 // Check checks an encoded image for its type: the file's format and size, then the
 // main image's pixels (CheckMain) or, for other types, the size from the header. A main
 // image's decode waits for the decode budget as long as it takes.

@@ -62,44 +62,13 @@ func RemoveBackground(img *image.NRGBA) (*Cutout, error) {
 func matte(img *image.NRGBA, wi *workImage, mask []uint8, bgRGB []float32, bgOK []bool,
 	fgRGB []float32, fgOK []bool, bgMedian lab) (*image.NRGBA, image.Rectangle) {
 	w, h, k := wi.w, wi.h, wi.k
-	W, H := img.Rect.Dx(), img.Rect.Dy()
-	wb := image.Rectangle{Min: image.Pt(w, h)}
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			if mask[y*w+x] == maskProduct {
-				wb = wb.Union(image.Rect(x, y, x+1, y+1))
-			}
-		}
-	}
-	if wb.Empty() {
+	box, ok := productBox(mask, wi, img.Rect.Dx(), img.Rect.Dy())
+	if !ok {
 		return nil, image.Rectangle{}
-	}
-	box := image.Rect(wb.Min.X*k-k, wb.Min.Y*k-k, wb.Max.X*k+k, wb.Max.Y*k+k).Intersect(image.Rect(0, 0, W, H))
-	if wb.Max.X == w {
-		box.Max.X = W
-	}
-	if wb.Max.Y == h {
-		box.Max.Y = H
 	}
 	dst := image.NewNRGBA(image.Rect(0, 0, box.Dx(), box.Dy()))
 	medR, medG, medB := labToRGB(bgMedian)
-
-	// Bilinear sampling positions of each full-res column/row on the work grid.
-	type tap struct {
-		i0, i1 int
-		t      float32
-	}
-	taps := func(lo, hi, n int) []tap {
-		out := make([]tap, hi-lo)
-		for p := lo; p < hi; p++ {
-			f := (float32(p)+0.5)/float32(k) - 0.5
-			i := int(math.Floor(float64(f)))
-			t := f - float32(i)
-			out[p-lo] = tap{min(max(i, 0), n-1), min(max(i+1, 0), n-1), t}
-		}
-		return out
-	}
-	xt, yt := taps(box.Min.X, box.Max.X, w), taps(box.Min.Y, box.Max.Y, h)
+	xt, yt := workTaps(box.Min.X, box.Max.X, w, k), workTaps(box.Min.Y, box.Max.Y, h, k)
 
 	var band []int32 // dst pixel indices on the edge
 	for dy, ty := range yt {
@@ -158,6 +127,58 @@ func matte(img *image.NRGBA, wi *workImage, mask []uint8, bgRGB []float32, bgOK 
 		}
 	}
 	featherAndDecontaminate(dst, band, img, box, wi, bgRGB, bgOK, [3]float32{medR, medG, medB})
+	return cropToAlpha(dst, box)
+}
+
+// productBox is the part of the W×H image the product's work pixels cover, with a
+// margin of one work pixel (to the image's edge where the product touches it);
+// ok is false when the mask holds no product.
+func productBox(mask []uint8, wi *workImage, W, H int) (box image.Rectangle, ok bool) {
+	w, h, k := wi.w, wi.h, wi.k
+	wb := image.Rectangle{Min: image.Pt(w, h)}
+	for y := 0; y < h; y++ {
+		for x := 0; x < w; x++ {
+			if mask[y*w+x] == maskProduct {
+				wb = wb.Union(image.Rect(x, y, x+1, y+1))
+			}
+		}
+	}
+	if wb.Empty() {
+		return image.Rectangle{}, false
+	}
+	box = image.Rect(wb.Min.X*k-k, wb.Min.Y*k-k, wb.Max.X*k+k, wb.Max.Y*k+k).Intersect(image.Rect(0, 0, W, H))
+	if wb.Max.X == w {
+		box.Max.X = W
+	}
+	if wb.Max.Y == h {
+		box.Max.Y = H
+	}
+	return box, true
+}
+
+// workTap is where a full-resolution column or row falls on the work grid: between
+// work pixels i0 and i1, t of the way.
+type workTap struct {
+	i0, i1 int
+	t      float32
+}
+
+// workTaps are the bilinear sampling positions of full-resolution columns (or rows)
+// lo to hi on a work grid n pixels wide, k full-resolution pixels to one.
+func workTaps(lo, hi, n, k int) []workTap {
+	out := make([]workTap, hi-lo)
+	for p := lo; p < hi; p++ {
+		f := (float32(p)+0.5)/float32(k) - 0.5
+		i := int(math.Floor(float64(f)))
+		t := f - float32(i)
+		out[p-lo] = workTap{min(max(i, 0), n-1), min(max(i+1, 0), n-1), t}
+	}
+	return out
+}
+
+// cropToAlpha cuts dst, which covers box of the full image, to its visible pixels,
+// and returns it with its bounds in the full image; nil when nothing is visible.
+func cropToAlpha(dst *image.NRGBA, box image.Rectangle) (*image.NRGBA, image.Rectangle) {
 	tight := alphaBounds(dst)
 	if tight.Empty() {
 		return nil, image.Rectangle{}

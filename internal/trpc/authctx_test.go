@@ -6,9 +6,6 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
-
-	"github.com/coder/websocket"
 )
 
 type authUserKey struct{}
@@ -36,33 +33,19 @@ func TestWebSocketAuthOutlivesFirstCall(t *testing.T) {
 	})
 	srv := httptest.NewServer(r.WebSocketHandler())
 	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws?connectionParams=1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.CloseNow() })
-	write := func(s string) {
-		t.Helper()
-		if err := c.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
+	w := mustOpenSocket(t, wsURL(srv.URL)+"/ws?connectionParams=1")
+	write := w.send
 	readUntil := func(want string) {
 		t.Helper()
-		for {
-			_, b, err := c.Read(ctx)
-			if err != nil {
-				t.Fatalf("waiting for %s: %v", want, err)
+		w.readUntil(func(frame string) bool {
+			if strings.Contains(frame, want) {
+				return true
 			}
-			if strings.Contains(string(b), want) {
-				return
+			if strings.Contains(frame, `"error"`) {
+				t.Fatalf("waiting for %s, got %s", want, frame)
 			}
-			if strings.Contains(string(b), `"error"`) {
-				t.Fatalf("waiting for %s, got %s", want, b)
-			}
-		}
+			return false
+		})
 	}
 	write(`{"method":"connectionParams","data":{"token":"alice-token"}}`)
 	write(`{"id":1,"method":"subscription","params":{"path":"wait"}}`)
@@ -71,7 +54,7 @@ func TestWebSocketAuthOutlivesFirstCall(t *testing.T) {
 	readUntil(`{"id":1,"result":{"type":"stopped"}}`)
 	write(`{"id":2,"method":"query","params":{"path":"whoami"}}`)
 	readUntil(`{"id":2,"result":{"type":"data","data":"alice"}}`)
-	if errors.Is(ctx.Err(), context.DeadlineExceeded) {
+	if errors.Is(w.ctx.Err(), context.DeadlineExceeded) {
 		t.Fatal("timed out")
 	}
 }

@@ -1,7 +1,6 @@
 package trpc
 
 import (
-	"bufio"
 	"context"
 	"io"
 	"net/http"
@@ -33,25 +32,13 @@ func TestSSEReconnectDuringDrainIsRetried(t *testing.T) {
 
 	// A stream is open when the router starts draining.
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/trpc/ticks", nil)
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer res.Body.Close()
-	lines := bufio.NewReader(res.Body)
-	for {
-		line, err := lines.ReadString('\n')
-		if err != nil {
-			t.Fatal(err)
-		}
-		if line == "id: 1\n" {
-			break
-		}
+	s := openSSE(t, req)
+	for !strings.HasSuffix(s.next(), "\nid: 1\n") { // up to the first value
 	}
 	shutdownCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() { _ = r.Shutdown(shutdownCtx) }()
-	rest, _ := io.ReadAll(lines)
+	rest, _ := io.ReadAll(s.rd)
 	if strings.Contains(string(rest), "event: return") {
 		t.Fatalf("a drained stream must end without return: %q", rest)
 	}

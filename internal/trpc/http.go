@@ -196,20 +196,6 @@ func (r *Router) writeTopLevelFor(w http.ResponseWriter, te *Error) {
 	r.writeTopLevel(w, te)
 }
 
-// parseRequest validates an HTTP request and splits it into calls. Errors
-// that concern the whole request come back as a top-level *Error; errors of
-// one call are set on that call. It never panics on malformed input.
-func (r *Router) parseRequest(method string, u *url.URL, h http.Header, body []byte, upload *input) (*request, *Error) {
-	pr, q, te := r.parseTarget(method, u, h)
-	if te != nil {
-		return nil, te
-	}
-	if te := r.parseInputs(pr, q, method, h, body, upload); te != nil {
-		return nil, te
-	}
-	return pr, nil
-}
-
 // parseTarget reads what the URL and headers say: the method, the procedures and
 // whether the request is a batch or a stream. It never looks at the body.
 func (r *Router) parseTarget(method string, u *url.URL, h http.Header) (*request, url.Values, *Error) {

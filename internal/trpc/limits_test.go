@@ -1,7 +1,6 @@
 package trpc
 
 import (
-	"bufio"
 	"context"
 	"errors"
 	"io"
@@ -90,75 +89,21 @@ func (b *limitsBundle) refusals(l Limit) int {
 	return b.refused[l]
 }
 
-// wsClient is one test WebSocket.
-type wsClient struct {
-	t   *testing.T
-	c   *websocket.Conn
-	ctx context.Context
-}
-
 // dial opens a WebSocket from ip; token, when set, is sent as connectionParams.
 func (b *limitsBundle) dial(t *testing.T, ip, token string) (*wsClient, *http.Response, error) {
 	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	t.Cleanup(cancel)
 	q := ""
 	if token != "" {
 		q = "?connectionParams=1"
 	}
-	c, resp, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.srv.URL, "http")+"/ws"+q,
-		&websocket.DialOptions{HTTPHeader: http.Header{"X-Test-IP": {ip}}})
+	w, resp, err := openSocket(t, wsURL(b.srv.URL)+"/ws"+q, http.Header{"X-Test-IP": {ip}})
 	if err != nil {
 		return nil, resp, err
 	}
-	t.Cleanup(func() { _ = c.CloseNow() })
-	w := &wsClient{t: t, c: c, ctx: ctx}
 	if token != "" {
 		w.send(`{"method":"connectionParams","data":{"token":"` + token + `"}}`)
 	}
 	return w, resp, nil
-}
-
-func (w *wsClient) send(s string) {
-	w.t.Helper()
-	if err := w.c.Write(w.ctx, websocket.MessageText, []byte(s)); err != nil {
-		w.t.Fatal(err)
-	}
-}
-
-func (w *wsClient) read() string {
-	w.t.Helper()
-	_, b, err := w.c.Read(w.ctx)
-	if err != nil {
-		w.t.Fatal(err)
-	}
-	return string(b)
-}
-
-// closed reads until the server closes the socket and returns its close status.
-func (w *wsClient) closed() websocket.StatusCode {
-	w.t.Helper()
-	for {
-		if _, _, err := w.c.Read(w.ctx); err != nil {
-			return websocket.CloseStatus(err)
-		}
-	}
-}
-
-// alive checks the socket still answers.
-func (w *wsClient) alive() {
-	w.t.Helper()
-	w.send("PING")
-	if got := w.read(); got != "PONG" {
-		w.t.Fatalf("PING: got %s", got)
-	}
-}
-
-// sseClient is one test SSE stream.
-type sseClient struct {
-	t    *testing.T
-	body io.ReadCloser
-	rd   *bufio.Reader
 }
 
 // sse opens an SSE stream of "wait" from ip as user (none when empty) and reads its
@@ -172,32 +117,11 @@ func (b *limitsBundle) sse(t *testing.T, ip, user string) *sseClient {
 	if user != "" {
 		req.Header.Set("X-User", user)
 	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { resp.Body.Close() })
-	s := &sseClient{t: t, body: resp.Body, rd: bufio.NewReader(resp.Body)}
+	s := openSSE(t, req)
 	if ev := s.next(); !strings.HasPrefix(ev, "event: connected\n") {
 		t.Fatalf("first SSE event: %q", ev)
 	}
 	return s
-}
-
-// next returns the next event's text.
-func (s *sseClient) next() string {
-	s.t.Helper()
-	var ev strings.Builder
-	for {
-		line, err := s.rd.ReadString('\n')
-		if err != nil {
-			s.t.Fatalf("SSE stream ended (%v) after %q", err, ev.String())
-		}
-		if line == "\n" {
-			return ev.String()
-		}
-		ev.WriteString(line)
-	}
 }
 
 // TestWebSocketAuthTimeout opens sockets with connectionParams=1 and sends nothing: each
@@ -205,19 +129,13 @@ func (s *sseClient) next() string {
 func TestWebSocketAuthTimeout(t *testing.T) {
 	t.Parallel()
 	b := newLimitsBundle(t, Config{AuthTimeout: 50 * time.Millisecond}, nil, nil)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(b.srv.URL, "http")+"/ws?connectionParams=1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	_, msg, err := c.Read(ctx)
+	idle := mustOpenSocket(t, wsURL(b.srv.URL)+"/ws?connectionParams=1")
+	_, msg, err := idle.c.Read(idle.ctx)
 	if err != nil || !strings.HasPrefix(string(msg), `{"id":null,"error":`) || !strings.Contains(string(msg), `"TIMEOUT"`) ||
 		!strings.Contains(string(msg), string(LimitAuthTimeout)) {
 		t.Fatalf("idle socket: got %s, %v; want a TIMEOUT error naming %s", msg, err, LimitAuthTimeout)
 	}
-	if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+	if _, _, err := idle.c.Read(idle.ctx); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 		t.Errorf("idle socket: read %v; want a close 1008", err)
 	}
 	if n := b.refusals(LimitAuthTimeout); n != 1 {

@@ -10,7 +10,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 )
@@ -75,25 +74,8 @@ func panicRouter(t *testing.T) (*Router, *syncBuffer, *httptest.Server) {
 func TestWebSocketPanicsAnswered(t *testing.T) {
 	t.Parallel()
 	_, logs, srv := panicRouter(t)
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
-	send := func(s string) {
-		if err := c.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() string {
-		_, b, err := c.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
+	w := mustOpenSocket(t, wsURL(srv.URL)+"/ws")
+	send, read := w.send, w.read
 	send(`{"id":1,"method":"query","params":{"path":"body"}}`)
 	send(`{"id":2,"method":"query","params":{"path":"encode"}}`)
 	send(`{"id":3,"method":"subscription","params":{"path":"sendFromGoroutine"}}`)
@@ -114,30 +96,19 @@ func TestWebSocketPanicsAnswered(t *testing.T) {
 		}
 	}
 	send(`{"id":4,"method":"query","params":{"path":"ok"}}`)
-	for {
-		msg := read()
-		if strings.HasPrefix(msg, `{"id":4,`) {
-			if msg != `{"id":4,"result":{"type":"data","data":"ok"}}` {
-				t.Errorf("query after the panics: got %s", msg)
-			}
-			break
-		}
+	if msg := w.readUntil(func(f string) bool { return strings.HasPrefix(f, `{"id":4,`) }); msg != `{"id":4,"result":{"type":"data","data":"ok"}}` {
+		t.Errorf("query after the panics: got %s", msg)
 	}
 
 	// A panic in AuthFunc refuses the connection, not the process.
-	c2, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws?connectionParams=1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c2.CloseNow()
-	_ = c2.Write(ctx, websocket.MessageText, []byte(`{"method":"connectionParams","data":{"token":"panic"}}`))
-	_ = c2.Write(ctx, websocket.MessageText, []byte(`{"id":1,"method":"query","params":{"path":"ok"}}`))
-	if _, msg, err := c2.Read(ctx); err != nil || !strings.Contains(string(msg), "INTERNAL_SERVER_ERROR") {
+	w2 := mustOpenSocket(t, wsURL(srv.URL)+"/ws?connectionParams=1")
+	_ = w2.c.Write(w2.ctx, websocket.MessageText, []byte(`{"method":"connectionParams","data":{"token":"panic"}}`))
+	_ = w2.c.Write(w2.ctx, websocket.MessageText, []byte(`{"id":1,"method":"query","params":{"path":"ok"}}`))
+	if _, msg, err := w2.c.Read(w2.ctx); err != nil || !strings.Contains(string(msg), "INTERNAL_SERVER_ERROR") {
 		t.Errorf("AuthFunc panic: got %s, %v; want INTERNAL_SERVER_ERROR", msg, err)
 	}
 	send("PING")
-	for read() != "PONG" {
-	}
+	w.readUntil(func(f string) bool { return f == "PONG" })
 	if !strings.Contains(logs.String(), "exploded") {
 		t.Errorf("the panics were not logged: %s", logs)
 	}

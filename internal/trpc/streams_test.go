@@ -1,15 +1,12 @@
 package trpc
 
 import (
-	"bufio"
 	"context"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/coder/websocket"
 )
 
 // TestStreamsOutliveReadTimeout runs an SSE stream and a WebSocket subscription on a
@@ -49,48 +46,18 @@ func TestStreamsOutliveReadTimeout(t *testing.T) {
 
 	req, _ := http.NewRequestWithContext(ctx, "GET", srv.URL+"/trpc/tick", nil)
 	req.Header.Set("Accept", "text/event-stream")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	sse := bufio.NewScanner(resp.Body)
-	nextData := func() string {
-		t.Helper()
-		for sse.Scan() {
-			// Skip the connected event (its data is {} or carries
-			// reconnectAfterInactivityMs) and pings: the first data event follows.
-			if line := sse.Text(); strings.HasPrefix(line, "data:") && strings.TrimSpace(strings.TrimPrefix(line, "data:")) != "{}" &&
-				strings.TrimSpace(line) != "data:" && !strings.Contains(line, "reconnectAfterInactivityMs") {
-				return line
-			}
-		}
-		t.Fatalf("SSE stream ended: %v", sse.Err())
-		return ""
-	}
-	if got := nextData(); !strings.Contains(got, "1") {
+	sse := openSSE(t, req)
+	if got := sse.nextData(); !strings.Contains(got, "1") {
 		t.Fatalf("SSE first event: %s", got)
 	}
 
-	ws, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ws.CloseNow()
-	if err := ws.Write(ctx, websocket.MessageText, []byte(`{"id":1,"method":"subscription","params":{"path":"tick"}}`)); err != nil {
-		t.Fatal(err)
-	}
+	ws := mustOpenSocket(t, wsURL(srv.URL)+"/ws")
+	ws.send(`{"id":1,"method":"subscription","params":{"path":"tick"}}`)
 	nextWS := func() string {
 		t.Helper()
-		for {
-			_, b, err := ws.Read(ctx)
-			if err != nil {
-				t.Fatalf("WebSocket closed: %v", err)
-			}
-			if s := string(b); strings.Contains(s, `"data"`) && strings.Contains(s, `"id":1`) && !strings.Contains(s, `"started"`) {
-				return s
-			}
-		}
+		return ws.readUntil(func(s string) bool {
+			return strings.Contains(s, `"data"`) && strings.Contains(s, `"id":1`) && !strings.Contains(s, `"started"`)
+		})
 	}
 	if got := nextWS(); !strings.Contains(got, `"data":1`) {
 		t.Fatalf("WebSocket first event: %s", got)
@@ -100,7 +67,7 @@ func TestStreamsOutliveReadTimeout(t *testing.T) {
 	// while both streams are idle.
 	<-time.After(5 * readTimeout)
 	close(release)
-	if got := nextData(); !strings.Contains(got, "2") {
+	if got := sse.nextData(); !strings.Contains(got, "2") {
 		t.Errorf("SSE event after the read timeout: %s", got)
 	}
 	if got := nextWS(); !strings.Contains(got, `"data":2`) {

@@ -152,13 +152,7 @@ func (c *wsConn) startSession() bool {
 		return false
 	}
 	c.session, c.releaseUser = s, release
-	if !s.Expires.IsZero() {
-		after := c.r.expiryAfterFunc
-		if after == nil {
-			after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
-		}
-		c.stopExpiry = after(time.Until(s.Expires), c.expire)
-	}
+	c.stopExpiry = c.r.atExpiry(s, c.expire)
 	return true
 }
 
@@ -176,11 +170,7 @@ func (c *wsConn) expire() {
 	c.mu.Unlock()
 	c.stopAll()
 	c.send([]byte(`{"id":null,"method":"reconnect"}`))
-	after := c.r.graceAfterFunc
-	if after == nil {
-		after = func(d time.Duration, f func()) func() bool { return time.AfterFunc(d, f).Stop }
-	}
-	after(c.r.authTimeout(), func() {
+	orAfterFunc(c.r.graceAfterFunc)(c.r.authTimeout(), func() {
 		c.mu.Lock()
 		c.graceOver = true
 		idle := c.inFlight == 0
@@ -493,24 +483,13 @@ func (c *wsConn) handle(raw json.RawMessage) {
 		return
 	}
 	id := m.ID
-	key := idKey(id)
 	prefix := ""
 	if m.JSONRPC != "" {
 		prefix = `"jsonrpc":"2.0",`
 	}
 	switch m.Method {
 	case "subscription.stop":
-		c.mu.Lock()
-		sub := c.subs[key]
-		delete(c.subs, key)
-		c.mu.Unlock()
-		if sub != nil {
-			sub.mu.Lock()
-			sub.stopped = true
-			sub.cancel()
-			sub.mu.Unlock()
-		}
-		c.send(frame(id, prefix+`"result":{"type":"stopped"}`))
+		c.stopSubscription(id, prefix)
 		return
 	case "query", "mutation", "subscription":
 	default:
@@ -522,44 +501,88 @@ func (c *wsConn) handle(raw json.RawMessage) {
 		c.sendError(id, prefix, "", Errorf(CodeUnauthorized, "Token expired: reconnect with a fresh token"))
 		return
 	}
-	// A missing procedure and one of another type (a subscription called as a
-	// query, a query as a subscription) are both NOT_FOUND, as in the reference
-	// server; neither is "started".
-	p := c.r.procs[path]
-	if p != nil && p.stream && m.Method == "query" {
-		c.sendError(id, prefix, path, errStreamQueryOverWS)
-		return
-	}
-	if p == nil || string(p.kind) != m.Method {
-		c.sendError(id, prefix, path, Errorf(CodeNotFound, "No %q-procedure on path %q", m.Method, path))
+	p, te := c.r.wsProcedure(m.Method, path)
+	if te != nil {
+		c.sendError(id, prefix, path, te)
 		return
 	}
 	var in input
 	in.json, in.err = c.r.deserialize(m.Params.Input)
 	if p.kind != kindSubscription {
-		c.mu.Lock()
-		full := c.r.cfg.MaxCallsInFlight > 0 && c.inFlight >= c.r.cfg.MaxCallsInFlight
-		if !full {
-			c.inFlight++
-		}
-		c.mu.Unlock()
-		if full {
-			c.sendError(id, prefix, path, c.r.refuse(LimitCallsInFlight, CodeTooManyRequests,
-				"Too many calls in flight on this connection: %d are running", c.r.cfg.MaxCallsInFlight))
-			return
-		}
-		go c.runUnary(id, prefix, p, in)
+		c.startUnary(id, prefix, p, in)
 		return
 	}
+	lastID := ""
+	if m.Params.LastEventID != nil {
+		lastID = *m.Params.LastEventID
+	} else {
+		lastID = lastEventIDFromInput(in.json)
+	}
+	c.startSubscription(id, prefix, p, in, lastID)
+}
+
+// wsProcedure finds the procedure a request of method names. A missing procedure
+// and one of another type (a subscription called as a query, a query as a
+// subscription) are both NOT_FOUND, as in the reference server; neither is
+// "started".
+func (r *Router) wsProcedure(method, path string) (*procedure, *Error) {
+	p := r.procs[path]
+	if p != nil && p.stream && method == "query" {
+		return nil, errStreamQueryOverWS
+	}
+	if p == nil || string(p.kind) != method {
+		return nil, Errorf(CodeNotFound, "No %q-procedure on path %q", method, path)
+	}
+	return p, nil
+}
+
+// stopSubscription stops the client's subscription id, if it runs, and answers
+// "stopped" either way.
+func (c *wsConn) stopSubscription(id json.RawMessage, prefix string) {
+	key := idKey(id)
+	c.mu.Lock()
+	sub := c.subs[key]
+	delete(c.subs, key)
+	c.mu.Unlock()
+	if sub != nil {
+		sub.mu.Lock()
+		sub.stopped = true
+		sub.cancel()
+		sub.mu.Unlock()
+	}
+	c.send(frame(id, prefix+`"result":{"type":"stopped"}`))
+}
+
+// startUnary runs a query or mutation in its own goroutine, unless
+// MaxCallsInFlight are running already.
+func (c *wsConn) startUnary(id json.RawMessage, prefix string, p *procedure, in input) {
+	c.mu.Lock()
+	full := c.r.cfg.MaxCallsInFlight > 0 && c.inFlight >= c.r.cfg.MaxCallsInFlight
+	if !full {
+		c.inFlight++
+	}
+	c.mu.Unlock()
+	if full {
+		c.sendError(id, prefix, p.path, c.r.refuse(LimitCallsInFlight, CodeTooManyRequests,
+			"Too many calls in flight on this connection: %d are running", c.r.cfg.MaxCallsInFlight))
+		return
+	}
+	go c.runUnary(id, prefix, p, in)
+}
+
+// startSubscription registers subscription id and runs it in its own goroutine,
+// unless the id is taken or MaxSubscriptions are open already.
+func (c *wsConn) startSubscription(id json.RawMessage, prefix string, p *procedure, in input, lastID string) {
+	key := idKey(id)
 	c.mu.Lock()
 	if _, dup := c.subs[key]; dup {
 		c.mu.Unlock()
-		c.sendError(id, prefix, path, Errorf(CodeBadRequest, "Duplicate id %s", id))
+		c.sendError(id, prefix, p.path, Errorf(CodeBadRequest, "Duplicate id %s", id))
 		return
 	}
 	if max := c.r.cfg.MaxSubscriptions; max > 0 && len(c.subs) >= max {
 		c.mu.Unlock()
-		c.sendError(id, prefix, path, c.r.refuse(LimitSubscriptions, CodeTooManyRequests,
+		c.sendError(id, prefix, p.path, c.r.refuse(LimitSubscriptions, CodeTooManyRequests,
 			"Too many subscriptions on this connection: %d are open", max))
 		return
 	}
@@ -567,12 +590,6 @@ func (c *wsConn) handle(raw json.RawMessage) {
 	sub := &wsSub{cancel: cancel}
 	c.subs[key] = sub
 	c.mu.Unlock()
-	lastID := ""
-	if m.Params.LastEventID != nil {
-		lastID = *m.Params.LastEventID
-	} else {
-		lastID = lastEventIDFromInput(in.json)
-	}
 	go c.runSubscription(sctx, id, key, prefix, p, in, lastID, sub)
 }
 

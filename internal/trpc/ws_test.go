@@ -16,28 +16,8 @@ func dialWS(t *testing.T, r *Router, query string) (*websocket.Conn, func(string
 	t.Helper()
 	srv := httptest.NewServer(r.WebSocketHandler())
 	t.Cleanup(srv.Close)
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	t.Cleanup(cancel)
-	c, _, err := websocket.Dial(ctx, "ws"+strings.TrimPrefix(srv.URL, "http")+"/ws"+query, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = c.CloseNow() })
-	send := func(s string) {
-		t.Helper()
-		if err := c.Write(ctx, websocket.MessageText, []byte(s)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	read := func() string {
-		t.Helper()
-		_, b, err := c.Read(ctx)
-		if err != nil {
-			t.Fatal(err)
-		}
-		return string(b)
-	}
-	return c, send, read
+	w := mustOpenSocket(t, wsURL(srv.URL)+"/ws"+query)
+	return w.c, w.send, w.read
 }
 
 func TestWebSocketCalls(t *testing.T) {

@@ -7,7 +7,6 @@ import (
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
 	"github.com/coder/websocket"
 )
@@ -32,33 +31,26 @@ func TestWebSocketUnauthenticatedClosed(t *testing.T) {
 	Query(r, "me", func(ctx context.Context, in Void) (string, error) { return "me", nil })
 	srv := httptest.NewServer(r.WebSocketHandler())
 	t.Cleanup(srv.Close)
-	url := "ws" + strings.TrimPrefix(srv.URL, "http")
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
+	url := wsURL(srv.URL)
 
 	for name, tc := range map[string]struct{ query, first string }{
 		"connectionParams null":    {"?connectionParams=1", `{"method":"connectionParams","data":null}`},
 		"bad token":                {"?connectionParams=1", `{"method":"connectionParams","data":{"token":"bad"}}`},
 		"without connectionParams": {"", ""},
 	} {
-		c, _, err := websocket.Dial(ctx, url+tc.query, nil)
-		if err != nil {
-			t.Fatal(err)
-		}
+		w := mustOpenSocket(t, url+tc.query)
 		if tc.first != "" {
-			if err := c.Write(ctx, websocket.MessageText, []byte(tc.first)); err != nil {
-				t.Fatal(err)
-			}
+			w.send(tc.first)
 		}
-		_, msg, err := c.Read(ctx)
+		_, msg, err := w.c.Read(w.ctx)
 		if err != nil || !strings.HasPrefix(string(msg), `{"id":null,"error":`) || !strings.Contains(string(msg), `"UNAUTHORIZED"`) ||
 			!strings.Contains(string(msg), "ws_unauthenticated") {
 			t.Errorf("%s: got %s, %v; want an UNAUTHORIZED error naming %s", name, msg, err, "ws_unauthenticated")
 		}
-		if _, _, err := c.Read(ctx); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
+		if _, _, err := w.c.Read(w.ctx); websocket.CloseStatus(err) != websocket.StatusPolicyViolation {
 			t.Errorf("%s: read %v; want a close 1008", name, err)
 		}
-		c.CloseNow()
+		w.c.CloseNow()
 	}
 	mu.Lock()
 	defer mu.Unlock()
@@ -66,17 +58,11 @@ func TestWebSocketUnauthenticatedClosed(t *testing.T) {
 		t.Errorf("refusals counted: %v; want 3", refused)
 	}
 	// The server still answers an authenticated socket.
-	c, _, err := websocket.Dial(ctx, url+"?connectionParams=1", nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.CloseNow()
+	w := mustOpenSocket(t, url+"?connectionParams=1")
 	for _, m := range []string{`{"method":"connectionParams","data":{"token":"good"}}`, `{"id":1,"method":"query","params":{"path":"me"}}`} {
-		if err := c.Write(ctx, websocket.MessageText, []byte(m)); err != nil {
-			t.Fatal(err)
-		}
+		w.send(m)
 	}
-	if _, msg, err := c.Read(ctx); err != nil || string(msg) != `{"id":1,"result":{"type":"data","data":"me"}}` {
+	if _, msg, err := w.c.Read(w.ctx); err != nil || string(msg) != `{"id":1,"result":{"type":"data","data":"me"}}` {
 		t.Errorf("authenticated query: got %s, %v", msg, err)
 	}
 }

@@ -144,9 +144,6 @@ func unknownField(m map[string]any, kind string) string {
 // parseGeminiRequest checks a generateContent body and fills c; it returns
 // the API's error message, or "" when the body is valid.
 func parseGeminiRequest(body map[string]any, c *Call) string {
-	unknown := func(name, at string) string {
-		return fmt.Sprintf("Invalid JSON payload received. Unknown name %q at '%s': Cannot find field.", name, at)
-	}
 	if k := unknownField(body, "request"); k != "" {
 		return fmt.Sprintf("Invalid JSON payload received. Unknown name %q: Cannot find field.", k)
 	}
@@ -157,67 +154,96 @@ func parseGeminiRequest(body map[string]any, c *Call) string {
 	}
 	var texts []string
 	for i, rc := range contents {
-		content, ok := rc.(map[string]any)
-		at := fmt.Sprintf("contents[%d]", i)
-		if !ok {
-			return fmt.Sprintf("Invalid value at '%s', expected an object.", at)
-		}
-		if k := unknownField(content, "content"); k != "" {
-			return unknown(k, at)
-		}
-		if role, ok := field(content, "role"); ok && role != "user" && role != "model" {
-			return fmt.Sprintf("Please use a valid role: user, model. Got %v.", role)
-		}
-		rawParts, _ := field(content, "parts")
-		parts, _ := rawParts.([]any)
-		if len(parts) == 0 {
-			return fmt.Sprintf("* GenerateContentRequest.%s.parts: contents.parts must not be empty.", at)
-		}
-		for j, rp := range parts {
-			part, _ := rp.(map[string]any)
-			pat := fmt.Sprintf("%s.parts[%d]", at, j)
-			if k := unknownField(part, "part"); k != "" {
-				return unknown(k, pat)
-			}
-			if t, ok := field(part, "text"); ok {
-				s, _ := t.(string)
-				texts = append(texts, s)
-			}
-			if rb, ok := field(part, "inlineData"); ok {
-				blob, _ := rb.(map[string]any)
-				if k := unknownField(blob, "blob"); k != "" {
-					return unknown(k, pat+".inline_data")
-				}
-				mt, _ := field(blob, "mimeType")
-				if s, _ := mt.(string); s == "" {
-					return fmt.Sprintf("* GenerateContentRequest.%s.inline_data.mime_type: required field not set", pat)
-				}
-				d, _ := field(blob, "data")
-				s, _ := d.(string)
-				img, err := base64.StdEncoding.DecodeString(s)
-				if err != nil {
-					img, err = base64.URLEncoding.DecodeString(s)
-				}
-				if err != nil || len(img) == 0 {
-					return fmt.Sprintf("Invalid value at '%s.inline_data.data' (TYPE_BYTES), Base64 decoding failed.", pat)
-				}
-				if t := http.DetectContentType(img); !strings.HasPrefix(t, "image/") {
-					return fmt.Sprintf("Unable to process input image. Please retry or report in "+
-						"https://developers.generativeai.google/guide/troubleshooting (%s is not an image)", pat)
-				}
-				c.Images = append(c.Images, img)
-			}
+		if msg := parseGeminiContent(rc, fmt.Sprintf("contents[%d]", i), &texts, c); msg != "" {
+			return msg
 		}
 	}
 	c.Prompt = strings.Join(texts, "\n")
 	c.Fields["responseModalities"] = []string{"TEXT", "IMAGE"}
-	rg, ok := field(body, "generationConfig")
-	if !ok {
-		return ""
+	if rg, ok := field(body, "generationConfig"); ok {
+		gc, _ := rg.(map[string]any)
+		return parseGeminiGenerationConfig(gc, c)
 	}
-	gc, _ := rg.(map[string]any)
+	return ""
+}
+
+// geminiUnknownName is the API's message for a field it does not know, at the
+// request's path at.
+func geminiUnknownName(name, at string) string {
+	return fmt.Sprintf("Invalid JSON payload received. Unknown name %q at '%s': Cannot find field.", name, at)
+}
+
+// parseGeminiContent checks one element of contents (at is its path), adding
+// its texts to texts and its images to c.
+func parseGeminiContent(rc any, at string, texts *[]string, c *Call) string {
+	content, ok := rc.(map[string]any)
+	if !ok {
+		return fmt.Sprintf("Invalid value at '%s', expected an object.", at)
+	}
+	if k := unknownField(content, "content"); k != "" {
+		return geminiUnknownName(k, at)
+	}
+	if role, ok := field(content, "role"); ok && role != "user" && role != "model" {
+		return fmt.Sprintf("Please use a valid role: user, model. Got %v.", role)
+	}
+	rawParts, _ := field(content, "parts")
+	parts, _ := rawParts.([]any)
+	if len(parts) == 0 {
+		return fmt.Sprintf("* GenerateContentRequest.%s.parts: contents.parts must not be empty.", at)
+	}
+	for j, rp := range parts {
+		part, _ := rp.(map[string]any)
+		pat := fmt.Sprintf("%s.parts[%d]", at, j)
+		if k := unknownField(part, "part"); k != "" {
+			return geminiUnknownName(k, pat)
+		}
+		if t, ok := field(part, "text"); ok {
+			s, _ := t.(string)
+			*texts = append(*texts, s)
+		}
+		if rb, ok := field(part, "inlineData"); ok {
+			blob, _ := rb.(map[string]any)
+			img, msg := parseGeminiInlineData(blob, pat)
+			if msg != "" {
+				return msg
+			}
+			c.Images = append(c.Images, img)
+		}
+	}
+	return ""
+}
+
+// parseGeminiInlineData checks a part's inlineData (pat is the part's path) and
+// returns its image.
+func parseGeminiInlineData(blob map[string]any, pat string) ([]byte, string) {
+	if k := unknownField(blob, "blob"); k != "" {
+		return nil, geminiUnknownName(k, pat+".inline_data")
+	}
+	mt, _ := field(blob, "mimeType")
+	if s, _ := mt.(string); s == "" {
+		return nil, fmt.Sprintf("* GenerateContentRequest.%s.inline_data.mime_type: required field not set", pat)
+	}
+	d, _ := field(blob, "data")
+	s, _ := d.(string)
+	img, err := base64.StdEncoding.DecodeString(s)
+	if err != nil {
+		img, err = base64.URLEncoding.DecodeString(s)
+	}
+	if err != nil || len(img) == 0 {
+		return nil, fmt.Sprintf("Invalid value at '%s.inline_data.data' (TYPE_BYTES), Base64 decoding failed.", pat)
+	}
+	if t := http.DetectContentType(img); !strings.HasPrefix(t, "image/") {
+		return nil, fmt.Sprintf("Unable to process input image. Please retry or report in "+
+			"https://developers.generativeai.google/guide/troubleshooting (%s is not an image)", pat)
+	}
+	return img, ""
+}
+
+// parseGeminiGenerationConfig checks generationConfig and fills c's
+// responseModalities and aspectRatio from it.
+func parseGeminiGenerationConfig(gc map[string]any, c *Call) string {
 	if k := unknownField(gc, "generationConfig"); k != "" {
-		return unknown(k, "generation_config")
+		return geminiUnknownName(k, "generation_config")
 	}
 	if rm, ok := field(gc, "responseModalities"); ok {
 		mods, _ := rm.([]any)
@@ -234,7 +260,7 @@ func parseGeminiRequest(body map[string]any, c *Call) string {
 	if ri, ok := field(gc, "imageConfig"); ok {
 		ic, _ := ri.(map[string]any)
 		if k := unknownField(ic, "imageConfig"); k != "" {
-			return unknown(k, "generation_config.image_config")
+			return geminiUnknownName(k, "generation_config.image_config")
 		}
 		if ra, ok := field(ic, "aspectRatio"); ok {
 			s, _ := ra.(string)

@@ -251,19 +251,7 @@ func newRouter(t trpc.Transformer, briefTTL, authTimeout time.Duration) *trpc.Ro
 		SSERetry:        100 * time.Millisecond,
 		AllowedOrigins:  []string{"allowed.example"},
 		Logger:          slog.New(slog.NewTextHandler(io.Discard, nil)),
-		AuthFunc: func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
-			token := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
-			if t := req.ConnectionParams["token"]; t != "" {
-				token = t
-			}
-			if token == "brief" && briefTTL > 0 {
-				return context.WithValue(ctx, userKey{}, user{name: "alice", expires: time.Now().Add(briefTTL)}), nil
-			}
-			if token != "secret" {
-				return nil, errors.New("no valid token")
-			}
-			return context.WithValue(ctx, userKey{}, user{name: "alice"}), nil
-		},
+		AuthFunc:        authenticate(briefTTL),
 		SessionFunc: func(ctx context.Context) trpc.Session {
 			u, _ := ctx.Value(userKey{}).(user)
 			return trpc.Session{Expires: u.expires}
@@ -275,6 +263,36 @@ func newRouter(t trpc.Transformer, briefTTL, authTimeout time.Duration) *trpc.Ro
 			return nil
 		},
 	})
+	addCalls(r)
+	addUploads(r)
+	addAuthProcedures(r)
+	trpc.Subscription(r, "counter", counter, trpc.Public())
+	trpc.Stream(r, "ticks", ticks, trpc.Public())
+	return r
+}
+
+// authenticate takes the token from connectionParams or the Authorization
+// header: "secret" is alice, "brief" (when briefTTL is set) is alice with
+// credentials that run out after briefTTL.
+func authenticate(briefTTL time.Duration) func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
+	return func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
+		token := strings.TrimPrefix(req.Header.Get("Authorization"), "Bearer ")
+		if t := req.ConnectionParams["token"]; t != "" {
+			token = t
+		}
+		if token == "brief" && briefTTL > 0 {
+			return context.WithValue(ctx, userKey{}, user{name: "alice", expires: time.Now().Add(briefTTL)}), nil
+		}
+		if token != "secret" {
+			return nil, errors.New("no valid token")
+		}
+		return context.WithValue(ctx, userKey{}, user{name: "alice"}), nil
+	}
+}
+
+// addCalls registers the public queries and mutations: values, types, errors
+// and timing.
+func addCalls(r *trpc.Router) {
 	trpc.Query(r, "greet", func(ctx context.Context, in GreetInput) (Greeting, error) {
 		return Greeting{Text: "hello " + in.Name, At: time.Date(2024, 1, 2, 3, 4, 5, 6e6, time.UTC)}, nil
 	}, trpc.Public())
@@ -319,10 +337,10 @@ func newRouter(t trpc.Transformer, briefTTL, authTimeout time.Duration) *trpc.Ro
 	trpc.Mutation(r, "refs.echo", func(ctx context.Context, in RefsInput) (RefsInput, error) {
 		return in, nil
 	}, trpc.Public())
-	trpc.Query(r, "auth.whoami", func(ctx context.Context, in trpc.Void) (WhoAmI, error) {
-		u, _ := ctx.Value(userKey{}).(user)
-		return WhoAmI{User: u.name}, nil
-	})
+}
+
+// addUploads registers the mutations that take FormData and a Blob.
+func addUploads(r *trpc.Router) {
 	trpc.Mutation(r, "upload", func(ctx context.Context, in trpc.FormData) (Uploaded, error) {
 		fh := in.File("file")
 		if fh == nil {
@@ -333,13 +351,19 @@ func newRouter(t trpc.Transformer, briefTTL, authTimeout time.Duration) *trpc.Ro
 	trpc.Mutation(r, "uploadBlob", func(ctx context.Context, in trpc.Blob) (Uploaded, error) {
 		return Uploaded{Size: int64(len(in.Data)), Type: in.Type}, nil
 	}, trpc.Public())
-	trpc.Subscription(r, "counter", counter, trpc.Public())
-	trpc.Stream(r, "ticks", ticks, trpc.Public())
+}
+
+// addAuthProcedures registers the procedures that need a caller: they answer
+// who it is.
+func addAuthProcedures(r *trpc.Router) {
+	trpc.Query(r, "auth.whoami", func(ctx context.Context, in trpc.Void) (WhoAmI, error) {
+		u, _ := ctx.Value(userKey{}).(user)
+		return WhoAmI{User: u.name}, nil
+	})
 	trpc.Subscription(r, "auth.events", func(ctx context.Context, in trpc.Void, lastEventID string, send func(trpc.Event[WhoAmI]) error) error {
 		u, _ := ctx.Value(userKey{}).(user)
 		return send(trpc.Event[WhoAmI]{ID: "1", Data: WhoAmI{User: u.name}})
 	})
-	return r
 }
 
 var errConflict = errors.New("conflict")
