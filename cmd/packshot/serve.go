@@ -62,8 +62,15 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
+	jd := dom.jobDomain()
+	if *noWorker {
+		jd.Workers = nil // a client that only enqueues
+	}
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, jd, metrics.Queue()))
+	metrics.QueueDepth(jobs.Depth)
+	svc := dom.newService(jobs)
 	broker := realtime.New(d.Pool, d.URL, realtime.Config{
-		Hub:     api.RealtimeHubConfig(dom.svc),
+		Hub:     api.RealtimeHubConfig(svc),
 		Metrics: metrics.Realtime(),
 		Logger:  logger.With("component", "realtime"),
 	})
@@ -72,10 +79,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	var rtDone sync.WaitGroup
 	rtDone.Go(func() { _ = broker.Run(rtCtx) })
 	defer func() { stopRealtime(); rtDone.Wait() }()
-	jd := dom.jobDomain()
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, jd.Hooks, metrics.Queue()))
-	metrics.QueueDepth(jobs.Depth)
-	jd.Attach(jobs)
 	if !*noWorker {
 		stopJobs, err := startQueue(ctx, jobs, cfg, logger, jd.Maintain)
 		if err != nil {

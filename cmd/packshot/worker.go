@@ -15,11 +15,11 @@ import (
 	"github.com/packshot/packshot/internal/telemetry"
 )
 
-// jobDomain is what the domain gives the job queue: the hooks the client is created with
-// and a function that registers the job handlers on it.
+// jobDomain is what the domain gives the job queue: the hooks and the workers the client
+// is created with.
 type jobDomain struct {
-	Hooks  queue.Hooks
-	Attach func(*queue.Client)
+	Hooks   queue.Hooks
+	Workers *queue.Workers
 	// Close releases what the domain opened, after the queue has stopped. Optional.
 	Close func()
 	// Maintain runs the domain's periodic upkeep (the blob collector) until its context
@@ -34,14 +34,15 @@ var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logge
 
 // queueConfig maps packshot's configuration onto the queue's; every other queue option
 // keeps its default (the README, "The job queue: semantics and options").
-func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks, metrics queue.Metrics) queue.Config {
+func queueConfig(cfg config.Config, logger *slog.Logger, jd jobDomain, metrics queue.Metrics) queue.Config {
 	return queue.Config{
 		Metrics:       metrics,
-		Workers:       cfg.Workers,
+		MaxWorkers:    cfg.Workers,
+		Workers:       jd.Workers,
 		PollInterval:  cfg.PollInterval,
 		Retention:     cfg.JobRetention,
 		LeaseDuration: cfg.JobLease,
-		Hooks:         hooks,
+		Hooks:         jd.Hooks,
 		Logger:        logger.With("component", "queue"),
 	}
 }
@@ -51,8 +52,7 @@ func queueConfig(cfg config.Config, logger *slog.Logger, hooks queue.Hooks, metr
 // get the whole cfg.ShutdownGrace while the HTTP server drains too), and waits for the
 // stop to finish. Call it before the database closes; calling it more than once is fine.
 func startQueue(ctx context.Context, jobs *queue.Client, cfg config.Config, logger *slog.Logger, maintain ...func(context.Context)) (stop func(), err error) {
-	registerProbe(jobs) // system.probe, the diagnostic job (probe.go)
-	if err := jobs.Start(); err != nil {
+	if err := jobs.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start the job dispatcher: %w", err)
 	}
 	logger.Info("job dispatcher started", "worker_id", jobs.WorkerID(), "workers", cfg.Workers)
@@ -129,13 +129,12 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 			defer dom.Close()
 		}
 	} else {
-		logger.Warn("no job handlers are wired into this binary; the worker will claim nothing")
+		logger.Warn("no job handlers are wired into this binary; the worker runs only the probe")
+		dom.Workers = queue.NewWorkers()
+		addProbe(dom.Workers)
 	}
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom.Hooks, metrics.Queue()))
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom, metrics.Queue()))
 	metrics.QueueDepth(jobs.Depth)
-	if dom.Attach != nil {
-		dom.Attach(jobs)
-	}
 	if *opsAddr != "" {
 		stopOps, err := serveOps(*opsAddr, api.NewOpsServer(logger, readiness(d), metrics), logger)
 		if err != nil {

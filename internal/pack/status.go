@@ -146,7 +146,7 @@ func (p snapshotParts) build(url func(string) string, packURL func(uuid.UUID) st
 		}
 		s.Images = append(s.Images, slot)
 	}
-	if hasImage && packURL != nil {
+	if hasImage {
 		u := packURL(pr.ID)
 		s.PackURL = &u
 	}
