@@ -59,7 +59,7 @@ type Deps struct {
 	AllowedOrigins []string
 	// MaxBodyBytes caps a JSON request body. Defaults to 1 MiB.
 	MaxBodyBytes int64
-	// MaxUploadBytes caps an uploaded photo. Defaults to 25 MiB.
+	// MaxUploadBytes caps an uploaded photo. Defaults to pack.DefaultMaxUploadBytes.
 	MaxUploadBytes int64
 	// TRPCRouterFunc, if set, receives the tRPC router once built, so the caller can
 	// drain its WebSockets and SSE streams at shutdown (trpc.Router.Shutdown).
