@@ -73,30 +73,63 @@ func (h *Handlers) makeImage(ctx context.Context, p db.Project, src db.SourceIma
 	if err != nil {
 		return nil, err
 	}
-	prod := productOf(p)
-	gen := h.cfg.Providers.Generator
-	if t == TypeCustom || (t == TypeLifestyle && gen != nil) {
-		if gen == nil {
-			return nil, permanent("custom images need an AI image service: set OPENAI_API_KEY or GEMINI_API_KEY")
-		}
-		return h.generate(ctx, gen, p, cut, t, customPrompt, prof, progress)
-	}
-	progress(50, "rendering")
-	out, err := imaging.MakeContext(ctx, imaging.ImageType(t), cut, prod, prof)
+	r, err := Render(ctx, h.cfg.Providers.Generator, cut, productOf(p), t, customPrompt, prof, progress)
 	if errors.Is(err, imaging.ErrMissingProductData) {
 		return nil, permanent("%v: add it to the project, then retry", err)
 	}
 	if err != nil {
+		return nil, err
+	}
+	m := &made{data: r.Data, width: r.Width, height: r.Height, mime: r.ContentType, provider: ProviderLocal,
+		model: r.Model, prompt: r.Prompt, compliance: complianceOf(r.Compliance), costUSD: r.CostUSD}
+	if r.Generated {
+		m.provider = r.Provider
+	}
+	return m, nil
+}
+
+// Rendered is one image the engine made.
+type Rendered struct {
+	// Output is the encoded image, its size, its provider and its compliance check.
+	*imaging.Output
+	// Generated says an AI service made the image; Model and Prompt say how, CostUSD
+	// what it charged.
+	Generated bool
+	Model     string
+	Prompt    string
+	CostUSD   float64
+}
+
+// Render makes one image of type t from the product's cut-out: a custom image, or a
+// lifestyle scene when gen is not nil, by asking gen with the cut-out as its reference;
+// every other image with the local engine. It is the engine the image jobs run and
+// `packshot pack` calls; progress hears its stages. An image the product lacks the data
+// for fails with imaging.ErrMissingProductData; a custom image without gen, a prompt
+// that cannot be made, or a generated image packshot cannot use fail with a permanent
+// error; the generator's errors are returned as they are.
+func Render(ctx context.Context, gen ai.ImageGenerator, cut *imaging.Cutout, prod imaging.Product, t, customPrompt string,
+	prof imaging.Profile, progress func(percent int, stage string)) (*Rendered, error) {
+	if t == TypeCustom || (t == TypeLifestyle && gen != nil) {
+		if gen == nil {
+			return nil, permanent("custom images need an AI image service: set OPENAI_API_KEY or GEMINI_API_KEY")
+		}
+		return generate(ctx, gen, prod, cut, t, customPrompt, prof, progress)
+	}
+	progress(50, "rendering")
+	out, err := imaging.MakeContext(ctx, imaging.ImageType(t), cut, prod, prof)
+	if errors.Is(err, imaging.ErrMissingProductData) {
+		return nil, err
+	}
+	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t, err)
 	}
-	return &made{data: out.Data, width: out.Width, height: out.Height, mime: out.ContentType,
-		provider: ProviderLocal, compliance: complianceOf(out.Compliance)}, nil
+	return &Rendered{Output: out}, nil
 }
 
 // generate asks the AI generator for a lifestyle or custom image from the cut-out.
-func (h *Handlers) generate(ctx context.Context, gen ai.ImageGenerator, p db.Project, cut *imaging.Cutout, t, customPrompt string,
-	prof imaging.Profile, progress progressFunc) (*made, error) {
-	prompt, err := ai.Prompt(t, ai.ProductInfo{Title: p.Title, Features: p.Features, CustomPrompt: customPrompt})
+func generate(ctx context.Context, gen ai.ImageGenerator, prod imaging.Product, cut *imaging.Cutout, t, customPrompt string,
+	prof imaging.Profile, progress progressFunc) (*Rendered, error) {
+	prompt, err := ai.Prompt(t, ai.ProductInfo{Title: prod.Title, Features: prod.Features, CustomPrompt: customPrompt})
 	if err != nil {
 		return nil, permanent("%v", err)
 	}
@@ -121,9 +154,8 @@ func (h *Handlers) generate(ctx context.Context, gen ai.ImageGenerator, p db.Pro
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)
 	}
-	return &made{data: out.Data, width: out.Width, height: out.Height, mime: out.ContentType,
-		provider: res.Provider, model: res.Model, prompt: prompt, compliance: complianceOf(out.Compliance),
-		costUSD: res.CostUSD}, nil
+	out.Provider = res.Provider
+	return &Rendered{Output: out, Generated: true, Model: res.Model, Prompt: prompt, CostUSD: res.CostUSD}, nil
 }
 
 // complianceOf converts the imaging check result to the stored shape.
