@@ -16,7 +16,6 @@ import (
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
 	"github.com/packshot/packshot/internal/telemetry"
-	"github.com/packshot/packshot/internal/trpc"
 )
 
 // cmdServe runs the HTTP API and, unless -no-worker, the job dispatcher, until ctx ends
@@ -94,7 +93,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			_ = jobs.Stop(ctx)
 		}()
 	}
-	var router *trpc.Router
 	deps := dom.apiDeps(api.Deps{
 		Logger:    logger,
 		Store:     d.Store,
@@ -104,7 +102,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	deps.TRPCObserver = metrics.TRPC()
 	deps.TRPCLimitRefusedFunc = metrics.TRPCLimits()
 	deps.Realtime = broker
-	deps.TRPCRouterFunc = func(r *trpc.Router) { router = r }
 	deps.MaxUploadsInFlight = cfg.MaxUploadsInFlight
 	deps.UploadReadTimeout = cfg.UploadReadTimeout
 	deps.MaxBatchConcurrency = cfg.MaxBatchConcurrency
@@ -149,11 +146,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	routerDone := make(chan struct{})
-	if router != nil { // pack wiring: tell WebSocket clients to reconnect, end SSE streams
-		go func() { defer close(routerDone); _ = router.Shutdown(shutdownCtx) }()
-	} else {
-		close(routerDone)
-	}
+	// Tell WebSocket clients to reconnect, end SSE streams.
+	go func() { defer close(routerDone); _ = handler.Shutdown(shutdownCtx) }()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("http shutdown", "err", err)
 	}
