@@ -37,8 +37,8 @@ func authServer(t *testing.T, deps api.Deps) http.Handler {
 		deps.ReadyFunc = func(context.Context) error { return nil }
 	}
 	deps.Store, deps.Metrics, deps.Verifier, deps.PackLinks = d.Store, telemetry.New(), verifier, links
-	deps.Pack = pack.New(pack.Config{Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour),
-		Logger: deps.Logger, PackURLFunc: links.URL})
+	deps.Pack = newTestPack(t, testPackOptions{store: d.Store, blobs: pack.StorageBlobs(blobs, signer, time.Hour),
+		logger: deps.Logger, packURL: links.URL}).svc
 	deps.Tickets = auth.NewTickets(d.Store, 0, 0)
 	deps.DevTokenFunc = func(user, role string) (string, error) { return auth.Issue(testSecret, user, role, time.Hour) }
 	return api.NewServer(deps)

@@ -87,18 +87,19 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 	metrics := telemetry.New()
 	links := api.NewPackLinks(signer, time.Hour)
 	var broker *realtime.Broker
-	svc := pack.New(pack.Config{
-		Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour), Logger: logger,
-		PackURLFunc: links.URL, ProfileFunc: testProfile,
-		ChangedFunc: func(changes []pack.Change) {
-			for _, ch := range changes {
-				broker.Publish(realtime.Doorbell{ProjectID: ch.ProjectID, UserID: ch.UserID, Version: ch.Version})
-			}
-		},
-	})
 	nt := notifiertest.New(f, d.Pool, notifier.Config{Logger: logger, Metrics: metrics.Notifier()})
 	rtMetrics := metrics.Realtime()
 	pub := realtime.NewPublisher(nt, realtime.PublisherConfig{Metrics: rtMetrics, Logger: logger})
+	// No dispatcher: jobs stay pending. The target is the HTTP surface, and a fuzzer that
+	// starts packs must not spend the machine's CPU rendering them.
+	svc := newTestPack(f, testPackOptions{
+		store: d.Store, blobs: pack.StorageBlobs(blobs, signer, time.Hour), logger: logger,
+		packURL: links.URL, profile: testProfile,
+		announcer: announcerFuncs{changed: func(ch pack.Change) {
+			pub.Publish(realtime.Doorbell{ProjectID: ch.ProjectID, UserID: ch.UserID, Version: ch.Version})
+		}},
+		queue: queue.Config{Notifier: nt, MaxWorkers: 1},
+	}).svc
 	broker = realtime.New(realtime.Config{
 		Notifier: nt, Publisher: pub, Hub: api.RealtimeHubConfig(svc), Metrics: rtMetrics, Logger: logger,
 	})
@@ -111,10 +112,6 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		}
 		f.Cleanup(func() { _ = c.Stop(context.Background()) })
 	}
-	// No dispatcher: jobs stay pending. The target is the HTTP surface, and a fuzzer that
-	// starts packs must not spend the machine's CPU rendering them.
-	qc := queue.NewClient(d.Store, queue.Config{Notifier: nt, Workers: 1, Logger: logger, Hooks: svc.QueueHooks(nil)})
-	svc.Attach(qc, pack.HandlerOptions{MaxAttempts: 3})
 	h := api.NewServer(api.Deps{
 		Logger: logger, Store: d.Store, ReadyFunc: func(context.Context) error { return broker.Healthy() },
 		Metrics: metrics, TRPCObserver: metrics.TRPC(), Realtime: broker,

@@ -21,8 +21,6 @@ import (
 	"github.com/packshot/packshot/internal/ai"
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/imaging"
-	"github.com/packshot/packshot/internal/notifier"
-	"github.com/packshot/packshot/internal/notifier/notifiertest"
 	"github.com/packshot/packshot/internal/pack"
 	"github.com/packshot/packshot/internal/pgtest"
 	"github.com/packshot/packshot/internal/queue"
@@ -92,31 +90,21 @@ func setup(t *testing.T, opts setupOptions) *testBundle {
 	if opts.wrapBlobs != nil {
 		packBlobs = opts.wrapBlobs(packBlobs)
 	}
-	svc := pack.New(pack.Config{
-		Store: d.Store, Blobs: packBlobs,
-		Providers: providers, Logger: logger, PackURLFunc: links.URL,
-		MaxUploadBytes: opts.maxUpload, ProfileFunc: testProfile, Spend: opts.spend,
+	tp := newTestPack(t, testPackOptions{
+		store: d.Store, blobs: packBlobs, providers: providers, logger: logger, packURL: links.URL,
+		maxUpload: opts.maxUpload, spend: opts.spend, profile: testProfile,
+		// Short backoff so retries never wait on real time.
+		queue: queue.Config{MaxWorkers: 4, PollInterval: 200 * time.Millisecond, RetryBase: 5 * time.Millisecond, RetryCap: 20 * time.Millisecond},
 	})
-	// Short backoff so retries never wait on real time.
-	qc := queue.NewClient(d.Store, queue.Config{
-		Workers: 4, PollInterval: 200 * time.Millisecond, RetryBase: 5 * time.Millisecond, RetryCap: 20 * time.Millisecond,
-		Hooks: svc.QueueHooks(nil), Logger: logger,
-		Notifier: notifiertest.New(t, d.Pool, notifier.Config{Logger: logger}),
-	})
-	svc.Attach(qc, pack.HandlerOptions{MaxAttempts: 3})
+	svc, qc := tp.svc, tp.queue
 	start := func() {
-		if err := qc.Start(); err != nil {
+		if err := qc.Start(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 	}
 	if !opts.noWorker {
 		start()
 	}
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-		defer cancel()
-		_ = qc.Stop(ctx)
-	})
 	verifier, err := auth.NewVerifier(testSecret)
 	if err != nil {
 		t.Fatal(err)

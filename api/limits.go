@@ -45,30 +45,16 @@ func (l *limits) enqueue(c pack.Caller) error {
 	return nil
 }
 
-// pack admits a complete-pack request: the rate limit, then the packs-in-flight cap,
-// counted in the database so that every instance sees the same number. The project the
-// request is for does not count against it: a repeated click on a pack that is already
-// generating is the pack service's to answer (same idempotency key, same jobs).
+// pack admits a complete-pack request: the rate limit, then the packs-in-flight cap
+// (pack.CheckPacksInFlight).
 func (l *limits) pack(ctx context.Context, c pack.Caller, in pack.PackInput) error {
 	if err := l.enqueue(c); err != nil {
 		return err
 	}
-	if l == nil || l.maxPacks <= 0 || c.Admin {
+	if l == nil {
 		return nil
 	}
-	id, err := pack.ParseID(in.ProjectID)
-	if err != nil {
-		return nil // the pack service answers a malformed id with its own error
-	}
-	n, err := l.store.ProjectCountGenerating(ctx, db.ProjectCountGeneratingParams{UserID: c.UserID, ExceptID: id})
-	if err != nil {
-		return fmt.Errorf("count packs in flight: %w", err)
-	}
-	if n >= int64(l.maxPacks) {
-		return &apperr.Error{Code: apperr.ERATELIMITED, RetryAfter: 30 * time.Second,
-			Message: fmt.Sprintf("%d packs are already generating, the most one account may run at once; try again when one finishes", n)}
-	}
-	return nil
+	return pack.CheckPacksInFlight(ctx, l.store, c, in.ProjectID, l.maxPacks)
 }
 
 // rateLimiter is a token bucket per user: perMinute tokens refilled evenly, and as many

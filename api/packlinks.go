@@ -8,6 +8,7 @@ import (
 
 	"github.com/packshot/packshot/internal/apperr"
 	"github.com/packshot/packshot/internal/auth"
+	"github.com/packshot/packshot/internal/pack"
 	"github.com/packshot/packshot/internal/storage"
 )
 
@@ -27,10 +28,10 @@ func NewPackLinks(signer *storage.Signer, ttl time.Duration) *PackLinks {
 	return &PackLinks{signer: signer, ttl: ttl}
 }
 
-// URL returns the signed absolute path of a project's pack.zip. The expiry is rounded up
-// to a whole minute so that snapshots built within one minute carry the same link.
+// URL returns the signed absolute path of a project's pack.zip, expiring at
+// pack.LinkExpiry.
 func (l *PackLinks) URL(projectID uuid.UUID) string {
-	exp := time.Now().Add(l.ttl).Truncate(time.Minute).Add(time.Minute)
+	exp := pack.LinkExpiry(time.Now(), l.ttl)
 	return "/api/projects/" + projectID.String() + "/pack.zip?" + l.signer.Query("pack/"+projectID.String(), exp)
 }
 

@@ -23,9 +23,8 @@ func registerImageProcedures(r *trpc.Router, svc *pack.Service, maxUpload int64,
 		if fh == nil {
 			return pack.Snapshot{}, apperr.Invalid("Invalid input: file: is required", map[string]string{"file": "is required"})
 		}
-		if fh.Size > maxUpload {
-			return pack.Snapshot{}, apperr.Errorf(apperr.ETOOLARGE, "the photo is %.1f MB; the limit is %d MB",
-				float64(fh.Size)/(1<<20), maxUpload>>20)
+		if err := pack.CheckUploadSize(fh.Size, maxUpload); err != nil {
+			return pack.Snapshot{}, err
 		}
 		f, err := fh.Open()
 		if err != nil {

@@ -112,8 +112,8 @@ func handleProjectSource(svc *pack.Service, maxUpload int64, gate *uploadGate, r
 		if req.MultipartForm != nil {
 			defer func() { _ = req.MultipartForm.RemoveAll() }()
 		}
-		if fh.Size > maxUpload {
-			return apperr.Errorf(apperr.ETOOLARGE, "the photo is %.1f MB; the limit is %d MB", float64(fh.Size)/(1<<20), maxUpload>>20)
+		if err := pack.CheckUploadSize(fh.Size, maxUpload); err != nil {
+			return err
 		}
 		f, err := fh.Open()
 		if err != nil {

@@ -59,11 +59,8 @@ type Deps struct {
 	AllowedOrigins []string
 	// MaxBodyBytes caps a JSON request body. Defaults to 1 MiB.
 	MaxBodyBytes int64
-	// MaxUploadBytes caps an uploaded photo. Defaults to 25 MiB.
+	// MaxUploadBytes caps an uploaded photo. Defaults to pack.DefaultMaxUploadBytes.
 	MaxUploadBytes int64
-	// TRPCRouterFunc, if set, receives the tRPC router once built, so the caller can
-	// drain its WebSockets and SSE streams at shutdown (trpc.Router.Shutdown).
-	TRPCRouterFunc func(r *trpc.Router)
 	// TRPCObserver, if set, is told about WebSocket/SSE connections and finished calls
 	// (metrics).
 	TRPCObserver trpc.Observer
@@ -142,13 +139,28 @@ func NewOpsServer(logger *slog.Logger, ready func(ctx context.Context) error, me
 	return e
 }
 
-// NewServer returns packshot's HTTP handler with every route of routes.go.
-func NewServer(deps Deps) http.Handler {
+// Server is packshot's HTTP API: an http.Handler with every route of routes.go.
+type Server struct {
+	http.Handler
+	router *trpc.Router // nil without the pack routes
+}
+
+// NewServer returns packshot's HTTP API.
+func NewServer(deps Deps) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = problemErrorHandler(deps.Logger)
 	e.Use(metricsMiddleware(deps.Metrics))
-	addRoutes(e, deps)
-	return e
+	return &Server{Handler: e, router: addRoutes(e, deps)}
+}
+
+// Shutdown tells the server's WebSocket clients to reconnect and ends its SSE streams
+// (trpc.Router.Shutdown), waiting until they have gone or ctx ends. Call it beside
+// http.Server.Shutdown, which does not wait for hijacked connections.
+func (s *Server) Shutdown(ctx context.Context) error {
+	if s.router == nil {
+		return nil
+	}
+	return s.router.Shutdown(ctx)
 }

@@ -227,38 +227,16 @@ func RealtimeHubConfig(svc *pack.Service) realtime.HubConfig {
 	}
 }
 
-// applyProgress returns a copy of a pack.Snapshot with the jobs' in-memory progress on
-// the slots still running them, and the project's progress raised to match (each slot
-// weighs the same, as in the pack's own aggregate). Progress never goes backwards.
+// applyProgress overlays the jobs' in-memory progress on a pack.Snapshot
+// (pack.Snapshot.WithProgress); other data passes unchanged.
 func applyProgress(data any, progress []realtime.Progress) any {
 	s, ok := data.(pack.Snapshot)
 	if !ok || len(progress) == 0 {
 		return data
 	}
-	byJob := make(map[uuid.UUID]realtime.Progress, len(progress))
-	for _, p := range progress {
-		byJob[p.JobID] = p
+	jp := make([]pack.JobProgress, len(progress))
+	for i, p := range progress {
+		jp[i] = pack.JobProgress{ProjectID: p.ProjectID, UserID: p.UserID, JobID: p.JobID, Percent: p.Progress, Stage: p.Stage}
 	}
-	images := make([]pack.ImageSlot, len(s.Images))
-	copy(images, s.Images)
-	jobs, gained := 0, 0
-	for i := range images {
-		slot := &images[i]
-		if slot.JobID == nil {
-			continue
-		}
-		jobs++
-		p, ok := byJob[*slot.JobID]
-		if !ok || slot.Status != pack.JobProcessing || p.Progress <= slot.Progress {
-			continue
-		}
-		next := min(p.Progress, 99)
-		gained += next - slot.Progress
-		slot.Progress, slot.Stage = next, p.Stage
-	}
-	s.Images = images
-	if jobs > 0 && gained > 0 {
-		s.Progress = min(s.Progress+gained/jobs, 99)
-	}
-	return s
+	return s.WithProgress(jp)
 }

@@ -49,16 +49,21 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtInstances {
 	for i := range n {
 		links := api.NewPackLinks(signer, time.Hour)
 		var broker *realtime.Broker
-		svc := pack.New(pack.Config{
-			Store: d.Store, Blobs: pack.StorageBlobs(blobs, signer, time.Hour), Logger: logger,
-			PackURLFunc: links.URL,
-			ChangedFunc: func(changes []pack.Change) {
-				for _, ch := range changes {
-					broker.Publish(realtime.Doorbell{ProjectID: ch.ProjectID, UserID: ch.UserID, Version: ch.Version})
-				}
-			},
-		})
 		nt := notifiertest.New(t, d.Pool, notifier.Config{Logger: logger})
+		tp := newTestPack(t, testPackOptions{
+			store: d.Store, blobs: pack.StorageBlobs(blobs, signer, time.Hour), logger: logger, packURL: links.URL,
+			announcer: announcerFuncs{
+				changed: func(ch pack.Change) {
+					broker.Publish(realtime.Doorbell{ProjectID: ch.ProjectID, UserID: ch.UserID, Version: ch.Version})
+				},
+				progress: func(p pack.JobProgress) {
+					broker.PublishProgress(realtime.Progress{ProjectID: p.ProjectID, UserID: p.UserID,
+						JobID: p.JobID, Progress: p.Percent, Stage: p.Stage})
+				},
+			},
+			queue: queue.Config{Notifier: nt, MaxWorkers: 4, PollInterval: 200 * time.Millisecond, RetryBase: 5 * time.Millisecond, RetryCap: 20 * time.Millisecond},
+		})
+		svc, qc := tp.svc, tp.queue
 		pub := realtime.NewPublisher(nt, realtime.PublisherConfig{})
 		broker = realtime.New(realtime.Config{Notifier: nt, Publisher: pub, Hub: api.RealtimeHubConfig(svc)})
 		for _, c := range []interface {
@@ -79,26 +84,10 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtInstances {
 			}
 		}})
 
-		qc := queue.NewClient(d.Store, queue.Config{
-			Workers: 4, PollInterval: 200 * time.Millisecond, RetryBase: 5 * time.Millisecond, RetryCap: 20 * time.Millisecond,
-			Logger: logger, Notifier: nt,
-			Hooks: svc.QueueHooks(func(job *queue.Job, percent int, stage string) {
-				if job.ProjectID.Valid {
-					broker.PublishProgress(realtime.Progress{ProjectID: job.ProjectID.UUID, UserID: job.UserID,
-						JobID: job.ID, Progress: percent, Stage: stage})
-				}
-			}),
-		})
-		svc.Attach(qc, pack.HandlerOptions{MaxAttempts: 3})
 		if i == workerOn {
-			if err := qc.Start(); err != nil {
+			if err := qc.Start(context.Background()); err != nil {
 				t.Fatal(err)
 			}
-			t.Cleanup(func() {
-				ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-				defer cancel()
-				_ = qc.Stop(ctx)
-			})
 		}
 		h := api.NewServer(api.Deps{
 			Logger: logger, Store: d.Store, ReadyFunc: func(context.Context) error { return broker.Healthy() },

@@ -76,7 +76,7 @@ func transformer(name string) trpc.Transformer {
 // limit is not refused for its envelope. The file itself is checked exactly.
 func uploadBodyLimit(max int64) int64 {
 	if max <= 0 {
-		max = 25 << 20
+		max = pack.DefaultMaxUploadBytes
 	}
 	return max + 64<<10
 }

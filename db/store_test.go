@@ -74,3 +74,52 @@ func TestInTxCommitsAndRollsBack(t *testing.T) {
 		t.Fatalf("after commit+rollback = status %q name %q version %d; want ready, Lamp, 2", got.Status, got.Name, got.Version)
 	}
 }
+
+func TestInTxOptionsAndSavepoint(t *testing.T) {
+	t.Parallel()
+	ctx := context.Background()
+	store := pgtest.New(t).Store
+	p, err := store.ProjectCreate(ctx, db.ProjectCreateParams{UserID: "u", Name: "Vase", Marketplace: "etsy"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A read-only transaction refuses a write.
+	err = store.InTx(ctx, func(q db.Querier) error {
+		_, err := q.ProjectRename(ctx, db.ProjectRenameParams{ID: p.ID, Name: "never"})
+		return err
+	}, db.RepeatableRead, db.ReadOnly)
+	if err == nil {
+		t.Fatal("write in a read-only transaction succeeded")
+	}
+	// A failing savepoint is undone; the transaction's other writes commit.
+	boom := errors.New("boom")
+	err = store.InTx(ctx, func(q db.Querier) error {
+		if _, err := q.ProjectRename(ctx, db.ProjectRenameParams{ID: p.ID, Name: "Jug"}); err != nil {
+			return err
+		}
+		spErr := db.Savepoint(ctx, q, func(sp db.Querier) error {
+			if _, err := sp.ProjectSetStatus(ctx, db.ProjectSetStatusParams{ID: p.ID, Status: "ready"}); err != nil {
+				return err
+			}
+			return boom
+		})
+		if !errors.Is(spErr, boom) {
+			t.Errorf("savepoint err = %v; want boom", spErr)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := store.ProjectGet(ctx, p.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.Name != "Jug" || got.Status != "draft" {
+		t.Fatalf("after savepoint rollback: name %q status %q; want Jug, draft", got.Name, got.Status)
+	}
+	// Outside a transaction there is no savepoint.
+	if err := db.Savepoint(ctx, store, func(db.Querier) error { return nil }); err == nil {
+		t.Fatal("savepoint outside a transaction succeeded")
+	}
+}

@@ -77,10 +77,9 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	jd := dom.jobDomain()
-	nt, stopNotifier := startNotifier(ctx, scratch.Pool(), logger, nil)
-	defer stopNotifier()
-	jobs := queue.NewClient(scratch, queueConfig(cfg, logger, nt, jd.Hooks, queue.Metrics{}))
-	jd.Attach(jobs)
+	jd.Workers = nil // as `serve -no-worker`: it only enqueues
+	jobs := queue.NewClient(scratch, queueConfig(cfg, logger, jd, queue.Metrics{}))
+	dom.newService(jobs)
 	defer func() { _ = jobs.Stop(context.Background()) }() // flush its doorbells before the pool closes
 	handler := api.NewServer(dom.apiDeps(api.Deps{
 		Logger: logger, Store: scratch, Metrics: telemetry.New(),

@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/notifier"
 	"github.com/packshot/packshot/internal/queue"
 )
 
@@ -78,9 +79,12 @@ func cmdBenchQueue(ctx context.Context, e *env, args []string) error {
 	defer drop()
 	fmt.Fprintf(e.stdout, "bench queue: scratch database ready, %d workers\n", *workers)
 
-	qcfg := queue.Config{Workers: *workers, Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
-	nt, stopNotifier := startNotifier(ctx, scratch.Pool(), qcfg.Logger, nil)
-	defer stopNotifier()
+	qcfg := queue.Config{MaxWorkers: *workers, Logger: slog.New(slog.NewTextHandler(e.stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))}
+	nt := notifier.New(scratch.Pool(), notifier.Config{Logger: qcfg.Logger})
+	if err := nt.Start(ctx); err != nil {
+		return err
+	}
+	defer func() { _ = nt.Stop(context.Background()) }()
 	qcfg.Notifier = nt
 	if *mode == "throughput" {
 		return benchThroughput(ctx, e.stdout, scratch, qcfg, *jobs)
@@ -135,6 +139,12 @@ func scratchDatabase(ctx context.Context, d *database, maxConns int32) (*db.Pool
 	return db.NewStore(pool), drop, nil
 }
 
+// noopArgs are the args of the bench's job, which does nothing.
+type noopArgs struct{}
+
+// Kind returns "noop".
+func (noopArgs) Kind() string { return "noop" }
+
 func benchThroughput(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg queue.Config, n int) error {
 	var done atomic.Int64
 	all := make(chan struct{})
@@ -143,13 +153,15 @@ func benchThroughput(ctx context.Context, out io.Writer, store *db.PoolStore, qc
 			close(all)
 		}
 	}
+	qcfg.Workers = queue.NewWorkers()
+	queue.AddWorker(qcfg.Workers, queue.WorkFunc[noopArgs](func(context.Context, *queue.Job, noopArgs) error { return nil }), queue.HandlerOptions{})
 	c := queue.NewClient(store, qcfg)
 	const chunk = 10000
 	ps := make([]queue.EnqueueParams, 0, chunk)
 	for i := 0; i < n; i += chunk {
 		ps = ps[:0]
 		for j := i; j < min(i+chunk, n); j++ {
-			ps = append(ps, queue.EnqueueParams{Kind: "noop"})
+			ps = append(ps, queue.EnqueueParams{Args: noopArgs{}})
 		}
 		if _, err := c.EnqueueMany(ctx, ps); err != nil {
 			return err
@@ -159,9 +171,8 @@ func benchThroughput(ctx context.Context, out io.Writer, store *db.PoolStore, qc
 		return fmt.Errorf("analyze: %w", err)
 	}
 	fmt.Fprintf(out, "bench queue: %d jobs enqueued; burning down\n", n)
-	c.Register("noop", func(context.Context, *queue.Job) error { return nil }, queue.HandlerOptions{})
 	began := time.Now()
-	if err := c.Start(); err != nil {
+	if err := c.Start(ctx); err != nil {
 		return err
 	}
 	var err error
@@ -192,15 +203,16 @@ func benchLatency(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg 
 	)
 	var finished atomic.Int64
 	qcfg.Metrics.JobFinishedFunc = func(string, string, time.Duration) { finished.Add(1) }
-	c := queue.NewClient(store, qcfg)
-	c.Register("noop", func(_ context.Context, j *queue.Job) error {
+	qcfg.Workers = queue.NewWorkers()
+	queue.AddWorker(qcfg.Workers, queue.WorkFunc[noopArgs](func(_ context.Context, j *queue.Job, _ noopArgs) error {
 		now := time.Now()
 		mu.Lock()
 		started[j.ID] = now
 		mu.Unlock()
 		return nil
-	}, queue.HandlerOptions{})
-	if err := c.Start(); err != nil {
+	}), queue.HandlerOptions{})
+	c := queue.NewClient(store, qcfg)
+	if err := c.Start(ctx); err != nil {
 		return err
 	}
 	defer func() {
@@ -210,7 +222,7 @@ func benchLatency(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg 
 	}()
 	// Warm the pool's connections and the dispatcher's path before measuring.
 	for range 20 {
-		if _, err := c.Enqueue(ctx, queue.EnqueueParams{Kind: "noop"}); err != nil {
+		if _, err := c.Enqueue(ctx, queue.EnqueueParams{Args: noopArgs{}}); err != nil {
 			return err
 		}
 	}
@@ -236,7 +248,7 @@ func benchLatency(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg 
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			j, err := c.Enqueue(ctx, queue.EnqueueParams{Kind: "noop", UserID: "bench"})
+			j, err := c.Enqueue(ctx, queue.EnqueueParams{Args: noopArgs{}, UserID: "bench"})
 			at := time.Now()
 			if err != nil {
 				errs <- err

@@ -25,6 +25,7 @@ import (
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/pack"
+	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
 	"github.com/packshot/packshot/internal/trpc"
 )
@@ -98,16 +99,16 @@ func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 	commits := &benchCommits{at: map[benchKey]int64{}}
 	var measuring atomic.Bool // only the changes of the measured phase count
 	var rt *realtime.Broker
-	svc := pack.New(pack.Config{Store: d.Store, Blobs: benchBlobs{}, Logger: logger,
-		ChangedFunc: func(changes []pack.Change) {
-			now := time.Now().UnixNano()
-			for _, c := range changes {
-				if measuring.Load() {
-					commits.put(c.ProjectID, c.Version, now)
-				}
-				rt.Publish(realtime.Doorbell{ProjectID: c.ProjectID, UserID: c.UserID, Version: c.Version})
+	jobs := queue.NewClient(d.Store, queue.Config{Logger: logger})
+	defer func() { _ = jobs.Stop(context.Background()) }()
+	svc := pack.New(pack.Config{Store: d.Store, Blobs: benchBlobs{}, Logger: logger, Enqueuer: jobs,
+		PackURLFunc: func(uuid.UUID) string { return "" },
+		Watchers: pack.NewWatchers(benchAnnouncer(func(c pack.Change) {
+			if measuring.Load() {
+				commits.put(c.ProjectID, c.Version, time.Now().UnixNano())
 			}
-		}})
+			rt.Publish(realtime.Doorbell{ProjectID: c.ProjectID, UserID: c.UserID, Version: c.Version})
+		}))})
 	var lagMu sync.Mutex
 	var lags []float64 // doorbell → offered to every subscriber, ms
 	hubCfg := api.RealtimeHubConfig(svc)
@@ -459,3 +460,12 @@ func (t *benchTally) result() benchRealtimeResult {
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
+
+// benchAnnouncer passes project changes to a function and drops job progress.
+type benchAnnouncer func(pack.Change)
+
+// ProjectChanged calls a.
+func (a benchAnnouncer) ProjectChanged(c pack.Change) { a(c) }
+
+// JobProgress does nothing: the bench runs no jobs.
+func (benchAnnouncer) JobProgress(pack.JobProgress) {}

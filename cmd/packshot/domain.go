@@ -20,18 +20,24 @@ import (
 	"github.com/packshot/packshot/internal/telemetry"
 )
 
-// packDomain is the pack service with everything it stands on (blob storage and signed
+// packDomain is the pack domain with everything it stands on (blob storage and signed
 // links, token verification, the AI providers), built once from the configuration for
-// `serve` and `worker`.
+// `serve` and `worker`: the projection and job handlers before the queue client, the
+// service (newService) after it.
 type packDomain struct {
-	svc      *pack.Service
+	svc        *pack.Service // set by newService
+	watchers   *pack.Watchers
+	projection *pack.Projection
+	handlers   *pack.Handlers
+	// serviceCfg is the service's configuration but for its Enqueuer.
+	serviceCfg pack.Config
+
 	verifier *auth.Verifier
 	tickets  *auth.Tickets
 	links    *api.PackLinks
 	files    *storage.FileServer
 	// devToken issues tokens in dev mode; nil otherwise.
 	devToken func(user, role string) (string, error)
-	handlers pack.HandlerOptions
 	// collector deletes blobs no row references; nil when PACKSHOT_BLOB_GC_INTERVAL is 0.
 	collector *pack.BlobCollector
 
@@ -76,7 +82,6 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 		tickets:  auth.NewTickets(d.Store, cfg.SSETicketTTL, cfg.SSETicketsPerUser),
 		links:    api.NewPackLinks(signer, cfg.FileURLTTL),
 		files:    storage.NewFileServer(blobs, signer),
-		handlers: pack.HandlerOptions{AITimeout: cfg.AITimeout + time.Minute},
 	}
 	if cfg.DevMode() {
 		p.devToken = func(user, role string) (string, error) { return auth.Issue(secret, user, role, 24*time.Hour) }
@@ -101,13 +106,24 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 	chosen.BackgroundRemover = guard.BackgroundRemover(chosen.BackgroundRemover)
 	// Every write claims its key first, so the collector never deletes a blob between
 	// its storage and the row that references it (see pack.BlobCollector).
-	p.svc = pack.New(pack.Config{
+	packBlobs := pack.ClaimingBlobs(pack.StorageBlobs(blobs, signer, cfg.FileURLTTL), d.Store)
+	p.watchers = pack.NewWatchers(realtimeAnnouncer{p})
+	p.projection = pack.NewProjection(p.watchers)
+	p.handlers = pack.NewHandlers(pack.HandlersConfig{
+		Store:     d.Store,
+		Blobs:     packBlobs,
+		Providers: chosen,
+		Announcer: p.watchers,
+		Logger:    logger.With("component", "pack"),
+		AITimeout: cfg.AITimeout + time.Minute,
+	})
+	p.serviceCfg = pack.Config{
 		Store:          d.Store,
-		Blobs:          pack.ClaimingBlobs(pack.StorageBlobs(blobs, signer, cfg.FileURLTTL), d.Store),
+		Blobs:          packBlobs,
+		Watchers:       p.watchers,
 		Providers:      chosen,
 		Logger:         logger.With("component", "pack"),
 		PackURLFunc:    p.links.URL,
-		ChangedFunc:    p.changed,
 		MaxUploadBytes: cfg.MaxUploadBytes,
 		Spend: pack.SpendLimits{
 			MaxAIJobsInFlight: cfg.MaxAIJobsInFlight,
@@ -115,7 +131,7 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 			GlobalDailyUSD:    cfg.AIGlobalDailyBudgetUSD,
 			RefusedFunc:       spendRefused,
 		},
-	})
+	}
 	if cfg.BlobGCInterval > 0 {
 		p.collector = pack.NewBlobCollector(pack.BlobCollectorConfig{
 			Store: d.Store, Blobs: blobs,
@@ -140,24 +156,30 @@ func newPackDomain(ctx context.Context, cfg config.Config, d *database, logger *
 // that keeps finding its provider busy.
 const providerBusySnooze = 2 * time.Second
 
-// changed rings realtime's doorbell for each changed project (after commit).
-func (p *packDomain) changed(changes []pack.Change) {
-	pub := p.publish.Load()
-	if pub == nil {
-		return
-	}
-	for _, c := range changes {
+// newService builds the request-side pack service over the queue client jobs.
+func (p *packDomain) newService(jobs *queue.Client) *pack.Service {
+	cfg := p.serviceCfg
+	cfg.Enqueuer = jobs
+	p.svc = pack.New(cfg)
+	return p.svc
+}
+
+// realtimeAnnouncer passes the pack's signals to realtime's publisher once it runs;
+// until then changes are only seen by this instance's long-polls.
+type realtimeAnnouncer struct{ p *packDomain }
+
+// ProjectChanged rings realtime's doorbell for the project (after commit).
+func (a realtimeAnnouncer) ProjectChanged(c pack.Change) {
+	if pub := a.p.publish.Load(); pub != nil {
 		(*pub)(realtime.Doorbell{ProjectID: c.ProjectID, UserID: c.UserID, Version: c.Version})
 	}
 }
 
-// jobProgress passes a running job's in-memory progress to realtime.
-func (p *packDomain) jobProgress(job *queue.Job, percent int, stage string) {
-	pr := p.progress.Load()
-	if pr == nil || !job.ProjectID.Valid {
-		return
+// JobProgress passes a running job's in-memory progress to realtime.
+func (a realtimeAnnouncer) JobProgress(jp pack.JobProgress) {
+	if pr := a.p.progress.Load(); pr != nil {
+		(*pr)(realtime.Progress{ProjectID: jp.ProjectID, UserID: jp.UserID, JobID: jp.JobID, Progress: jp.Percent, Stage: jp.Stage})
 	}
-	(*pr)(realtime.Progress{ProjectID: job.ProjectID.UUID, UserID: job.UserID, JobID: job.ID, Progress: percent, Stage: stage})
 }
 
 // setRealtime connects the domain to realtime's publisher.
@@ -166,13 +188,14 @@ func (p *packDomain) setRealtime(publish func(realtime.Doorbell), progress func(
 	p.progress.Store(&progress)
 }
 
-// jobDomain is what the queue client is created with and then given, and the blob
-// collector, which runs alongside the dispatcher.
+// jobDomain is what the queue client is created with (the projection's hooks, the
+// handlers and the diagnostic probe as workers), and the blob collector, which runs
+// alongside the dispatcher.
 func (p *packDomain) jobDomain() jobDomain {
-	jd := jobDomain{
-		Hooks:  p.svc.QueueHooks(p.jobProgress),
-		Attach: func(qc *queue.Client) { p.svc.Attach(qc, p.handlers) },
-	}
+	ws := queue.NewWorkers()
+	addProbe(ws)
+	p.handlers.AddTo(ws)
+	jd := jobDomain{Hooks: p.projection.Hooks(), Workers: ws}
 	if p.collector != nil {
 		jd.Maintain = p.collector.Run
 	}

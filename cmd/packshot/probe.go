@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"time"
 
@@ -22,24 +21,21 @@ const probeKind = "system.probe"
 // maxProbeSleep caps a probe's sleep_ms.
 const maxProbeSleep = 60 * time.Second
 
-// probePayload is a system.probe job's payload; {} sleeps not at all.
-type probePayload struct {
+// probeArgs are a system.probe job's args; {} sleeps not at all.
+type probeArgs struct {
 	SleepMS int64 `json:"sleep_ms"`
 }
 
-// registerProbe registers the system.probe handler on jobs.
-func registerProbe(jobs *queue.Client) {
-	jobs.Register(probeKind, runProbe, queue.HandlerOptions{Timeout: maxProbeSleep + 10*time.Second})
+// Kind returns "system.probe".
+func (probeArgs) Kind() string { return probeKind }
+
+// addProbe adds the system.probe worker to ws; every queue client runs it.
+func addProbe(ws *queue.Workers) {
+	queue.AddWorker(ws, queue.WorkFunc[probeArgs](runProbe), queue.HandlerOptions{Timeout: maxProbeSleep + 10*time.Second})
 }
 
-// runProbe waits the payload's sleep_ms (capped) or until ctx ends, whichever is first.
-func runProbe(ctx context.Context, job *queue.Job) error {
-	var p probePayload
-	if len(job.Payload) > 0 {
-		if err := json.Unmarshal(job.Payload, &p); err != nil {
-			return queue.Permanent(fmt.Errorf("system.probe payload: %w", err))
-		}
-	}
+// runProbe waits sleep_ms (capped) or until ctx ends, whichever is first.
+func runProbe(ctx context.Context, _ *queue.Job, p probeArgs) error {
 	d := min(max(time.Duration(p.SleepMS)*time.Millisecond, 0), maxProbeSleep)
 	if d == 0 {
 		return nil

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/packshot/packshot/api"
@@ -15,7 +16,6 @@ import (
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
 	"github.com/packshot/packshot/internal/telemetry"
-	"github.com/packshot/packshot/internal/trpc"
 )
 
 // cmdServe runs the HTTP API and, unless -no-worker, the job dispatcher, until ctx ends
@@ -61,35 +61,23 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	nt, stopNotifier := startNotifier(ctx, d.Pool, logger, metrics.Notifier())
-	defer stopNotifier()
-	rtMetrics, rtLogger := metrics.Realtime(), logger.With("component", "realtime")
-	pub := realtime.NewPublisher(nt, realtime.PublisherConfig{Metrics: rtMetrics, Logger: rtLogger})
-	broker := realtime.New(realtime.Config{
-		Notifier:  nt,
-		Publisher: pub,
-		Hub:       api.RealtimeHubConfig(dom.svc),
-		Metrics:   rtMetrics,
-		Logger:    rtLogger,
+	jd := dom.jobDomain()
+	if *noWorker {
+		jd.Workers = nil // a client that only enqueues
+	}
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, jd, metrics.Queue()))
+	metrics.QueueDepth(jobs.Depth)
+	svc := dom.newService(jobs)
+	broker := realtime.New(d.Pool, d.URL, realtime.Config{
+		Hub:     api.RealtimeHubConfig(svc),
+		Metrics: metrics.Realtime(),
+		Logger:  logger.With("component", "realtime"),
 	})
 	dom.setRealtime(broker.Publish, broker.PublishProgress)
-	for _, c := range []interface {
-		Start(context.Context) error
-		Stop(context.Context) error
-	}{pub, broker} {
-		if err := c.Start(ctx); err != nil {
-			return err
-		}
-		defer func() {
-			ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-			defer cancel()
-			_ = c.Stop(ctx)
-		}()
-	}
-	jd := dom.jobDomain()
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, nt, jd.Hooks, metrics.Queue()))
-	metrics.QueueDepth(jobs.Depth)
-	jd.Attach(jobs)
+	rtCtx, stopRealtime := context.WithCancel(context.WithoutCancel(ctx))
+	var rtDone sync.WaitGroup
+	rtDone.Go(func() { _ = broker.Run(rtCtx) })
+	defer func() { stopRealtime(); rtDone.Wait() }()
 	if !*noWorker {
 		stopJobs, err := startQueue(ctx, jobs, cfg, logger, jd.Maintain)
 		if err != nil {
@@ -105,7 +93,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 			_ = jobs.Stop(ctx)
 		}()
 	}
-	var router *trpc.Router
 	deps := dom.apiDeps(api.Deps{
 		Logger:    logger,
 		Store:     d.Store,
@@ -115,7 +102,6 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	deps.TRPCObserver = metrics.TRPC()
 	deps.TRPCLimitRefusedFunc = metrics.TRPCLimits()
 	deps.Realtime = broker
-	deps.TRPCRouterFunc = func(r *trpc.Router) { router = r }
 	deps.MaxUploadsInFlight = cfg.MaxUploadsInFlight
 	deps.UploadReadTimeout = cfg.UploadReadTimeout
 	deps.MaxBatchConcurrency = cfg.MaxBatchConcurrency
@@ -160,11 +146,8 @@ func cmdServe(ctx context.Context, e *env, args []string) error {
 	shutdownCtx, cancel := context.WithTimeout(context.Background(), cfg.ShutdownGrace)
 	defer cancel()
 	routerDone := make(chan struct{})
-	if router != nil { // pack wiring: tell WebSocket clients to reconnect, end SSE streams
-		go func() { defer close(routerDone); _ = router.Shutdown(shutdownCtx) }()
-	} else {
-		close(routerDone)
-	}
+	// Tell WebSocket clients to reconnect, end SSE streams.
+	go func() { defer close(routerDone); _ = handler.Shutdown(shutdownCtx) }()
 	if err := srv.Shutdown(shutdownCtx); err != nil && !errors.Is(err, context.DeadlineExceeded) {
 		logger.Warn("http shutdown", "err", err)
 	}

@@ -9,20 +9,17 @@ import (
 	"sync"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/internal/config"
-	"github.com/packshot/packshot/internal/notifier"
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/telemetry"
 )
 
-// jobDomain is what the domain gives the job queue: the hooks the client is created with
-// and a function that registers the job handlers on it.
+// jobDomain is what the domain gives the job queue: the hooks and the workers the client
+// is created with.
 type jobDomain struct {
-	Hooks  queue.Hooks
-	Attach func(*queue.Client)
+	Hooks   queue.Hooks
+	Workers *queue.Workers
 	// Close releases what the domain opened, after the queue has stopped. Optional.
 	Close func()
 	// Maintain runs the domain's periodic upkeep (the blob collector) until its context
@@ -33,32 +30,19 @@ type jobDomain struct {
 // newJobDomain builds the domain services for the queue of `worker` (and of `serve`, when
 // its wiring uses it). The file that wires the pack service sets it; while it is nil the
 // dispatcher runs without handlers and claims nothing.
-var newJobDomain func(ctx context.Context, cfg config.Config, d *database, n *notifier.Notifier, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error)
-
-// startNotifier starts the instance's Postgres notifier on pool and returns it with the
-// function that stops it (call it after everything that uses the notifier has stopped).
-// nm may be nil (no metrics).
-func startNotifier(ctx context.Context, pool *pgxpool.Pool, logger *slog.Logger, nm notifier.Metrics) (*notifier.Notifier, func()) {
-	n := notifier.New(pool, notifier.Config{Logger: logger.With("component", "notifier"), Metrics: nm})
-	_ = n.Start(ctx) // a new notifier always starts
-	return n, func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		_ = n.Stop(ctx)
-	}
-}
+var newJobDomain func(ctx context.Context, cfg config.Config, d *database, logger *slog.Logger, metrics *telemetry.Metrics) (jobDomain, error)
 
 // queueConfig maps packshot's configuration onto the queue's; every other queue option
 // keeps its default (the README, "The job queue: semantics and options").
-func queueConfig(cfg config.Config, logger *slog.Logger, n *notifier.Notifier, hooks queue.Hooks, metrics queue.Metrics) queue.Config {
+func queueConfig(cfg config.Config, logger *slog.Logger, jd jobDomain, metrics queue.Metrics) queue.Config {
 	return queue.Config{
-		Notifier:      n,
 		Metrics:       metrics,
-		Workers:       cfg.Workers,
+		MaxWorkers:    cfg.Workers,
+		Workers:       jd.Workers,
 		PollInterval:  cfg.PollInterval,
 		Retention:     cfg.JobRetention,
 		LeaseDuration: cfg.JobLease,
-		Hooks:         hooks,
+		Hooks:         jd.Hooks,
 		Logger:        logger.With("component", "queue"),
 	}
 }
@@ -68,8 +52,7 @@ func queueConfig(cfg config.Config, logger *slog.Logger, n *notifier.Notifier, h
 // get the whole cfg.ShutdownGrace while the HTTP server drains too), and waits for the
 // stop to finish. Call it before the database closes; calling it more than once is fine.
 func startQueue(ctx context.Context, jobs *queue.Client, cfg config.Config, logger *slog.Logger, maintain ...func(context.Context)) (stop func(), err error) {
-	registerProbe(jobs) // system.probe, the diagnostic job (probe.go)
-	if err := jobs.Start(); err != nil {
+	if err := jobs.Start(ctx); err != nil {
 		return nil, fmt.Errorf("start the job dispatcher: %w", err)
 	}
 	logger.Info("job dispatcher started", "worker_id", jobs.WorkerID(), "workers", cfg.Workers)
@@ -137,24 +120,21 @@ func cmdWorker(ctx context.Context, e *env, args []string) error {
 
 	metrics := telemetry.New()
 	configureDecode(cfg, metrics)
-	nt, stopNotifier := startNotifier(ctx, d.Pool, logger, metrics.Notifier())
-	defer stopNotifier()
 	var dom jobDomain
 	if newJobDomain != nil {
-		if dom, err = newJobDomain(ctx, cfg, d, nt, logger, metrics); err != nil {
+		if dom, err = newJobDomain(ctx, cfg, d, logger, metrics); err != nil {
 			return err
 		}
 		if dom.Close != nil {
 			defer dom.Close()
 		}
 	} else {
-		logger.Warn("no job handlers are wired into this binary; the worker will claim nothing")
+		logger.Warn("no job handlers are wired into this binary; the worker runs only the probe")
+		dom.Workers = queue.NewWorkers()
+		addProbe(dom.Workers)
 	}
-	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, nt, dom.Hooks, metrics.Queue()))
+	jobs := queue.NewClient(d.Store, queueConfig(cfg, logger, dom, metrics.Queue()))
 	metrics.QueueDepth(jobs.Depth)
-	if dom.Attach != nil {
-		dom.Attach(jobs)
-	}
 	if *opsAddr != "" {
 		stopOps, err := serveOps(*opsAddr, api.NewOpsServer(logger, readiness(d), metrics), logger)
 		if err != nil {

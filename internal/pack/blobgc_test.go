@@ -8,6 +8,7 @@ import (
 	"image/color"
 	"image/jpeg"
 	"io/fs"
+	"log/slog"
 	"net/http/httptest"
 	"path/filepath"
 	"sync"
@@ -15,12 +16,14 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/johannesboyne/gofakes3"
 	"github.com/johannesboyne/gofakes3/backend/s3mem"
 
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/imaging"
 	"github.com/packshot/packshot/internal/pgtest"
+	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/storage"
 )
 
@@ -81,11 +84,15 @@ func setupGC(t *testing.T, newStore func(t *testing.T) storage.Store) *gcBundle 
 		t.Fatal(err)
 	}
 	b.blobs = pausingBlobs{ClaimingBlobs(StorageBlobs(b.store, signer, time.Hour), b.db.Store), b}
-	b.svc = New(Config{Store: b.db.Store, Blobs: b.blobs, ProfileFunc: func(m string) (imaging.Profile, error) {
-		p, err := imaging.ProfileFor(m)
-		p.Width, p.Height, p.MinLongestSide, p.RecommendedLongestSide, p.MinSourceSide = 64, 64, 32, 64, 32
-		return p, err
-	}})
+	jobs := queue.NewClient(b.db.Store, queue.Config{}) // enqueues only; the test runs no job
+	t.Cleanup(func() { _ = jobs.Stop(context.Background()) })
+	b.svc = New(Config{Store: b.db.Store, Blobs: b.blobs, Enqueuer: jobs, Watchers: NewWatchers(Silent{}),
+		Logger: slog.New(slog.DiscardHandler), PackURLFunc: func(uuid.UUID) string { return "" },
+		ProfileFunc: func(m string) (imaging.Profile, error) {
+			p, err := imaging.ProfileFor(m)
+			p.Width, p.Height, p.MinLongestSide, p.RecommendedLongestSide, p.MinSourceSide = 64, 64, 32, 64, 32
+			return p, err
+		}})
 	b.gc = NewBlobCollector(BlobCollectorConfig{Store: b.db.Store, Blobs: b.aged, Grace: gcGrace, BatchSize: 100})
 	return b
 }

@@ -13,13 +13,6 @@ import (
 	"github.com/packshot/packshot/internal/queue"
 )
 
-// jobPayload is the payload of an image job. The project's data is read when the job
-// runs, so an edit made before a retry is used by it.
-type jobPayload struct {
-	Type   string `json:"type"`
-	Prompt string `json:"prompt,omitempty"`
-}
-
 // GenerateInput is the input of image.generate.
 type GenerateInput struct {
 	ProjectID      string  `json:"projectId"`
@@ -126,8 +119,7 @@ func (f fieldErrors) key(k *string) string {
 // key per project and type, so a double click enqueues nothing while the first job runs.
 func (s *Service) jobParams(p db.Project, t, prompt string) queue.EnqueueParams {
 	ep := queue.EnqueueParams{
-		Kind: Kind(t), UserID: p.UserID, ProjectID: uuid.NullUUID{UUID: p.ID, Valid: true},
-		Payload: jobPayload{Type: t, Prompt: prompt},
+		Args: argsFor(t, prompt), UserID: p.UserID, ProjectID: uuid.NullUUID{UUID: p.ID, Valid: true},
 	}
 	if t != TypeCustom {
 		ep.UniqueKey = "image:" + p.ID.String() + ":" + t
@@ -142,9 +134,6 @@ func (s *Service) jobParams(p db.Project, t, prompt string) queue.EnqueueParams 
 // commit.
 func (s *Service) enqueue(ctx context.Context, c Caller, pid uuid.UUID, key, request string,
 	plan func(db.Project) ([]queue.EnqueueParams, error)) (Jobs, error) {
-	if s.queue == nil {
-		return Jobs{}, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
-	}
 	var out Jobs
 	var change *Change
 	err := s.store.InTx(ctx, func(q db.Querier) error {
@@ -205,7 +194,7 @@ func (s *Service) enqueue(ctx context.Context, c Caller, pid uuid.UUID, key, req
 			}
 		}
 		// The project is locked and its photo checked above: only the state is new.
-		p, err = s.setStateTx(ctx, q, p.ID, true)
+		p, err = setStateTx(ctx, q, p.ID, true)
 		if err != nil {
 			return err
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"sync"
 	"time"
@@ -13,99 +14,129 @@ import (
 
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/ai"
+	"github.com/packshot/packshot/internal/imaging"
 	"github.com/packshot/packshot/internal/queue"
 )
 
-// HandlerOptions tune the image job kinds.
-type HandlerOptions struct {
+// HandlersConfig is what the image job handlers need.
+type HandlersConfig struct {
+	// Store is the database. Required.
+	Store db.Store
+	// Blobs stores photos and images. Required.
+	Blobs Blobs
+	// Providers are the AI services to use; the zero value means the local engine only.
+	Providers Providers
+	// Announcer hears of the projects the handlers change (usually the process's
+	// Watchers). Required.
+	Announcer Announcer
+	// Logger receives failures that are not written for users. Required.
+	Logger *slog.Logger
+	// ProfileFunc returns a marketplace's canvas and rules. Defaults to
+	// imaging.ProfileFor; tests render on a smaller canvas to stay fast.
+	ProfileFunc func(marketplace string) (imaging.Profile, error)
 	// AITimeout bounds a run that calls an AI service (lifestyle and custom images with a
-	// generator configured). Defaults to 5 min.
+	// generator configured, and any run when a background remover is). Defaults to 5 min.
 	AITimeout time.Duration
 	// LocalTimeout bounds a run of the local engine. Defaults to 2 min.
 	LocalTimeout time.Duration
 	// AIConcurrency caps lifestyle and custom jobs running at once on this instance, so
 	// a burst of packs does not trip the provider's rate limit. Defaults to 4.
 	AIConcurrency int
-	// MaxAttempts is the jobs' max_attempts. Defaults to the queue's default.
+	// MaxAttempts is the jobs' max_attempts. Zero means the queue's default.
 	MaxAttempts int
 }
 
-// QueueHooks returns the hooks the queue client must be created with: the status
-// recomputation inside job state transactions, the after-commit change callback, and
-// progress passed to progress (which may be nil; realtime uses it to show progress
-// between persisted versions).
-func (s *Service) QueueHooks(progress func(job *queue.Job, percent int, stage string)) queue.Hooks {
-	return queue.Hooks{
-		StateChangeTxFunc: s.JobsChangedTx,
-		AfterCommitFunc:   s.JobsCommitted,
-		ProgressFunc:      progress,
-	}
+// Handlers run the image jobs, one kind per image type: each makes its image, stores it
+// and records it. Build them before the queue client and add them to its workers with
+// AddTo. They are safe for concurrent use.
+type Handlers struct {
+	cfg   HandlersConfig
+	store db.Store
+
+	cutoutMu    sync.Mutex
+	cutoutCalls map[string]*cutoutCall
+
+	// busy spaces out the snoozes of jobs that keep finding their provider busy.
+	busy busyBackoff
 }
 
-// Attach gives the service its queue client and registers the image job handlers on it.
-// Call it before the client's Start (and also on API-only instances, which enqueue).
-func (s *Service) Attach(qc *queue.Client, opts HandlerOptions) {
-	if opts.AITimeout <= 0 {
-		opts.AITimeout = 5 * time.Minute
+// NewHandlers returns the image job handlers.
+func NewHandlers(cfg HandlersConfig) *Handlers {
+	if cfg.AITimeout <= 0 {
+		cfg.AITimeout = 5 * time.Minute
 	}
-	if opts.LocalTimeout <= 0 {
-		opts.LocalTimeout = 2 * time.Minute
+	if cfg.LocalTimeout <= 0 {
+		cfg.LocalTimeout = 2 * time.Minute
 	}
-	if opts.AIConcurrency <= 0 {
-		opts.AIConcurrency = 4
+	if cfg.AIConcurrency <= 0 {
+		cfg.AIConcurrency = 4
 	}
-	s.queue = qc
-	for _, t := range Types {
-		ho := queue.HandlerOptions{Timeout: opts.LocalTimeout, MaxAttempts: opts.MaxAttempts}
-		if s.cfg.Providers.ImageProvider(t) != ProviderLocal && s.cfg.Providers.ImageProvider(t) != "" {
-			ho.Timeout, ho.Concurrency = opts.AITimeout, opts.AIConcurrency
-		}
-		if s.cfg.Providers.BackgroundRemover != nil {
-			ho.Timeout = max(ho.Timeout, opts.AITimeout)
-		}
-		qc.Register(Kind(t), s.run, ho)
+	if cfg.ProfileFunc == nil {
+		cfg.ProfileFunc = imaging.ProfileFor
 	}
+	return &Handlers{cfg: cfg, store: cfg.Store, cutoutCalls: map[string]*cutoutCall{}}
 }
 
-// run is the registered handler: handle, logging in full each failure that is not
-// written for users (they see PublicError's sentence for it; the operator sees last_error).
-func (s *Service) run(ctx context.Context, job *queue.Job) error {
-	err := s.handle(ctx, job)
+// AddTo adds a worker per image job kind to ws, with its timeout and concurrency: the
+// local engine's, or the AI services' for the types they make.
+func (h *Handlers) AddTo(ws *queue.Workers) {
+	queue.AddWorker(ws, imageWorker[MainArgs]{h}, h.options(TypeMain))
+	queue.AddWorker(ws, imageWorker[LifestyleArgs]{h}, h.options(TypeLifestyle))
+	queue.AddWorker(ws, imageWorker[InfographicArgs]{h}, h.options(TypeInfographic))
+	queue.AddWorker(ws, imageWorker[DimensionsArgs]{h}, h.options(TypeDimensions))
+	queue.AddWorker(ws, imageWorker[DetailArgs]{h}, h.options(TypeDetail))
+	queue.AddWorker(ws, imageWorker[CustomArgs]{h}, h.options(TypeCustom))
+}
+
+// options returns the queue options of the kind that makes image type t.
+func (h *Handlers) options(t string) queue.HandlerOptions {
+	o := queue.HandlerOptions{Timeout: h.cfg.LocalTimeout, MaxAttempts: h.cfg.MaxAttempts}
+	if p := h.cfg.Providers.ImageProvider(t); p != ProviderLocal && p != "" {
+		o.Timeout, o.Concurrency = h.cfg.AITimeout, h.cfg.AIConcurrency
+	}
+	if h.cfg.Providers.BackgroundRemover != nil {
+		o.Timeout = max(o.Timeout, h.cfg.AITimeout)
+	}
+	return o
+}
+
+// imageWorker is the queue worker of one image kind.
+type imageWorker[T imageJobArgs] struct{ h *Handlers }
+
+// Work runs the job, logging in full each failure that is not written for users (they
+// see PublicError's sentence for it; the operator sees last_error).
+func (w imageWorker[T]) Work(ctx context.Context, job *queue.Job, args T) error {
+	var zero T
+	t, _ := TypeOfKind(zero.Kind())
+	err := w.h.handle(ctx, job, t, args.image().Prompt)
 	if err != nil && ctx.Err() == nil && !userMessage.MatchString(err.Error()) {
-		s.cfg.Logger.Warn("image job failed", "job_id", job.ID, "kind", job.Kind, "attempt", job.Attempts, "err", err)
+		w.h.cfg.Logger.Warn("image job failed", "job_id", job.ID, "kind", job.Kind, "attempt", job.Attempts, "err", err)
 	}
 	return err
 }
 
-// handle runs one image job: it makes the image, stores it, and records it with its
-// cost, superseding the previous image of its type. A job delivered twice finds its image
-// already recorded and does nothing, so an AI service is never paid twice for one job.
-func (s *Service) handle(ctx context.Context, job *queue.Job) error {
-	t, ok := TypeOfKind(job.Kind)
-	if !ok {
-		return queue.Permanent(fmt.Errorf("unknown image job kind %q", job.Kind))
-	}
-	var pl jobPayload
-	if err := json.Unmarshal(job.Payload, &pl); err != nil {
-		return queue.Permanent(fmt.Errorf("unreadable job payload: %w", err))
-	}
+// handle runs one job that makes image type t: it makes the image, stores it, and
+// records it with its cost, superseding the previous image of its type. A job delivered
+// twice finds its image already recorded and does nothing, so an AI service is never
+// paid twice for one job.
+func (h *Handlers) handle(ctx context.Context, job *queue.Job, t, prompt string) error {
 	if !job.ProjectID.Valid {
 		return queue.Permanent(errors.New("image job without a project"))
 	}
 	pid := job.ProjectID.UUID
-	if _, err := s.store.GeneratedImageGetByJob(ctx, uuid.NullUUID{UUID: job.ID, Valid: true}); err == nil {
+	if _, err := h.store.GeneratedImageGetByJob(ctx, uuid.NullUUID{UUID: job.ID, Valid: true}); err == nil {
 		return nil
 	} else if !db.IsNotFound(err) {
 		return fmt.Errorf("look up earlier result: %w", err)
 	}
-	p, err := s.store.ProjectGet(ctx, pid)
+	p, err := h.store.ProjectGet(ctx, pid)
 	if db.IsNotFound(err) {
 		return queue.Permanent(permanent("the project was deleted"))
 	}
 	if err != nil {
 		return fmt.Errorf("load project: %w", err)
 	}
-	src, err := s.store.SourceImageGet(ctx, pid)
+	src, err := h.store.SourceImageGet(ctx, pid)
 	if db.IsNotFound(err) {
 		return queue.Permanent(permanent("the project has no photo: upload one, then retry"))
 	}
@@ -113,32 +144,32 @@ func (s *Service) handle(ctx context.Context, job *queue.Job) error {
 		return fmt.Errorf("load photo: %w", err)
 	}
 	// Before any expensive work: a job whose provider is busy goes back to the queue.
-	if err := s.checkCapacity(ctx, t, src); err != nil {
-		return s.jobError(job, err)
+	if err := h.checkCapacity(ctx, t, src); err != nil {
+		return h.jobError(job, err)
 	}
-	s.busy.reset(job.ID)
+	h.busy.reset(job.ID)
 	job.Progress(1, "starting")
-	m, err := s.makeImage(ctx, p, src, t, pl.Prompt, job.Progress)
+	m, err := h.makeImage(ctx, p, src, t, prompt, job.Progress)
 	if err != nil {
-		return s.jobError(job, err)
+		return h.jobError(job, err)
 	}
 	job.Progress(90, "saving")
-	key, err := s.cfg.Blobs.Put(ctx, m.data, m.mime)
+	key, err := h.cfg.Blobs.Put(ctx, m.data, m.mime)
 	if err != nil {
 		return fmt.Errorf("store image: %w", err)
 	}
-	return s.record(ctx, job, p, t, key, m)
+	return h.record(ctx, job, p, t, key, m)
 }
 
 // record inserts the made image, supersedes the previous one of its type, adds its cost
 // to the project and bumps the version, in one transaction.
-func (s *Service) record(ctx context.Context, job *queue.Job, p db.Project, t, key string, m *made) error {
+func (h *Handlers) record(ctx context.Context, job *queue.Job, p db.Project, t, key string, m *made) error {
 	compliance, err := json.Marshal(m.compliance)
 	if err != nil {
 		return fmt.Errorf("encode compliance: %w", err)
 	}
 	var change *Change
-	err = s.store.InTx(ctx, func(q db.Querier) error {
+	err = h.store.InTx(ctx, func(q db.Querier) error {
 		if _, err := q.ProjectLock(ctx, p.ID); db.IsNotFound(err) {
 			return nil // deleted meanwhile: nothing to record
 		} else if err != nil {
@@ -166,7 +197,7 @@ func (s *Service) record(ctx context.Context, job *queue.Job, p db.Project, t, k
 				return err
 			}
 		}
-		pr, err := s.recomputeTx(ctx, q, p.ID)
+		pr, err := recomputeTx(ctx, q, p.ID)
 		if err != nil {
 			return err
 		}
@@ -177,7 +208,7 @@ func (s *Service) record(ctx context.Context, job *queue.Job, p db.Project, t, k
 		return err
 	}
 	if change != nil {
-		s.changed(*change)
+		h.cfg.Announcer.ProjectChanged(*change)
 	}
 	return nil
 }
@@ -185,12 +216,12 @@ func (s *Service) record(ctx context.Context, job *queue.Job, p db.Project, t, k
 // checkCapacity returns the error of a provider the job needs that could not take its
 // call now (paused, or every slot of this instance taken): the remover when the photo
 // has no cut-out yet, the generator for a lifestyle or custom image. Nil when each could.
-func (s *Service) checkCapacity(ctx context.Context, t string, src db.SourceImage) error {
+func (h *Handlers) checkCapacity(ctx context.Context, t string, src db.SourceImage) error {
 	var need []any
-	if rm := s.cfg.Providers.BackgroundRemover; rm != nil && src.CutoutKey == "" {
+	if rm := h.cfg.Providers.BackgroundRemover; rm != nil && src.CutoutKey == "" {
 		need = append(need, rm)
 	}
-	if gen := s.cfg.Providers.Generator; gen != nil && (t == TypeCustom || t == TypeLifestyle) {
+	if gen := h.cfg.Providers.Generator; gen != nil && (t == TypeCustom || t == TypeLifestyle) {
 		need = append(need, gen)
 	}
 	for _, p := range need {
@@ -244,7 +275,7 @@ func (b *busyBackoff) reset(id uuid.UUID) {
 // for a growing, jittered wait: see busyBackoff); safety blocks, invalid requests, bad
 // keys and input the engine cannot use fail it at once with a readable message;
 // anything else retries with backoff.
-func (s *Service) jobError(job *queue.Job, err error) error {
+func (h *Handlers) jobError(job *queue.Job, err error) error {
 	var pe *errPermanent
 	if errors.As(err, &pe) {
 		return queue.Permanent(err)
@@ -254,7 +285,7 @@ func (s *Service) jobError(job *queue.Job, err error) error {
 		switch ae.Class {
 		case ai.RateLimited:
 			if ae.Code == "provider_busy" && ae.RetryAfter > 0 {
-				return queue.SnoozeErr(s.busy.next(job.ID, ae.RetryAfter), err)
+				return queue.SnoozeErr(h.busy.next(job.ID, ae.RetryAfter), err)
 			}
 			return queue.SnoozeErr(ae.RetryAfter, err)
 		case ai.Permanent, ai.Auth:

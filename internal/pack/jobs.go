@@ -27,9 +27,6 @@ func (s *Service) ownedJob(ctx context.Context, c Caller, id string) (*queue.Job
 	if err != nil {
 		return nil, err
 	}
-	if s.queue == nil {
-		return nil, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
-	}
 	j, err := s.queue.Get(ctx, jid)
 	if err != nil {
 		return nil, err
@@ -84,9 +81,6 @@ func (s *Service) JobList(ctx context.Context, c Caller, in JobListInput) ([]Job
 		}
 		lp.ProjectID = uuid.NullUUID{UUID: pid, Valid: true}
 		lp.UserID = ""
-	}
-	if s.queue == nil {
-		return nil, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
 	}
 	jobs, err := s.queue.List(ctx, lp)
 	if err != nil {
@@ -147,13 +141,14 @@ func (s *Service) JobRetry(ctx context.Context, c Caller, id string) (Job, error
 			return err
 		}
 		retried = r
-		return s.JobsChangedTx(ctx, q, []*queue.Job{r})
+		_, err = recomputeTx(ctx, q, j.ProjectID.UUID)
+		return err
 	})
 	if err != nil {
 		return Job{}, err
 	}
 	s.queue.Wake()
-	s.JobsCommitted([]*queue.Job{retried})
+	s.changed(Change{ProjectID: retried.ProjectID.UUID, UserID: retried.UserID})
 	return jobFromQueue(c, retried), nil
 }
 
@@ -182,9 +177,6 @@ func (s *Service) AdminJobStats(ctx context.Context, c Caller) (JobStats, error)
 	if !c.Admin {
 		return JobStats{}, apperr.Errorf(apperr.EFORBIDDEN, "this procedure needs the service_role")
 	}
-	if s.queue == nil {
-		return JobStats{}, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
-	}
 	st, err := s.queue.Stats(ctx)
 	if err != nil {
 		return JobStats{}, err
@@ -206,9 +198,6 @@ func (s *Service) AdminFailedJobs(ctx context.Context, c Caller, limit int) ([]J
 		limit = 10
 	case limit < 1 || limit > 1000:
 		return nil, fieldErrors{"limit": "must be between 1 and 1000"}.err()
-	}
-	if s.queue == nil {
-		return nil, apperr.Errorf(apperr.EUNAVAILABLE, "the job queue is not available")
 	}
 	jobs, err := s.queue.List(ctx, queue.ListParams{Status: queue.StatusFailed, Limit: limit})
 	if err != nil {

@@ -63,40 +63,73 @@ func canMake(p db.Project, t string) bool {
 }
 
 // makeImage makes one image of type t for the project from its photo.
-func (s *Service) makeImage(ctx context.Context, p db.Project, src db.SourceImage, t, customPrompt string, progress progressFunc) (*made, error) {
-	prof, err := s.cfg.ProfileFunc(p.Marketplace)
+func (h *Handlers) makeImage(ctx context.Context, p db.Project, src db.SourceImage, t, customPrompt string, progress progressFunc) (*made, error) {
+	prof, err := h.cfg.ProfileFunc(p.Marketplace)
 	if err != nil {
 		return nil, permanent("%v", err)
 	}
 	progress(10, "cutting out the product")
-	cut, err := s.cutout(ctx, p, src)
+	cut, err := h.cutout(ctx, p, src)
 	if err != nil {
 		return nil, err
 	}
-	prod := productOf(p)
-	gen := s.cfg.Providers.Generator
-	if t == TypeCustom || (t == TypeLifestyle && gen != nil) {
-		if gen == nil {
-			return nil, permanent("custom images need an AI image service: set OPENAI_API_KEY or GEMINI_API_KEY")
-		}
-		return s.generate(ctx, gen, p, cut, t, customPrompt, prof, progress)
-	}
-	progress(50, "rendering")
-	out, err := imaging.MakeContext(ctx, imaging.ImageType(t), cut, prod, prof)
+	r, err := Render(ctx, h.cfg.Providers.Generator, cut, productOf(p), t, customPrompt, prof, progress)
 	if errors.Is(err, imaging.ErrMissingProductData) {
 		return nil, permanent("%v: add it to the project, then retry", err)
 	}
 	if err != nil {
+		return nil, err
+	}
+	m := &made{data: r.Data, width: r.Width, height: r.Height, mime: r.ContentType, provider: ProviderLocal,
+		model: r.Model, prompt: r.Prompt, compliance: complianceOf(r.Compliance), costUSD: r.CostUSD}
+	if r.Generated {
+		m.provider = r.Provider
+	}
+	return m, nil
+}
+
+// Rendered is one image the engine made.
+type Rendered struct {
+	// Output is the encoded image, its size, its provider and its compliance check.
+	*imaging.Output
+	// Generated says an AI service made the image; Model and Prompt say how, CostUSD
+	// what it charged.
+	Generated bool
+	Model     string
+	Prompt    string
+	CostUSD   float64
+}
+
+// Render makes one image of type t from the product's cut-out: a custom image, or a
+// lifestyle scene when gen is not nil, by asking gen with the cut-out as its reference;
+// every other image with the local engine. It is the engine the image jobs run and
+// `packshot pack` calls; progress hears its stages. An image the product lacks the data
+// for fails with imaging.ErrMissingProductData; a custom image without gen, a prompt
+// that cannot be made, or a generated image packshot cannot use fail with a permanent
+// error; the generator's errors are returned as they are.
+func Render(ctx context.Context, gen ai.ImageGenerator, cut *imaging.Cutout, prod imaging.Product, t, customPrompt string,
+	prof imaging.Profile, progress func(percent int, stage string)) (*Rendered, error) {
+	if t == TypeCustom || (t == TypeLifestyle && gen != nil) {
+		if gen == nil {
+			return nil, permanent("custom images need an AI image service: set OPENAI_API_KEY or GEMINI_API_KEY")
+		}
+		return generate(ctx, gen, prod, cut, t, customPrompt, prof, progress)
+	}
+	progress(50, "rendering")
+	out, err := imaging.MakeContext(ctx, imaging.ImageType(t), cut, prod, prof)
+	if errors.Is(err, imaging.ErrMissingProductData) {
+		return nil, err
+	}
+	if err != nil {
 		return nil, fmt.Errorf("render %s: %w", t, err)
 	}
-	return &made{data: out.Data, width: out.Width, height: out.Height, mime: out.ContentType,
-		provider: ProviderLocal, compliance: complianceOf(out.Compliance)}, nil
+	return &Rendered{Output: out}, nil
 }
 
 // generate asks the AI generator for a lifestyle or custom image from the cut-out.
-func (s *Service) generate(ctx context.Context, gen ai.ImageGenerator, p db.Project, cut *imaging.Cutout, t, customPrompt string,
-	prof imaging.Profile, progress progressFunc) (*made, error) {
-	prompt, err := ai.Prompt(t, ai.ProductInfo{Title: p.Title, Features: p.Features, CustomPrompt: customPrompt})
+func generate(ctx context.Context, gen ai.ImageGenerator, prod imaging.Product, cut *imaging.Cutout, t, customPrompt string,
+	prof imaging.Profile, progress progressFunc) (*Rendered, error) {
+	prompt, err := ai.Prompt(t, ai.ProductInfo{Title: prod.Title, Features: prod.Features, CustomPrompt: customPrompt})
 	if err != nil {
 		return nil, permanent("%v", err)
 	}
@@ -121,9 +154,8 @@ func (s *Service) generate(ctx context.Context, gen ai.ImageGenerator, p db.Proj
 	if err != nil {
 		return nil, fmt.Errorf("encode %s: %w", t, err)
 	}
-	return &made{data: out.Data, width: out.Width, height: out.Height, mime: out.ContentType,
-		provider: res.Provider, model: res.Model, prompt: prompt, compliance: complianceOf(out.Compliance),
-		costUSD: res.CostUSD}, nil
+	out.Provider = res.Provider
+	return &Rendered{Output: out, Generated: true, Model: res.Model, Prompt: prompt, CostUSD: res.CostUSD}, nil
 }
 
 // complianceOf converts the imaging check result to the stored shape.
@@ -146,29 +178,29 @@ type cutoutCall struct {
 // photo has it, else made now (remove.bg when configured, else locally), cached in
 // storage and recorded with its cost. Jobs of one pack running at once on this instance
 // share one call, so a pack pays remove.bg once.
-func (s *Service) cutout(ctx context.Context, p db.Project, src db.SourceImage) (*imaging.Cutout, error) {
+func (h *Handlers) cutout(ctx context.Context, p db.Project, src db.SourceImage) (*imaging.Cutout, error) {
 	if src.CutoutKey != "" {
-		if cut, err := s.loadCutout(ctx, src.CutoutKey); err == nil {
+		if cut, err := h.loadCutout(ctx, src.CutoutKey); err == nil {
 			return cut, nil
 		}
 	}
-	s.cutoutMu.Lock()
-	call, ok := s.cutoutCalls[src.StorageKey]
+	h.cutoutMu.Lock()
+	call, ok := h.cutoutCalls[src.StorageKey]
 	if !ok {
 		call = &cutoutCall{done: make(chan struct{})}
-		s.cutoutCalls[src.StorageKey] = call
+		h.cutoutCalls[src.StorageKey] = call
 		go func() {
 			// The shared call must not die with the first job's context.
 			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Minute)
 			defer cancel()
-			call.cut, call.err = s.makeCutout(cctx, p, src)
-			s.cutoutMu.Lock()
-			delete(s.cutoutCalls, src.StorageKey)
-			s.cutoutMu.Unlock()
+			call.cut, call.err = h.makeCutout(cctx, p, src)
+			h.cutoutMu.Lock()
+			delete(h.cutoutCalls, src.StorageKey)
+			h.cutoutMu.Unlock()
 			close(call.done)
 		}()
 	}
-	s.cutoutMu.Unlock()
+	h.cutoutMu.Unlock()
 	select {
 	case <-call.done:
 		return call.cut, call.err
@@ -177,8 +209,8 @@ func (s *Service) cutout(ctx context.Context, p db.Project, src db.SourceImage) 
 	}
 }
 
-func (s *Service) loadCutout(ctx context.Context, key string) (*imaging.Cutout, error) {
-	data, err := s.cfg.Blobs.Get(ctx, key)
+func (h *Handlers) loadCutout(ctx context.Context, key string) (*imaging.Cutout, error) {
+	data, err := h.cfg.Blobs.Get(ctx, key)
 	if err != nil {
 		return nil, err
 	}
@@ -189,22 +221,22 @@ func (s *Service) loadCutout(ctx context.Context, key string) (*imaging.Cutout, 
 	return imaging.RemoveBackground(img)
 }
 
-func (s *Service) makeCutout(ctx context.Context, p db.Project, src db.SourceImage) (*imaging.Cutout, error) {
+func (h *Handlers) makeCutout(ctx context.Context, p db.Project, src db.SourceImage) (*imaging.Cutout, error) {
 	// A job that read the photo's row before another job recorded its cut-out finds it
 	// here, instead of paying for it again.
-	if cur, err := s.store.SourceImageGet(ctx, p.ID); err == nil && cur.StorageKey == src.StorageKey && cur.CutoutKey != "" {
-		if cut, err := s.loadCutout(ctx, cur.CutoutKey); err == nil {
+	if cur, err := h.store.SourceImageGet(ctx, p.ID); err == nil && cur.StorageKey == src.StorageKey && cur.CutoutKey != "" {
+		if cut, err := h.loadCutout(ctx, cur.CutoutKey); err == nil {
 			return cut, nil
 		}
 	}
-	photo, err := s.cfg.Blobs.Get(ctx, src.StorageKey)
+	photo, err := h.cfg.Blobs.Get(ctx, src.StorageKey)
 	if err != nil {
 		return nil, fmt.Errorf("load photo: %w", err)
 	}
 	provider := ProviderLocal
 	var cost float64
 	var img = photo
-	if rm := s.cfg.Providers.BackgroundRemover; rm != nil {
+	if rm := h.cfg.Providers.BackgroundRemover; rm != nil {
 		res, err := rm.RemoveBackground(ctx, photo)
 		if err != nil {
 			return nil, err
@@ -232,14 +264,14 @@ func (s *Service) makeCutout(ctx context.Context, p db.Project, src db.SourceIma
 	if err := png.Encode(&buf, cut.Image); err != nil {
 		return nil, fmt.Errorf("encode cut-out: %w", err)
 	}
-	key, err := s.cfg.Blobs.Put(ctx, buf.Bytes(), "image/png")
+	key, err := h.cfg.Blobs.Put(ctx, buf.Bytes(), "image/png")
 	if err != nil {
 		return nil, fmt.Errorf("store cut-out: %w", err)
 	}
 	var change *Change
 	// Locks in the order of record and of an enqueue: the project, its photo, then the
 	// user's spend, so that none of them can deadlock with this (and lose a paid cut-out).
-	err = s.store.InTx(ctx, func(q db.Querier) error {
+	err = h.store.InTx(ctx, func(q db.Querier) error {
 		if _, err := q.ProjectLock(ctx, p.ID); db.IsNotFound(err) {
 			// Deleted meanwhile: nothing to record but what the provider charged.
 			return recordSpendTx(ctx, q, p.UserID, cost)
@@ -263,7 +295,7 @@ func (s *Service) makeCutout(ctx context.Context, p db.Project, src db.SourceIma
 		return nil, err
 	}
 	if change != nil {
-		s.changed(*change)
+		h.cfg.Announcer.ProjectChanged(*change)
 	}
 	return cut, nil
 }

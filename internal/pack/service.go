@@ -4,10 +4,8 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"sync"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/apperr"
@@ -25,12 +23,24 @@ type Blobs interface {
 	URL(key string) string
 }
 
-// Change says that a project changed: Version is its new version, or 0 when the
-// change came from a job state change whose version the caller did not read.
-type Change struct {
-	ProjectID uuid.UUID
-	UserID    string
-	Version   int64
+// Enqueuer is what the Service uses of the job queue; *queue.Client implements it.
+type Enqueuer interface {
+	// EnqueueTx inserts a job inside the caller's transaction q.
+	EnqueueTx(ctx context.Context, q db.Querier, p queue.EnqueueParams) (*queue.Job, error)
+	// Wake tells dispatchers about jobs committed by EnqueueTx or RetryTx.
+	Wake()
+	// Get returns a job; ENOTFOUND when there is none.
+	Get(ctx context.Context, id uuid.UUID) (*queue.Job, error)
+	// List returns jobs newest first.
+	List(ctx context.Context, p queue.ListParams) ([]*queue.Job, error)
+	// Retry puts a failed or cancelled job back to pending.
+	Retry(ctx context.Context, id uuid.UUID) (*queue.Job, error)
+	// RetryTx is Retry inside the caller's transaction q.
+	RetryTx(ctx context.Context, q db.Querier, id uuid.UUID) (*queue.Job, error)
+	// Cancel cancels a pending or running job.
+	Cancel(ctx context.Context, id uuid.UUID) (*queue.Job, error)
+	// Stats counts jobs per status.
+	Stats(ctx context.Context) ([]queue.StatusStat, error)
 }
 
 // Config is what a Service needs.
@@ -39,17 +49,19 @@ type Config struct {
 	Store db.Store
 	// Blobs stores photos and images. Required.
 	Blobs Blobs
-	// Providers are the AI services to use; the zero value means the local engine only.
+	// Enqueuer enqueues, cancels and retries jobs (the queue client). Required.
+	Enqueuer Enqueuer
+	// Watchers announce every change the service commits and serve Changed. Required.
+	Watchers *Watchers
+	// Providers are the AI services the jobs use (for the spend estimates and to refuse
+	// custom images without a generator); the zero value means the local engine only.
 	Providers Providers
-	// Logger receives handler and hook errors. Required.
+	// Logger receives errors not returned to callers. Required.
 	Logger *slog.Logger
 	// PackURLFunc returns the signed download URL of a project's pack.zip (an absolute
-	// path, usable in an <a href> without headers). Nil: snapshots carry no packUrl.
+	// path, usable in an <a href> without headers). Required.
 	PackURLFunc func(projectID uuid.UUID) string
-	// ChangedFunc is called after every commit that changed projects (never inside the
-	// transaction); realtime rings its doorbell there. It must not block. Optional.
-	ChangedFunc func(changes []Change)
-	// MaxUploadBytes caps an uploaded photo, in bytes. Defaults to 25 MiB.
+	// MaxUploadBytes caps an uploaded photo, in bytes. Defaults to DefaultMaxUploadBytes.
 	MaxUploadBytes int64
 	// ProfileFunc returns a marketplace's canvas and rules. Defaults to
 	// imaging.ProfileFor; tests render on a smaller canvas to stay fast.
@@ -59,91 +71,38 @@ type Config struct {
 	Spend SpendLimits
 }
 
-// Service is the pack domain: projects, uploads, generation requests, snapshots and the
-// job handlers. It is safe for concurrent use.
+// Service is the request side of the pack domain: projects, uploads, generation
+// requests, jobs and snapshots. The jobs themselves run in Handlers. It is safe for
+// concurrent use.
 type Service struct {
 	cfg   Config
 	store db.Store
 	log   *slog.Logger
-
-	// queue enqueues, cancels and retries jobs; set by Attach before serving.
-	queue *queue.Client
-
-	watchMu  sync.Mutex
-	watchers map[uuid.UUID]chan struct{}
-
-	cutoutMu    sync.Mutex
-	cutoutCalls map[string]*cutoutCall
-
-	// busy spaces out the snoozes of jobs that keep finding their provider busy.
-	busy busyBackoff
+	queue Enqueuer
+	watch *Watchers
 }
 
 // New returns a Service.
 func New(cfg Config) *Service {
 	if cfg.MaxUploadBytes <= 0 {
-		cfg.MaxUploadBytes = 25 << 20
-	}
-	if cfg.Logger == nil {
-		cfg.Logger = slog.New(slog.DiscardHandler)
+		cfg.MaxUploadBytes = DefaultMaxUploadBytes
 	}
 	if cfg.ProfileFunc == nil {
 		cfg.ProfileFunc = imaging.ProfileFor
 	}
-	return &Service{
-		cfg: cfg, store: cfg.Store, log: cfg.Logger,
-		watchers:    map[uuid.UUID]chan struct{}{},
-		cutoutCalls: map[string]*cutoutCall{},
-	}
+	return &Service{cfg: cfg, store: cfg.Store, log: cfg.Logger, queue: cfg.Enqueuer, watch: cfg.Watchers}
 }
 
 // Providers returns the providers the service uses.
 func (s *Service) Providers() Providers { return s.cfg.Providers }
 
-// changed tells the watchers and ChangedFunc, after commit, that projects changed.
-func (s *Service) changed(changes ...Change) {
-	if len(changes) == 0 {
-		return
-	}
-	s.watchMu.Lock()
-	for _, c := range changes {
-		if ch, ok := s.watchers[c.ProjectID]; ok {
-			close(ch)
-			delete(s.watchers, c.ProjectID)
-		}
-	}
-	s.watchMu.Unlock()
-	if s.cfg.ChangedFunc != nil {
-		s.cfg.ChangedFunc(changes)
-	}
-}
+// changed announces, after commit, that a project changed.
+func (s *Service) changed(c Change) { s.watch.ProjectChanged(c) }
 
 // Changed returns a channel closed at the next change of the project made through this
-// instance (its own requests and the jobs its dispatcher runs, or any change that
-// NotifyChanged is told about). Long-polling requests wait on it, then re-read.
-func (s *Service) Changed(projectID uuid.UUID) <-chan struct{} {
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	ch, ok := s.watchers[projectID]
-	if !ok {
-		ch = make(chan struct{})
-		s.watchers[projectID] = ch
-	}
-	return ch
-}
-
-// NotifyChanged wakes the watchers of projects changed elsewhere (another instance,
-// seen through realtime), without calling ChangedFunc again.
-func (s *Service) NotifyChanged(projectIDs ...uuid.UUID) {
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	for _, id := range projectIDs {
-		if ch, ok := s.watchers[id]; ok {
-			close(ch)
-			delete(s.watchers, id)
-		}
-	}
-}
+// process (its own requests and the jobs its dispatcher runs). Long-polling requests
+// wait on it, then re-read.
+func (s *Service) Changed(projectID uuid.UUID) <-chan struct{} { return s.watch.Changed(projectID) }
 
 // ownedProject returns the project id if the caller may see it, else ENOTFOUND (never
 // EFORBIDDEN, so that another user's ids look like unknown ones).
@@ -205,10 +164,5 @@ func (s *Service) Snapshot(ctx context.Context, projectID uuid.UUID) (Snapshot, 
 // readTx runs fn in a read-only repeatable-read transaction, so every part of a snapshot
 // comes from one consistent moment.
 func (s *Service) readTx(ctx context.Context, fn func(q db.Querier) error) error {
-	tx, err := s.store.Pool().BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
-	if err != nil {
-		return fmt.Errorf("begin read: %w", err)
-	}
-	defer func() { _ = tx.Rollback(context.Background()) }()
-	return fn(db.New(tx))
+	return s.store.InTx(ctx, fn, db.RepeatableRead, db.ReadOnly)
 }

@@ -156,3 +156,39 @@ func imageFromRow(r db.GeneratedImage, url func(key string) string) GeneratedIma
 	}
 	return g
 }
+
+// WithProgress returns a copy of s with the jobs' in-memory progress on the slots still
+// running them, and the project's progress raised to match (each slot weighs the same,
+// as in the status aggregate). Progress never goes backwards, and stays below 100 until
+// the job's completion is committed.
+func (s Snapshot) WithProgress(progress []JobProgress) Snapshot {
+	if len(progress) == 0 {
+		return s
+	}
+	byJob := make(map[uuid.UUID]JobProgress, len(progress))
+	for _, p := range progress {
+		byJob[p.JobID] = p
+	}
+	images := make([]ImageSlot, len(s.Images))
+	copy(images, s.Images)
+	jobs, gained := 0, 0
+	for i := range images {
+		slot := &images[i]
+		if slot.JobID == nil {
+			continue
+		}
+		jobs++
+		p, ok := byJob[*slot.JobID]
+		if !ok || slot.Status != JobProcessing || p.Percent <= slot.Progress {
+			continue
+		}
+		next := min(p.Percent, 99)
+		gained += next - slot.Progress
+		slot.Progress, slot.Stage = next, p.Stage
+	}
+	s.Images = images
+	if jobs > 0 && gained > 0 {
+		s.Progress = min(s.Progress+gained/jobs, 99)
+	}
+	return s
+}

@@ -45,8 +45,8 @@ func TypeOfKind(kind string) (string, bool) {
 	return t, true
 }
 
-// Kinds returns every image job kind, for registering handlers.
-func Kinds() []string {
+// imageKinds returns every image job kind.
+func imageKinds() []string {
 	out := make([]string, len(Types))
 	for i, t := range Types {
 		out[i] = Kind(t)

@@ -96,7 +96,7 @@ func (s *Service) checkSpendTx(ctx context.Context, q db.Querier, c Caller, newP
 	if c.Admin || !lim.any() || (newPaidJobs == 0 && extraUSD == 0) {
 		return nil
 	}
-	kinds, imageKinds := s.paidKinds(), Kinds()
+	kinds, imageKinds := s.paidKinds(), imageKinds()
 	est, cutEst := s.jobEstimateUSD(), s.removerEstimateUSD()
 	newUSD := float64(newPaidJobs)*est + extraUSD
 	if lim.MaxAIJobsInFlight > 0 || lim.UserDailyUSD > 0 {

@@ -4,6 +4,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/queue"
 )
 
 // Project statuses.
@@ -16,13 +17,13 @@ const (
 	StatusFailed     = "failed"     // every image that was tried failed
 )
 
-// Job statuses, as the job_queue table spells them.
+// Job statuses on the wire: the queue's, as the job_queue table spells them.
 const (
-	JobPending    = "pending"
-	JobProcessing = "processing"
-	JobCompleted  = "completed"
-	JobFailed     = "failed"
-	JobCancelled  = "cancelled"
+	JobPending    = string(queue.StatusPending)
+	JobProcessing = string(queue.StatusProcessing)
+	JobCompleted  = string(queue.StatusCompleted)
+	JobFailed     = string(queue.StatusFailed)
+	JobCancelled  = string(queue.StatusCancelled)
 )
 
 // aggregate computes a project's status and overall progress (0–100) from whether it has
@@ -79,6 +80,18 @@ type snapshotParts struct {
 	images  []db.GeneratedImage
 }
 
+// newestPerType returns the newest of images per type. Superseding keeps one current
+// image per type but custom; a tie goes to the later in the list.
+func newestPerType(images []db.GeneratedImage) map[string]db.GeneratedImage {
+	out := map[string]db.GeneratedImage{}
+	for _, g := range images {
+		if old, ok := out[g.Type]; !ok || !g.CreatedAt.Before(old.CreatedAt) {
+			out[g.Type] = g
+		}
+	}
+	return out
+}
+
 // build assembles the snapshot. url signs a storage key; packURL signs the pack download.
 func (p snapshotParts) build(url func(string) string, packURL func(uuid.UUID) string) Snapshot {
 	pr := p.project
@@ -101,14 +114,9 @@ func (p snapshotParts) build(url func(string) string, packURL func(uuid.UUID) st
 			jobs[t] = j
 		}
 	}
-	// The newest current image per type (custom images are never superseded, so the
-	// custom slot shows the latest of them; image.list returns them all).
-	imgs := map[string]db.GeneratedImage{}
-	for _, g := range p.images {
-		if old, ok := imgs[g.Type]; !ok || !g.CreatedAt.Before(old.CreatedAt) {
-			imgs[g.Type] = g
-		}
-	}
+	// Custom images are never superseded, so the custom slot shows the latest of them;
+	// image.list returns them all.
+	imgs := newestPerType(p.images)
 	types := PackTypes(pr.Marketplace)
 	if _, ok := jobs[TypeCustom]; ok {
 		types = append(types[:len(types):len(types)], TypeCustom)
@@ -146,7 +154,7 @@ func (p snapshotParts) build(url func(string) string, packURL func(uuid.UUID) st
 		}
 		s.Images = append(s.Images, slot)
 	}
-	if hasImage && packURL != nil {
+	if hasImage {
 		u := packURL(pr.ID)
 		s.PackURL = &u
 	}

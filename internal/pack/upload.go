@@ -10,6 +10,19 @@ import (
 	"github.com/packshot/packshot/internal/imaging"
 )
 
+// DefaultMaxUploadBytes is the default cap on an uploaded photo: 25 MiB.
+const DefaultMaxUploadBytes = 25 << 20
+
+// CheckUploadSize returns an ETOOLARGE error when a photo of n bytes is over limit
+// bytes, else nil. Every protocol's upload and Upload itself check with it.
+func CheckUploadSize(n, limit int64) error {
+	if n <= limit {
+		return nil
+	}
+	return &apperr.Error{Code: apperr.ETOOLARGE,
+		Message: fmt.Sprintf("the photo is %.1f MB; the limit is %d MB", float64(n)/(1<<20), limit>>20)}
+}
+
 // mimeTypes maps imaging's format names to MIME types.
 var mimeTypes = map[string]string{"jpeg": "image/jpeg", "png": "image/png", "gif": "image/gif", "webp": "image/webp"}
 
@@ -26,9 +39,8 @@ func (s *Service) Upload(ctx context.Context, c Caller, projectID string, data [
 	if err != nil {
 		return Snapshot{}, err
 	}
-	if int64(len(data)) > s.cfg.MaxUploadBytes {
-		return Snapshot{}, &apperr.Error{Code: apperr.ETOOLARGE,
-			Message: fmt.Sprintf("the photo is %.1f MB; the limit is %d MB", float64(len(data))/(1<<20), s.cfg.MaxUploadBytes>>20)}
+	if err := CheckUploadSize(int64(len(data)), s.cfg.MaxUploadBytes); err != nil {
+		return Snapshot{}, err
 	}
 	p, err := s.ownedProject(ctx, s.store, c, pid, false)
 	if err != nil {
@@ -63,7 +75,7 @@ func (s *Service) Upload(ctx context.Context, c Caller, projectID string, data [
 			Width: int32(b.Dx()), Height: int32(b.Dy()), Bytes: int64(len(data)), Mime: mime}); err != nil {
 			return fmt.Errorf("record photo: %w", err)
 		}
-		if p, err = s.recomputeTx(ctx, q, p.ID); err != nil {
+		if p, err = recomputeTx(ctx, q, p.ID); err != nil {
 			return err
 		}
 		snap, err = s.snapshotIn(ctx, q, p)

@@ -103,15 +103,11 @@ func (s *Service) LoadPack(ctx context.Context, c Caller, projectID string) (*Pa
 		if err != nil {
 			return fmt.Errorf("load images: %w", err)
 		}
-		byType := map[string]db.GeneratedImage{}
+		byType := newestPerType(imgs)
 		var custom []db.GeneratedImage
 		for _, g := range imgs {
 			if g.Type == TypeCustom {
 				custom = append(custom, g)
-				continue
-			}
-			if old, ok := byType[g.Type]; !ok || !g.CreatedAt.Before(old.CreatedAt) {
-				byType[g.Type] = g
 			}
 		}
 		n := 0
@@ -192,4 +188,11 @@ func (s *Service) WriteZip(ctx context.Context, pk *Pack, w io.Writer) error {
 		return fmt.Errorf("zip manifest: %w", err)
 	}
 	return zw.Close()
+}
+
+// LinkExpiry is when a download link made at now and valid for ttl expires: rounded up
+// to a whole minute, so that snapshots built within one minute carry the same link (and
+// a client sees no change in a snapshot that did not change).
+func LinkExpiry(now time.Time, ttl time.Duration) time.Time {
+	return now.Add(ttl).Truncate(time.Minute).Add(time.Minute)
 }

@@ -17,16 +17,16 @@ import (
 )
 
 // Client enqueues, inspects and manages jobs, and — once Start is called — runs them with
-// the handlers registered for their kinds. One Client per process; it is safe for
-// concurrent use.
+// the workers it was created with (Config.Workers). One Client per process; it is safe
+// for concurrent use.
 type Client struct {
-	cfg   Config
-	store db.Store
-	pool  *pgxpool.Pool
+	cfg      Config
+	store    db.Store
+	pool     *pgxpool.Pool
+	handlers map[string]handler // from Config.Workers; never changes
 
-	mu       sync.Mutex
-	handlers map[string]handler
-	disp     *dispatcher // nil until Start
+	mu   sync.Mutex
+	disp *dispatcher // nil until Start
 
 	notifyOnce sync.Once
 	notif      *sender
@@ -34,63 +34,35 @@ type Client struct {
 	onListen func() // tests: called each time the listener has (re)subscribed
 }
 
-// HandlerFunc runs one job. Its context is cancelled on the run's timeout, when the job is
-// cancelled (from any instance; context.Cause is ErrCancelled) and when the worker shuts
-// down after its grace period (ErrShutdown). Return nil to complete the job; see Snooze
-// and Permanent for the other outcomes; any other error retries with backoff. Delivery is
-// at least once: a handler must be idempotent.
-type HandlerFunc func(ctx context.Context, job *Job) error
-
-// HandlerOptions tune one kind.
-type HandlerOptions struct {
-	// Concurrency caps how many jobs of this kind this instance runs at once. Zero means
-	// no cap beyond Config.Workers.
-	Concurrency int
-	// Timeout bounds one run. Zero means Config.DefaultTimeout.
-	Timeout time.Duration
-	// MaxAttempts is the default max_attempts of jobs of this kind enqueued through this
-	// Client. Zero means Config.DefaultMaxAttempts.
-	MaxAttempts int
-}
-
-type handler struct {
-	fn   HandlerFunc
-	opts HandlerOptions
-}
-
 // NewClient returns a Client over store that hears and rings doorbells through
-// cfg.Notifier. It starts no goroutine until the first enqueue (the doorbell sender) or
-// Start (the dispatcher). Call Stop when done.
+// cfg.Notifier and runs cfg.Workers. It starts no goroutine until the first enqueue (the
+// doorbell sender) or Start (the dispatcher). Call Stop when done.
 func NewClient(store db.Store, cfg Config) *Client {
 	if cfg.Notifier == nil {
 		panic("queue: Config.Notifier is required")
 	}
-	return &Client{
+	c := &Client{
 		cfg:      cfg.withDefaults(),
 		store:    store,
 		pool:     store.Pool(),
 		handlers: map[string]handler{},
 	}
-}
-
-// Register sets the handler of a kind. Call it before Start; registering a kind twice
-// replaces its handler.
-func (c *Client) Register(kind string, fn HandlerFunc, opts HandlerOptions) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.disp != nil {
-		panic("queue: Register after Start")
+	if cfg.Workers != nil {
+		for k, h := range cfg.Workers.handlers {
+			c.handlers[k] = h
+		}
 	}
-	c.handlers[kind] = handler{fn: fn, opts: opts}
+	return c
 }
 
 // WorkerID returns the name this instance writes into locked_by.
 func (c *Client) WorkerID() string { return c.cfg.WorkerID }
 
-// EnqueueParams describe a job to enqueue. Kind is required.
+// EnqueueParams describe a job to enqueue. Args is required.
 type EnqueueParams struct {
-	// Kind selects the handler, e.g. "image.main".
-	Kind string
+	// Args are the job's typed arguments: Args.Kind() selects the worker, e.g.
+	// "image.main", and Args marshalled to JSON is the payload.
+	Args JobArgs
 	// Queue defaults to the Client's Config.Queue.
 	Queue string
 	// UserID is the owner; the claim is fair across owners. Empty is allowed (one
@@ -99,8 +71,6 @@ type EnqueueParams struct {
 	// ProjectID links the job to a project: its state changes reach Hooks, and deleting
 	// the project deletes the job.
 	ProjectID uuid.NullUUID
-	// Payload is marshalled to JSON (a json.RawMessage or []byte is stored as is). Nil is {}.
-	Payload any
 	// Priority orders jobs: lower runs first. Defaults to 0.
 	Priority int
 	// MaxAttempts defaults to the kind's HandlerOptions.MaxAttempts, then
@@ -114,25 +84,15 @@ type EnqueueParams struct {
 }
 
 func (c *Client) insertParams(p EnqueueParams) (db.JobInsertParams, error) {
-	if p.Kind == "" {
+	if p.Args == nil || p.Args.Kind() == "" {
 		return db.JobInsertParams{}, apperr.Invalid("job kind is required", map[string]string{"kind": "required"})
 	}
-	var payload []byte
-	switch v := p.Payload.(type) {
-	case nil:
-		payload = []byte("{}")
-	case json.RawMessage:
-		payload = v
-	case []byte:
-		payload = v
-	default:
-		b, err := json.Marshal(v)
-		if err != nil {
-			return db.JobInsertParams{}, fmt.Errorf("marshal %s payload: %w", p.Kind, err)
-		}
-		payload = b
+	kind := p.Args.Kind()
+	payload, err := json.Marshal(p.Args)
+	if err != nil {
+		return db.JobInsertParams{}, fmt.Errorf("marshal %s payload: %w", kind, err)
 	}
-	if len(payload) == 0 {
+	if len(payload) == 0 || string(payload) == "null" {
 		payload = []byte("{}")
 	}
 	queue := p.Queue
@@ -141,16 +101,14 @@ func (c *Client) insertParams(p EnqueueParams) (db.JobInsertParams, error) {
 	}
 	maxAttempts := p.MaxAttempts
 	if maxAttempts <= 0 {
-		c.mu.Lock()
-		maxAttempts = c.handlers[p.Kind].opts.MaxAttempts
-		c.mu.Unlock()
+		maxAttempts = c.handlers[kind].opts.MaxAttempts
 	}
 	if maxAttempts <= 0 {
 		maxAttempts = c.cfg.DefaultMaxAttempts
 	}
 	arg := db.JobInsertParams{
 		ID:          uuid.Must(uuid.NewV7()),
-		Kind:        p.Kind,
+		Kind:        kind,
 		Queue:       queue,
 		UserID:      p.UserID,
 		ProjectID:   p.ProjectID,
@@ -191,7 +149,7 @@ func (c *Client) EnqueueTx(ctx context.Context, q db.Querier, p EnqueueParams) (
 	for range 5 {
 		rows, err := q.JobInsert(ctx, arg)
 		if err != nil {
-			return nil, fmt.Errorf("enqueue %s: %w", p.Kind, err)
+			return nil, fmt.Errorf("enqueue %s: %w", arg.Kind, err)
 		}
 		if len(rows) == 1 {
 			return jobFromRow(rows[0]), nil
@@ -201,13 +159,13 @@ func (c *Client) EnqueueTx(ctx context.Context, q db.Querier, p EnqueueParams) (
 			continue // the holder finished between the two statements
 		}
 		if err != nil {
-			return nil, fmt.Errorf("enqueue %s: read job holding unique key: %w", p.Kind, err)
+			return nil, fmt.Errorf("enqueue %s: read job holding unique key: %w", arg.Kind, err)
 		}
 		j := jobFromRow(row)
 		j.Existing = true
 		return j, nil
 	}
-	return nil, fmt.Errorf("enqueue %s: unique key %q keeps changing hands", p.Kind, p.UniqueKey)
+	return nil, fmt.Errorf("enqueue %s: unique key %q keeps changing hands", arg.Kind, p.UniqueKey)
 }
 
 // copyColumns are the job_queue columns EnqueueMany copies.
@@ -472,13 +430,13 @@ func (c *Client) change(ctx context.Context, mayHaveProject bool, fn func(q db.Q
 		return jobs, nil
 	}
 	var jobs []*Job
-	err := pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		rows, err := fn(db.New(tx))
+	err := c.store.InTx(ctx, func(q db.Querier) error {
+		rows, err := fn(q)
 		if err != nil {
 			return err
 		}
 		jobs = jobsFromRows(rows)
-		return c.runTxHook(ctx, tx, withProject(jobs))
+		return c.runTxHook(ctx, q, withProject(jobs))
 	})
 	if err != nil {
 		return nil, err
@@ -487,24 +445,22 @@ func (c *Client) change(ctx context.Context, mayHaveProject bool, fn func(q db.Q
 	return jobs, nil
 }
 
-// runTxHook runs the StateChangeTxFunc for project jobs in a savepoint of tx: a failing
-// hook is logged and undone, the state change stays.
-func (c *Client) runTxHook(ctx context.Context, tx pgx.Tx, jobs []*Job) error {
+// runTxHook runs the StateChangeTxFunc for project jobs in a savepoint of q's
+// transaction: a failing hook is logged and undone, the state change stays.
+func (c *Client) runTxHook(ctx context.Context, q db.Querier, jobs []*Job) error {
 	if len(jobs) == 0 || c.cfg.Hooks.StateChangeTxFunc == nil {
 		return nil
 	}
-	sp, err := tx.Begin(ctx)
-	if err != nil {
-		return fmt.Errorf("savepoint for state hook: %w", err)
-	}
-	if err := c.cfg.Hooks.StateChangeTxFunc(ctx, db.New(sp), jobs); err != nil {
+	var hookErr error
+	err := db.Savepoint(ctx, q, func(sp db.Querier) error {
+		hookErr = c.cfg.Hooks.StateChangeTxFunc(ctx, sp, jobs)
+		return hookErr
+	})
+	if hookErr != nil && err == hookErr {
 		c.cfg.Logger.Error("queue state-change hook failed; job states kept", "err", err, "jobs", len(jobs))
-		if rbErr := sp.Rollback(ctx); rbErr != nil {
-			return fmt.Errorf("roll back state hook: %w", rbErr)
-		}
 		return nil
 	}
-	return sp.Commit(ctx)
+	return err
 }
 
 func (c *Client) afterCommit(jobs []*Job) {

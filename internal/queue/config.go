@@ -21,8 +21,11 @@ type Config struct {
 	// Queue is the queue this client enqueues to by default and dispatches from.
 	// Defaults to "default".
 	Queue string
-	// Workers is how many jobs this instance runs at once. Defaults to 100.
-	Workers int
+	// MaxWorkers is how many jobs this instance runs at once. Defaults to 100.
+	MaxWorkers int
+	// Workers run the jobs, one per kind; the dispatcher claims only their kinds. Nil
+	// makes a Client that only enqueues and manages jobs (an API-only instance).
+	Workers *Workers
 	// WorkerID names this instance in locked_by. Defaults to host-pid-random.
 	WorkerID string
 	// PollInterval is the safety-net poll for work that no wake-up announced (jobs
@@ -84,8 +87,8 @@ func (c Config) withDefaults() Config {
 	if c.Queue == "" {
 		c.Queue = "default"
 	}
-	if c.Workers <= 0 {
-		c.Workers = 100
+	if c.MaxWorkers <= 0 {
+		c.MaxWorkers = 100
 	}
 	if c.WorkerID == "" {
 		host, _ := os.Hostname()

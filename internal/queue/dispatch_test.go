@@ -15,8 +15,8 @@ func TestEnqueueClaimComplete(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
 	got := make(chan string, 1)
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("greet", func(ctx context.Context, j *Job) error {
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("greet", func(ctx context.Context, j *Job) error {
 			var p struct{ Name string }
 			if err := j.UnmarshalPayload(&p); err != nil {
 				return err
@@ -25,7 +25,7 @@ func TestEnqueueClaimComplete(t *testing.T) {
 			return nil
 		}, HandlerOptions{})
 	})
-	j := enqueue(t, c, EnqueueParams{Kind: "greet", UserID: "alice", Payload: map[string]string{"Name": "world"}})
+	j := enqueue(t, c, EnqueueParams{Args: args("greet", map[string]string{"Name": "world"}), UserID: "alice"})
 	if j.Status != StatusPending || j.Attempts != 0 || j.MaxAttempts != 5 {
 		t.Fatalf("enqueued job = %+v", j)
 	}
@@ -45,8 +45,8 @@ func TestUniqueKeyReturnsExistingJob(t *testing.T) {
 	c := NewClient(b.db.Store, cfg)
 	defer c.Stop(context.Background())
 	ctx := context.Background()
-	first := enqueue(t, c, EnqueueParams{Kind: "pack", UniqueKey: "project-1/pack"})
-	second := enqueue(t, c, EnqueueParams{Kind: "pack", UniqueKey: "project-1/pack"})
+	first := enqueue(t, c, EnqueueParams{Args: args("pack"), UniqueKey: "project-1/pack"})
+	second := enqueue(t, c, EnqueueParams{Args: args("pack"), UniqueKey: "project-1/pack"})
 	if second.ID != first.ID || !second.Existing || first.Existing {
 		t.Fatalf("second enqueue gave %v (existing %v), want %v", second.ID, second.Existing, first.ID)
 	}
@@ -62,7 +62,7 @@ func TestUniqueKeyReturnsExistingJob(t *testing.T) {
 	if _, err := c.Cancel(ctx, first.ID); err != nil {
 		t.Fatal(err)
 	}
-	third := enqueue(t, c, EnqueueParams{Kind: "pack", UniqueKey: "project-1/pack"})
+	third := enqueue(t, c, EnqueueParams{Args: args("pack"), UniqueKey: "project-1/pack"})
 	if third.ID == first.ID || third.Existing {
 		t.Fatalf("enqueue after cancel returned the cancelled job")
 	}
@@ -71,25 +71,27 @@ func TestUniqueKeyReturnsExistingJob(t *testing.T) {
 func TestFairnessAcrossUsers(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
-	cfg.Workers = 2
+	cfg.MaxWorkers = 2
 	ctx := context.Background()
+	started := make(chan *Job, 1000)
+	ws := NewWorkers()
+	ws.add("work", func(ctx context.Context, j *Job) error {
+		started <- j
+		return nil
+	}, HandlerOptions{})
+	cfg.Workers = ws
 	// Alice queues 500 jobs before Bob queues one.
 	c := NewClient(b.db.Store, cfg)
 	alice := make([]EnqueueParams, 500)
 	for i := range alice {
-		alice[i] = EnqueueParams{Kind: "work", UserID: "alice"}
+		alice[i] = EnqueueParams{Args: args("work"), UserID: "alice"}
 	}
 	if _, err := c.EnqueueMany(ctx, alice); err != nil {
 		t.Fatal(err)
 	}
-	bob := enqueue(t, c, EnqueueParams{Kind: "work", UserID: "bob"})
+	bob := enqueue(t, c, EnqueueParams{Args: args("work"), UserID: "bob"})
 
-	started := make(chan *Job, 1000)
-	c.Register("work", func(ctx context.Context, j *Job) error {
-		started <- j
-		return nil
-	}, HandlerOptions{})
-	if err := c.Start(); err != nil {
+	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop(ctx)
@@ -98,7 +100,7 @@ func TestFairnessAcrossUsers(t *testing.T) {
 	for i := 1; ; i++ {
 		j := recv(t, started)
 		if j.ID == bob.ID {
-			if i > cfg.Workers+1 {
+			if i > cfg.MaxWorkers+1 {
 				t.Fatalf("bob's job started as number %d", i)
 			}
 			return
@@ -112,20 +114,21 @@ func TestFairnessAcrossUsers(t *testing.T) {
 func TestPriorityFirst(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
-	cfg.Workers = 1
+	cfg.MaxWorkers = 1
 	ctx := context.Background()
+	started := make(chan uuid.UUID, 10)
+	cfg.Workers = NewWorkers()
+	cfg.Workers.add("work", func(ctx context.Context, j *Job) error { started <- j.ID; return nil }, HandlerOptions{})
 	c := NewClient(b.db.Store, cfg)
 	var ps []EnqueueParams
 	for range 5 {
-		ps = append(ps, EnqueueParams{Kind: "work", UserID: "u", Priority: 5})
+		ps = append(ps, EnqueueParams{Args: args("work"), UserID: "u", Priority: 5})
 	}
 	if _, err := c.EnqueueMany(ctx, ps); err != nil {
 		t.Fatal(err)
 	}
-	urgent := enqueue(t, c, EnqueueParams{Kind: "work", UserID: "u", Priority: -1})
-	started := make(chan uuid.UUID, 10)
-	c.Register("work", func(ctx context.Context, j *Job) error { started <- j.ID; return nil }, HandlerOptions{})
-	if err := c.Start(); err != nil {
+	urgent := enqueue(t, c, EnqueueParams{Args: args("work"), UserID: "u", Priority: -1})
+	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop(ctx)
@@ -138,22 +141,23 @@ func TestPerKindConcurrency(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
 	ctx := context.Background()
-	c := NewClient(b.db.Store, cfg)
 	release := make(chan struct{})
 	started := make(chan struct{}, 10)
-	c.Register("slow", func(ctx context.Context, j *Job) error {
+	cfg.Workers = NewWorkers()
+	cfg.Workers.add("slow", func(ctx context.Context, j *Job) error {
 		started <- struct{}{}
 		<-release
 		return nil
 	}, HandlerOptions{Concurrency: 2})
+	c := NewClient(b.db.Store, cfg)
 	var ps []EnqueueParams
 	for range 5 {
-		ps = append(ps, EnqueueParams{Kind: "slow"})
+		ps = append(ps, EnqueueParams{Args: args("slow")})
 	}
 	if _, err := c.EnqueueMany(ctx, ps); err != nil {
 		t.Fatal(err)
 	}
-	if err := c.Start(); err != nil {
+	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop(ctx)
@@ -177,8 +181,8 @@ func TestSQLEnqueueIsPickedUp(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
 	got := make(chan string, 1)
-	b.start(t, cfg, func(c *Client) {
-		c.Register("sql.kind", func(ctx context.Context, j *Job) error { got <- j.UserID; return nil }, HandlerOptions{})
+	b.start(t, cfg, func(ws *Workers) {
+		ws.add("sql.kind", func(ctx context.Context, j *Job) error { got <- j.UserID; return nil }, HandlerOptions{})
 	})
 	// The poll is a minute: only enqueue_job's NOTIFY can wake the dispatcher in time.
 	if _, err := b.db.Pool.Exec(context.Background(), "SELECT enqueue_job('sql.kind', '{}', 'carol')"); err != nil {
@@ -194,13 +198,13 @@ func TestRemoteEnqueueWakesOtherInstance(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
 	got := make(chan struct{}, 1)
-	b.start(t, cfg, func(c *Client) {
-		c.Register("remote", func(ctx context.Context, j *Job) error { got <- struct{}{}; return nil }, HandlerOptions{})
+	b.start(t, cfg, func(ws *Workers) {
+		ws.add("remote", func(ctx context.Context, j *Job) error { got <- struct{}{}; return nil }, HandlerOptions{})
 	})
 	// An API-only instance (never started) enqueues; its NOTIFY wakes the worker.
 	api := NewClient(b.db.Store, cfg)
 	defer api.Stop(context.Background())
-	enqueue(t, api, EnqueueParams{Kind: "remote"})
+	enqueue(t, api, EnqueueParams{Args: args("remote")})
 	recv(t, got)
 }
 
@@ -211,12 +215,12 @@ func TestTwoDispatchersRunEachJobOnce(t *testing.T) {
 	const n = 5000
 	var runs counter
 	handler := func(ctx context.Context, j *Job) error { runs.add(j.ID); return nil }
-	cfg.Workers = 50
-	c1 := b.start(t, cfg, func(c *Client) { c.Register("work", handler, HandlerOptions{}) })
-	b.start(t, cfg, func(c *Client) { c.Register("work", handler, HandlerOptions{}) })
+	cfg.MaxWorkers = 50
+	c1 := b.start(t, cfg, func(ws *Workers) { ws.add("work", handler, HandlerOptions{}) })
+	b.start(t, cfg, func(ws *Workers) { ws.add("work", handler, HandlerOptions{}) })
 	ps := make([]EnqueueParams, n)
 	for i := range ps {
-		ps[i] = EnqueueParams{Kind: "work", UserID: []string{"a", "b", "c"}[i%3]}
+		ps[i] = EnqueueParams{Args: args("work"), UserID: []string{"a", "b", "c"}[i%3]}
 	}
 	if _, err := c1.EnqueueMany(ctx, ps); err != nil {
 		t.Fatal(err)
@@ -256,8 +260,8 @@ func TestCancelRunningJobStopsHandler(t *testing.T) {
 	ctx := context.Background()
 	running := make(chan uuid.UUID, 2)
 	causes := make(chan error, 2)
-	worker := b.start(t, cfg, func(c *Client) {
-		c.Register("long", func(ctx context.Context, j *Job) error {
+	worker := b.start(t, cfg, func(ws *Workers) {
+		ws.add("long", func(ctx context.Context, j *Job) error {
 			running <- j.ID
 			<-ctx.Done()
 			causes <- context.Cause(ctx)
@@ -265,7 +269,7 @@ func TestCancelRunningJobStopsHandler(t *testing.T) {
 		}, HandlerOptions{})
 	})
 	// Cancelled on the instance that runs it.
-	j := enqueue(t, worker, EnqueueParams{Kind: "long"})
+	j := enqueue(t, worker, EnqueueParams{Args: args("long")})
 	recv(t, running)
 	if _, err := worker.Cancel(ctx, j.ID); err != nil {
 		t.Fatal(err)
@@ -280,7 +284,7 @@ func TestCancelRunningJobStopsHandler(t *testing.T) {
 	}
 
 	// Cancelled from another instance: the doorbell reaches the worker.
-	j2 := enqueue(t, worker, EnqueueParams{Kind: "long"})
+	j2 := enqueue(t, worker, EnqueueParams{Args: args("long")})
 	recv(t, running)
 	other := NewClient(b.db.Store, cfg)
 	defer other.Stop(ctx)
@@ -299,24 +303,26 @@ func TestGracefulShutdownReleasesUnfinishedJobs(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
 	ctx := context.Background()
-	c := NewClient(b.db.Store, cfg)
 	running := make(chan struct{}, 2)
 	quick := make(chan struct{})
-	c.Register("stuck", func(ctx context.Context, j *Job) error {
+	ws := NewWorkers()
+	ws.add("stuck", func(ctx context.Context, j *Job) error {
 		running <- struct{}{}
 		<-ctx.Done()
 		return ctx.Err()
 	}, HandlerOptions{})
-	c.Register("quick", func(ctx context.Context, j *Job) error {
+	ws.add("quick", func(ctx context.Context, j *Job) error {
 		running <- struct{}{}
 		<-quick // finishes during the grace period
 		return nil
 	}, HandlerOptions{})
-	if err := c.Start(); err != nil {
+	cfg.Workers = ws
+	c := NewClient(b.db.Store, cfg)
+	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	stuck := enqueue(t, c, EnqueueParams{Kind: "stuck"})
-	done := enqueue(t, c, EnqueueParams{Kind: "quick"})
+	stuck := enqueue(t, c, EnqueueParams{Args: args("stuck")})
+	done := enqueue(t, c, EnqueueParams{Args: args("quick")})
 	recv(t, running)
 	recv(t, running)
 
@@ -372,16 +378,16 @@ func TestProgressAndHooks(t *testing.T) {
 		},
 		ProgressFunc: func(j *Job, percent int, stage string) { progress <- percent },
 	}
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("image.main", func(ctx context.Context, j *Job) error {
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("image.main", func(ctx context.Context, j *Job) error {
 			for _, p := range []int{0, 10, 20, 30} {
 				j.Progress(p, "generating")
 			}
 			return nil
 		}, HandlerOptions{})
-		c.Register("plain", func(ctx context.Context, j *Job) error { j.Progress(50, "x"); return nil }, HandlerOptions{})
+		ws.add("plain", func(ctx context.Context, j *Job) error { j.Progress(50, "x"); return nil }, HandlerOptions{})
 	})
-	enqueue(t, c, EnqueueParams{Kind: "image.main", UserID: "dora", ProjectID: uuid.NullUUID{UUID: project.ID, Valid: true}})
+	enqueue(t, c, EnqueueParams{Args: args("image.main"), UserID: "dora", ProjectID: uuid.NullUUID{UUID: project.ID, Valid: true}})
 	b.expect(t, "completed")
 	// Every Progress call reaches the callback.
 	for _, want := range []int{0, 10, 20, 30} {
@@ -407,7 +413,7 @@ func TestProgressAndHooks(t *testing.T) {
 		t.Fatalf("project version %d, want 4 (three hooked changes)", p.Version)
 	}
 	// A job without a project never reaches the hooks.
-	enqueue(t, c, EnqueueParams{Kind: "plain"})
+	enqueue(t, c, EnqueueParams{Args: args("plain")})
 	b.expect(t, "completed")
 	if got := recv(t, progress); got != 50 {
 		t.Fatalf("progress %d", got)

@@ -47,11 +47,15 @@ type dispatcher struct {
 	comp *completer
 }
 
-// Start starts dispatching: the claim loop, the heartbeat, the doorbells heard through
-// Config.Notifier and the maintenance loop (rescue, prune; it runs on whichever instance
-// wins an advisory lock).
-// Register every kind first (with none, it claims nothing). Stop stops it.
-func (c *Client) Start() error {
+// Start starts dispatching and returns once the loops run: the claim loop, the heartbeat,
+// the doorbells heard through Config.Notifier and the maintenance loop (rescue, prune; it
+// runs on whichever instance wins an advisory lock). It claims only the kinds of
+// Config.Workers (with none, it claims nothing). The loops outlive ctx, which bounds only
+// the start; Stop stops them. Starting twice is an error.
+func (c *Client) Start(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("queue: start: %w", err)
+	}
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if c.disp != nil {
@@ -59,7 +63,7 @@ func (c *Client) Start() error {
 	}
 	d := &dispatcher{
 		c:           c,
-		handlers:    map[string]handler{},
+		handlers:    c.handlers,
 		wakeCh:      make(chan struct{}, 1),
 		slotCh:      make(chan struct{}, 1),
 		stopClaim:   make(chan struct{}),
@@ -68,8 +72,7 @@ func (c *Client) Start() error {
 		kindRunning: map[string]int{},
 		served:      map[string]int64{},
 	}
-	for k, h := range c.handlers {
-		d.handlers[k] = h
+	for k := range c.handlers {
 		d.kinds = append(d.kinds, k)
 	}
 	sort.Strings(d.kinds)
@@ -232,7 +235,7 @@ func anyBelow(limits []int32, free int) bool {
 func (d *dispatcher) freeSlots() (int, []string, []int32) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
-	free := d.c.cfg.Workers - len(d.running)
+	free := d.c.cfg.MaxWorkers - len(d.running)
 	if free <= 0 {
 		return 0, nil, nil
 	}
@@ -334,7 +337,7 @@ func (d *dispatcher) servedArrays() ([]string, []int64) {
 func (d *dispatcher) start(j *Job, now time.Time) {
 	h := d.handlers[j.Kind]
 	ctx, cancel := context.WithCancelCause(d.hardCtx)
-	j.run = &run{d: d, cancel: cancel, claimed: now}
+	j.run = &run{d: d, cancel: cancel}
 	d.mu.Lock()
 	d.running[j.ID] = j
 	d.kindRunning[j.Kind]++
@@ -395,7 +398,7 @@ func (d *dispatcher) execute(runCtx context.Context, j *Job, h handler) {
 }
 
 // callHandler runs fn, turning a panic into an error.
-func callHandler(ctx context.Context, fn HandlerFunc, j *Job) (err error) {
+func callHandler(ctx context.Context, fn func(context.Context, *Job) error, j *Job) (err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v\n%s", p, debug.Stack())

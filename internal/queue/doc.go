@@ -1,5 +1,7 @@
 // Package queue is packshot's PostgreSQL job queue: jobs live in the job_queue table, a
-// Client enqueues them and, once started, dispatches them to handlers registered per kind.
+// Client enqueues them and, once started, dispatches them to the workers it was built with:
+// one Worker[T] per kind, T the kind's typed args (JobArgs), added to a Workers set with
+// AddWorker. A Client built without workers only enqueues and manages jobs.
 //
 // Delivery is at least once: a job whose worker dies is rescued when its lease expires and
 // runs again, so handlers must be idempotent. The README's section "The job queue:

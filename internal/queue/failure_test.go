@@ -16,10 +16,10 @@ func TestBackoffSpendsAttemptAndRecordsError(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
 	cfg.RetryBase, cfg.RetryCap = time.Hour, 10*time.Hour
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("flaky", func(ctx context.Context, j *Job) error { return errBoom }, HandlerOptions{})
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("flaky", func(ctx context.Context, j *Job) error { return errBoom }, HandlerOptions{})
 	})
-	j := enqueue(t, c, EnqueueParams{Kind: "flaky"})
+	j := enqueue(t, c, EnqueueParams{Args: args("flaky")})
 	b.expect(t, "retried")
 	got := get(t, c, j.ID)
 	if got.Status != StatusPending || got.Attempts != 1 || got.LastError != "boom" || got.LockedBy != "" {
@@ -53,12 +53,12 @@ func TestBackoffDelaysGrowAndAreCapped(t *testing.T) {
 func TestRetriesUntilMaxAttemptsThenFails(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("doomed", func(ctx context.Context, j *Job) error {
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("doomed", func(ctx context.Context, j *Job) error {
 			return fmt.Errorf("attempt %d failed", j.Attempts)
 		}, HandlerOptions{MaxAttempts: 3})
 	})
-	j := enqueue(t, c, EnqueueParams{Kind: "doomed"})
+	j := enqueue(t, c, EnqueueParams{Args: args("doomed")})
 	b.expect(t, "retried")
 	b.expect(t, "retried")
 	b.expect(t, "failed")
@@ -81,8 +81,8 @@ func TestSnoozeKeepsAttemptCount(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
 	calls := make(chan int, 10)
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("limited", func(ctx context.Context, j *Job) error {
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("limited", func(ctx context.Context, j *Job) error {
 			calls <- j.Attempts
 			switch len(calls) {
 			case 1:
@@ -95,7 +95,7 @@ func TestSnoozeKeepsAttemptCount(t *testing.T) {
 			return nil
 		}, HandlerOptions{})
 	})
-	j := enqueue(t, c, EnqueueParams{Kind: "limited"})
+	j := enqueue(t, c, EnqueueParams{Args: args("limited")})
 	b.expect(t, "snoozed")
 	b.expect(t, "snoozed")
 	b.expect(t, "snoozed")
@@ -118,24 +118,24 @@ func TestSnoozeKeepsAttemptCount(t *testing.T) {
 func TestPermanentErrorFailsAtOnce(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("bad", func(ctx context.Context, j *Job) error {
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("bad", func(ctx context.Context, j *Job) error {
 			return Permanent(fmt.Errorf("the image violates the content policy"))
 		}, HandlerOptions{})
-		c.Register("auth", func(ctx context.Context, j *Job) error {
+		ws.add("auth", func(ctx context.Context, j *Job) error {
 			return &classError{retryable: false, spends: true} // like ai.Auth
 		}, HandlerOptions{})
-		c.Register("panics", func(ctx context.Context, j *Job) error { panic("oops") }, HandlerOptions{MaxAttempts: 1})
+		ws.add("panics", func(ctx context.Context, j *Job) error { panic("oops") }, HandlerOptions{MaxAttempts: 1})
 	})
 	for kind, msg := range map[string]string{"bad": "the image violates the content policy", "auth": "provider said no"} {
-		j := enqueue(t, c, EnqueueParams{Kind: kind})
+		j := enqueue(t, c, EnqueueParams{Args: args(kind)})
 		b.expect(t, "failed")
 		got := get(t, c, j.ID)
 		if got.Status != StatusFailed || got.Attempts != 1 || got.LastError != msg {
 			t.Fatalf("%s job = %+v", kind, got)
 		}
 	}
-	j := enqueue(t, c, EnqueueParams{Kind: "panics"})
+	j := enqueue(t, c, EnqueueParams{Args: args("panics")})
 	b.expect(t, "failed")
 	if got := get(t, c, j.ID); got.Status != StatusFailed || len(got.LastError) < 12 || got.LastError[:12] != "panic: oops\n" {
 		t.Fatalf("panicking job = %+v", got)
@@ -145,13 +145,13 @@ func TestPermanentErrorFailsAtOnce(t *testing.T) {
 func TestTimeoutCountsAsFailedAttempt(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("slow", func(ctx context.Context, j *Job) error {
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("slow", func(ctx context.Context, j *Job) error {
 			<-ctx.Done()
 			return ctx.Err()
 		}, HandlerOptions{Timeout: time.Millisecond, MaxAttempts: 1})
 	})
-	j := enqueue(t, c, EnqueueParams{Kind: "slow"})
+	j := enqueue(t, c, EnqueueParams{Args: args("slow")})
 	b.expect(t, "failed")
 	if got := get(t, c, j.ID); got.LastError != "timed out: context deadline exceeded" {
 		t.Fatalf("last error %q", got.LastError)
@@ -178,15 +178,15 @@ func TestExpiredLeaseIsRescuedAndRunAgain(t *testing.T) {
 	ctx := context.Background()
 	api := NewClient(b.db.Store, cfg)
 	defer api.Stop(ctx)
-	j := enqueue(t, api, EnqueueParams{Kind: "work"})
+	j := enqueue(t, api, EnqueueParams{Args: args("work")})
 	if rows := claimAsDeadWorker(t, b.db.Store, "work"); len(rows) != 1 || rows[0].Attempts != 1 {
 		t.Fatalf("dead worker claimed %+v", rows)
 	}
 
 	cfg.RescueInterval = 5 * time.Millisecond
 	ran := make(chan int, 1)
-	b.start(t, cfg, func(c *Client) {
-		c.Register("work", func(ctx context.Context, j *Job) error { ran <- j.Attempts; return nil }, HandlerOptions{})
+	b.start(t, cfg, func(ws *Workers) {
+		ws.add("work", func(ctx context.Context, j *Job) error { ran <- j.Attempts; return nil }, HandlerOptions{})
 	})
 	if n := recv(t, b.rescued); n != 1 {
 		t.Fatalf("rescued %d", n)
@@ -211,7 +211,7 @@ func TestLateRescueCannotResetCompletedJob(t *testing.T) {
 	ctx := context.Background()
 	c := NewClient(b.db.Store, cfg)
 	defer c.Stop(ctx)
-	j := enqueue(t, c, EnqueueParams{Kind: "work"})
+	j := enqueue(t, c, EnqueueParams{Args: args("work")})
 	claimAsDeadWorker(t, b.db.Store, "work")
 	// The rescuer reads the expired lease...
 	expired, err := b.db.Store.JobListExpired(ctx, 10)
@@ -234,7 +234,7 @@ func TestLateRescueCannotResetCompletedJob(t *testing.T) {
 
 	// The other order: rescued first, then the stale worker's completion is ignored,
 	// and so is a write-back for the same run after a newer run started.
-	j2 := enqueue(t, c, EnqueueParams{Kind: "work2"})
+	j2 := enqueue(t, c, EnqueueParams{Args: args("work2")})
 	claimAsDeadWorker(t, b.db.Store, "work2")
 	if _, _, _, err := c.maintain(ctx, false); err != nil {
 		t.Fatal(err)
@@ -255,7 +255,7 @@ func TestRescueFailsJobWithNoAttemptsLeft(t *testing.T) {
 	ctx := context.Background()
 	c := NewClient(b.db.Store, cfg)
 	defer c.Stop(ctx)
-	j := enqueue(t, c, EnqueueParams{Kind: "work", MaxAttempts: 1})
+	j := enqueue(t, c, EnqueueParams{Args: args("work"), MaxAttempts: 1})
 	claimAsDeadWorker(t, b.db.Store, "work")
 	if rescued, _, leader, err := c.maintain(ctx, false); err != nil || !leader || rescued != 1 {
 		t.Fatalf("maintain: rescued %d, leader %v, %v", rescued, leader, err)
@@ -272,9 +272,9 @@ func TestPruneRemovesOldFinishedJobs(t *testing.T) {
 	cfg.Retention = time.Hour
 	c := NewClient(b.db.Store, cfg)
 	defer c.Stop(ctx)
-	old := enqueue(t, c, EnqueueParams{Kind: "work"})
-	recent := enqueue(t, c, EnqueueParams{Kind: "work"})
-	pending := enqueue(t, c, EnqueueParams{Kind: "work"})
+	old := enqueue(t, c, EnqueueParams{Args: args("work")})
+	recent := enqueue(t, c, EnqueueParams{Args: args("work")})
+	pending := enqueue(t, c, EnqueueParams{Args: args("work")})
 	for _, id := range []uuid.UUID{old.ID, recent.ID} {
 		if _, err := c.Cancel(ctx, id); err != nil {
 			t.Fatal(err)

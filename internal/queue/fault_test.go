@@ -21,10 +21,11 @@ func TestListenerSurvivesServerRestart(t *testing.T) {
 	ctx := context.Background()
 	listening := make(chan struct{}, 10)
 	ran := make(chan struct{}, 1)
+	cfg.Workers = NewWorkers()
+	cfg.Workers.add("after-restart", func(ctx context.Context, j *Job) error { ran <- struct{}{}; return nil }, HandlerOptions{})
 	c := NewClient(b.db.Store, cfg)
 	c.onListen = func() { listening <- struct{}{} }
-	c.Register("after-restart", func(ctx context.Context, j *Job) error { ran <- struct{}{}; return nil }, HandlerOptions{})
-	if err := c.Start(); err != nil {
+	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	defer c.Stop(ctx)

@@ -121,9 +121,8 @@ func jobsFromRows(rows []db.JobQueue) []*Job {
 
 // run is the dispatcher's bookkeeping for one running job.
 type run struct {
-	d       *dispatcher
-	cancel  context.CancelCauseFunc
-	claimed time.Time
+	d      *dispatcher
+	cancel context.CancelCauseFunc
 
 	mu          sync.Mutex
 	lastPersist time.Time

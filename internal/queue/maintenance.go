@@ -5,8 +5,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/jackc/pgx/v5"
-
 	"github.com/packshot/packshot/db"
 )
 
@@ -49,8 +47,7 @@ func (d *dispatcher) maintenanceLoop(ctx context.Context) {
 // deletes finished jobs older than the retention period.
 func (c *Client) maintain(ctx context.Context, prune bool) (rescued int, pruned int64, leader bool, err error) {
 	var changed []*Job
-	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
-		q := db.New(tx)
+	err = c.store.InTx(ctx, func(q db.Querier) error {
 		ok, err := q.JobTryMaintenanceLock(ctx, maintenanceLockKey)
 		if err != nil || !ok {
 			return err
@@ -60,7 +57,7 @@ func (c *Client) maintain(ctx context.Context, prune bool) (rescued int, pruned 
 		if err != nil {
 			return err
 		}
-		if err := c.runTxHook(ctx, tx, withProject(changed)); err != nil {
+		if err := c.runTxHook(ctx, q, withProject(changed)); err != nil {
 			return err
 		}
 		if prune {

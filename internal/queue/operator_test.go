@@ -20,25 +20,25 @@ func TestOperatorQueries(t *testing.T) {
 	t.Parallel()
 	b, cfg := setup(t)
 	ctx := context.Background()
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("ok", func(ctx context.Context, j *Job) error { return nil }, HandlerOptions{})
-		c.Register("bad", func(ctx context.Context, j *Job) error { return Permanent(errBoom) }, HandlerOptions{})
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("ok", func(ctx context.Context, j *Job) error { return nil }, HandlerOptions{})
+		ws.add("bad", func(ctx context.Context, j *Job) error { return Permanent(errBoom) }, HandlerOptions{})
 	})
 	for range 3 {
-		enqueue(t, c, EnqueueParams{Kind: "ok"})
+		enqueue(t, c, EnqueueParams{Args: args("ok")})
 		b.expect(t, "completed")
 	}
 	for range 12 {
-		enqueue(t, c, EnqueueParams{Kind: "bad"})
+		enqueue(t, c, EnqueueParams{Args: args("bad")})
 		b.expect(t, "failed")
 	}
-	cancelled := enqueue(t, c, EnqueueParams{Kind: "nobody-handles-this"})
+	cancelled := enqueue(t, c, EnqueueParams{Args: args("nobody-handles-this")})
 	if _, err := c.Cancel(ctx, cancelled.ID); err != nil {
 		t.Fatal(err)
 	}
 	b.expect(t, "cancelled")
 	for range 2 {
-		enqueue(t, c, EnqueueParams{Kind: "nobody-handles-this"})
+		enqueue(t, c, EnqueueParams{Args: args("nobody-handles-this")})
 	}
 
 	statuses := func(query string) []string {

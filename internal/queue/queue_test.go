@@ -2,6 +2,7 @@ package queue
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"io"
 	"log/slog"
@@ -40,7 +41,7 @@ func setup(t *testing.T) (*bundle, Config) {
 	b := &bundle{db: pgtest.New(t), finished: make(chan finish, 10000), rescued: make(chan int, 100)}
 	cfg := Config{
 		Notifier:       notifiertest.New(t, b.db.Pool, notifier.Config{}),
-		Workers:        10,
+		MaxWorkers:     10,
 		PollInterval:   time.Minute,
 		RetryBase:      time.Millisecond,
 		RetryCap:       5 * time.Millisecond,
@@ -54,12 +55,41 @@ func setup(t *testing.T) (*bundle, Config) {
 	return b, cfg
 }
 
-// start returns a started client that is stopped when the test ends.
-func (b *bundle) start(t *testing.T, cfg Config, register func(c *Client)) *Client {
+// testArgs are the args of a job of any kind, with an optional ready-made payload, so
+// tests name kinds freely; ws.add gives such a kind its handler.
+type testArgs struct {
+	kind    string
+	payload any
+}
+
+func (a testArgs) Kind() string { return a.kind }
+
+// MarshalJSON marshals the payload; a nil payload is {}.
+func (a testArgs) MarshalJSON() ([]byte, error) {
+	if a.payload == nil {
+		return []byte("{}"), nil
+	}
+	return json.Marshal(a.payload)
+}
+
+// args returns the args of a job of kind with an optional payload.
+func args(kind string, payload ...any) testArgs {
+	a := testArgs{kind: kind}
+	if len(payload) > 0 {
+		a.payload = payload[0]
+	}
+	return a
+}
+
+// start returns a started client with the workers register adds, stopped when the test
+// ends.
+func (b *bundle) start(t *testing.T, cfg Config, register func(ws *Workers)) *Client {
 	t.Helper()
+	ws := NewWorkers()
+	register(ws)
+	cfg.Workers = ws
 	c := NewClient(b.db.Store, cfg)
-	register(c)
-	if err := c.Start(); err != nil {
+	if err := c.Start(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() {

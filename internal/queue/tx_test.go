@@ -16,13 +16,13 @@ func TestEnqueueTxCommitsWithCallerAndWakeStartsIt(t *testing.T) {
 	b, cfg := setup(t)
 	ctx := context.Background()
 	ran := make(chan string, 2)
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("tx", func(ctx context.Context, j *Job) error { ran <- j.UserID; return nil }, HandlerOptions{})
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("tx", func(ctx context.Context, j *Job) error { ran <- j.UserID; return nil }, HandlerOptions{})
 	})
 	// Rolled back with the caller's transaction: never runs.
 	rollback := errors.New("rollback")
 	err := b.db.Store.InTx(ctx, func(q db.Querier) error {
-		if _, err := c.EnqueueTx(ctx, q, EnqueueParams{Kind: "tx", UserID: "rolled-back"}); err != nil {
+		if _, err := c.EnqueueTx(ctx, q, EnqueueParams{Args: args("tx"), UserID: "rolled-back"}); err != nil {
 			return err
 		}
 		return rollback
@@ -32,7 +32,7 @@ func TestEnqueueTxCommitsWithCallerAndWakeStartsIt(t *testing.T) {
 	}
 	// Committed, then Wake: runs at once (the poll is a minute).
 	if err := b.db.Store.InTx(ctx, func(q db.Querier) error {
-		_, err := c.EnqueueTx(ctx, q, EnqueueParams{Kind: "tx", UserID: "committed"})
+		_, err := c.EnqueueTx(ctx, q, EnqueueParams{Args: args("tx"), UserID: "committed"})
 		return err
 	}); err != nil {
 		t.Fatal(err)
@@ -53,8 +53,8 @@ func TestPollFindsJobsNobodyAnnounced(t *testing.T) {
 	b, cfg := setup(t)
 	cfg.PollInterval = 20 * time.Millisecond
 	ran := make(chan struct{}, 1)
-	b.start(t, cfg, func(c *Client) {
-		c.Register("quiet", func(ctx context.Context, j *Job) error { ran <- struct{}{}; return nil }, HandlerOptions{})
+	b.start(t, cfg, func(ws *Workers) {
+		ws.add("quiet", func(ctx context.Context, j *Job) error { ran <- struct{}{}; return nil }, HandlerOptions{})
 	})
 	if _, err := b.db.Pool.Exec(context.Background(), "SELECT enqueue_job('quiet', notify => false)"); err != nil {
 		t.Fatal(err)
@@ -69,15 +69,15 @@ func TestHeartbeatStopsHandlerOfJobCancelledBehindItsBack(t *testing.T) {
 	ctx := context.Background()
 	running := make(chan struct{}, 1)
 	causes := make(chan error, 1)
-	c := b.start(t, cfg, func(c *Client) {
-		c.Register("long", func(ctx context.Context, j *Job) error {
+	c := b.start(t, cfg, func(ws *Workers) {
+		ws.add("long", func(ctx context.Context, j *Job) error {
 			running <- struct{}{}
 			<-ctx.Done()
 			causes <- context.Cause(ctx)
 			return ctx.Err()
 		}, HandlerOptions{})
 	})
-	j := enqueue(t, c, EnqueueParams{Kind: "long"})
+	j := enqueue(t, c, EnqueueParams{Args: args("long")})
 	recv(t, running)
 	// An operator cancels in SQL: no doorbell, only the heartbeat can notice.
 	if _, err := b.db.Pool.Exec(ctx, "UPDATE job_queue SET status = 'cancelled', completed_at = now() WHERE id = $1", j.ID); err != nil {
@@ -104,9 +104,9 @@ func TestEnqueueManyKeepsEveryField(t *testing.T) {
 	}
 	later := time.Now().Add(time.Hour).Truncate(time.Microsecond)
 	ids, err := c.EnqueueMany(ctx, []EnqueueParams{
-		{Kind: "image.main", UserID: "erin", ProjectID: uuid.NullUUID{UUID: project.ID, Valid: true},
-			Payload: map[string]int{"n": 1}, Priority: 3, MaxAttempts: 2, RunAt: later},
-		{Kind: "image.detail"},
+		{Args: args("image.main", map[string]int{"n": 1}), UserID: "erin", ProjectID: uuid.NullUUID{UUID: project.ID, Valid: true},
+			Priority: 3, MaxAttempts: 2, RunAt: later},
+		{Args: args("image.detail")},
 	})
 	if err != nil || len(ids) != 2 {
 		t.Fatalf("ids %v, %v", ids, err)
