@@ -21,6 +21,10 @@ type Component interface {
 // before Start; it is not safe for concurrent use, except that Stop may run while Start
 // is still starting components (a signal during start-up).
 type Group struct {
+	// Observe, if set, is told of each start and stop as it begins (tests check the
+	// order with it; the root logs with it).
+	Observe func(name string, stopping bool)
+
 	mu      sync.Mutex
 	parts   []part
 	started []part
@@ -52,6 +56,7 @@ func (g *Group) Start(ctx context.Context) error {
 			return errors.New("lifecycle: stopped while starting")
 		}
 		g.mu.Unlock()
+		g.observe(p.name, false)
 		if err := p.c.Start(ctx); err != nil {
 			err = fmt.Errorf("start %s: %w", p.name, err)
 			return errors.Join(err, g.Stop(ctx))
@@ -74,11 +79,29 @@ func (g *Group) Stop(ctx context.Context) error {
 	var errs []error
 	for i := len(started) - 1; i >= 0; i-- {
 		p := started[i]
+		g.observe(p.name, true)
 		if err := p.c.Stop(ctx); err != nil {
 			errs = append(errs, fmt.Errorf("stop %s: %w", p.name, err))
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// Names returns the components' names in start order.
+func (g *Group) Names() []string {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	names := make([]string, len(g.parts))
+	for i, p := range g.parts {
+		names[i] = p.name
+	}
+	return names
+}
+
+func (g *Group) observe(name string, stopping bool) {
+	if g.Observe != nil {
+		g.Observe(name, stopping)
+	}
 }
 
 // Func makes a Component of two functions; a nil function does nothing.
