@@ -9,8 +9,9 @@ import (
 	"github.com/packshot/packshot/web"
 )
 
-// addRoutes is the one place every route is registered.
-func addRoutes(e *echo.Echo, deps Deps) {
+// addRoutes is the one place every route is registered. It returns the tRPC router, nil
+// without Deps.Pack.
+func addRoutes(e *echo.Echo, deps Deps) *trpc.Router {
 	e.GET("/healthz", handleHealthz())
 	e.GET("/readyz", handleReadyz(deps.Logger, deps.ReadyFunc))
 	if !deps.NoPublicMetrics {
@@ -22,7 +23,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	}
 	e.Match([]string{"GET", "HEAD"}, "/*", echo.WrapHandler(web.Handler())) // the web app; every other route wins
 	if deps.Pack == nil {
-		return
+		return nil
 	}
 	deps = withDefaults(deps)
 	deps.lim = newLimits(deps.Store, deps.EnqueuePerMinute, deps.MaxPacksInFlight)
@@ -34,9 +35,6 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	if deps.Realtime != nil {
 		registerSubscriptions(r, deps.Realtime)
 		registerJobWatch(r, deps.Pack, deps.Realtime)
-	}
-	if deps.TRPCRouterFunc != nil {
-		deps.TRPCRouterFunc(r)
 	}
 	origins := trpc.NewOrigins(deps.AllowedOrigins)
 	mountTRPC(e, r, origins)
@@ -58,6 +56,7 @@ func addRoutes(e *echo.Echo, deps Deps) {
 	if deps.DevTokenFunc != nil {
 		api.POST("/dev/token", handleDevToken(deps.DevTokenFunc, deps.MaxBodyBytes), devTokenGuard())
 	}
+	return r
 }
 
 // withDefaults fills the limits Deps leaves zero.

@@ -61,9 +61,6 @@ type Deps struct {
 	MaxBodyBytes int64
 	// MaxUploadBytes caps an uploaded photo. Defaults to 25 MiB.
 	MaxUploadBytes int64
-	// TRPCRouterFunc, if set, receives the tRPC router once built, so the caller can
-	// drain its WebSockets and SSE streams at shutdown (trpc.Router.Shutdown).
-	TRPCRouterFunc func(r *trpc.Router)
 	// TRPCObserver, if set, is told about WebSocket/SSE connections and finished calls
 	// (metrics).
 	TRPCObserver trpc.Observer
@@ -142,13 +139,29 @@ func NewOpsServer(logger *slog.Logger, ready func(ctx context.Context) error, me
 	return e
 }
 
+// Server is packshot's HTTP handler with every route of routes.go.
+type Server struct {
+	http.Handler
+	// router is the tRPC router, nil without Deps.Pack.
+	router *trpc.Router
+}
+
 // NewServer returns packshot's HTTP handler with every route of routes.go.
-func NewServer(deps Deps) http.Handler {
+func NewServer(deps Deps) *Server {
 	e := echo.New()
 	e.HideBanner = true
 	e.HidePort = true
 	e.HTTPErrorHandler = problemErrorHandler(deps.Logger)
 	e.Use(metricsMiddleware(deps.Metrics))
-	addRoutes(e, deps)
-	return e
+	return &Server{Handler: e, router: addRoutes(e, deps)}
+}
+
+// Drain tells WebSocket clients to reconnect (elsewhere) and ends SSE streams, then waits
+// until they have gone or ctx ends. Call it when the server stops, beside
+// http.Server.Shutdown, which does not wait for hijacked connections.
+func (s *Server) Drain(ctx context.Context) error {
+	if s.router == nil {
+		return nil
+	}
+	return s.router.Shutdown(ctx)
 }
