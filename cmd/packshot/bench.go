@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"github.com/packshot/packshot/internal/app"
 	"log/slog"
 	"sort"
 
@@ -20,7 +21,7 @@ var benchCommands = map[string]command{
 // openBenchDatabase loads the configuration, points it at dbURL when one is given (else
 // DATABASE_URL, else the embedded cluster), keeps the log to warnings so the result line
 // stays readable, and opens the database.
-func openBenchDatabase(ctx context.Context, e *env, dbURL string, migrate bool) (config.Config, *slog.Logger, *database, error) {
+func openBenchDatabase(ctx context.Context, e *env, dbURL string, migrate bool) (config.Config, *slog.Logger, *app.Database, error) {
 	cfg, err := config.Load(e.getenv)
 	if err != nil {
 		return config.Config{}, nil, nil, err
@@ -29,8 +30,8 @@ func openBenchDatabase(ctx context.Context, e *env, dbURL string, migrate bool) 
 		cfg.DatabaseURL = dbURL
 	}
 	cfg.LogLevel = "warn"
-	logger := newLogger(cfg, e.stderr)
-	d, err := openDatabase(ctx, cfg, logger, migrate)
+	logger := app.NewLogger(cfg, e.stderr)
+	d, err := app.OpenDatabase(ctx, cfg, logger, migrate)
 	if err != nil {
 		return config.Config{}, nil, nil, err
 	}

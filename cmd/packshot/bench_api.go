@@ -6,7 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
+	"log/slog"
 	"net/http"
 	"os"
 	"runtime/pprof"
@@ -17,12 +17,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/app"
 	"github.com/packshot/packshot/internal/auth"
-	"github.com/packshot/packshot/internal/queue"
+	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/storage"
-	"github.com/packshot/packshot/internal/telemetry"
 )
 
 // benchTypes are the image types a bench project can always have enqueued: every bench
@@ -60,54 +59,24 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 		return err
 	}
 	defer drop()
-	dataDir, err := os.MkdirTemp("", "packshot-bench-api-")
+	a, err := startBenchAPIServer(ctx, cfg, logger, app.UseDatabase(d.URL, scratch, logger))
 	if err != nil {
 		return err
 	}
-	defer os.RemoveAll(dataDir)
-
-	// The server as `serve -no-worker` builds it, minus realtime and the limits (a load
-	// test would only measure the rate limiter).
-	cfg.DataDir, cfg.Storage = dataDir, "fs"
-	cfg.JWTSecret = uuid.NewString()
-	cfg.RateLimitPerMinute, cfg.MaxPacksInFlight = 0, 0
-	sd := &database{URL: d.URL, Pool: scratch.Pool(), Store: scratch, logger: logger}
-	dom, err := newPackDomain(ctx, cfg, sd, logger, nil)
-	if err != nil {
-		return err
-	}
-	jd := dom.jobDomain()
-	jd.Workers = nil // as `serve -no-worker`: it only enqueues
-	jobs := queue.NewClient(scratch, queueConfig(cfg, logger, jd, queue.Metrics{}))
-	dom.newService(jobs)
-	defer func() { _ = jobs.Stop(context.Background()) }() // flush its doorbells before the pool closes
-	handler := api.NewServer(dom.apiDeps(api.Deps{
-		Logger: logger, Store: scratch, Metrics: telemetry.New(),
-		ReadyFunc: func(context.Context) error { return nil },
-	}, cfg))
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	srv := &http.Server{Handler: handler, ReadHeaderTimeout: 10 * time.Second}
-	go func() { _ = srv.Serve(ln) }()
-	defer srv.Close()
-	base := "http://" + ln.Addr().String()
-	// The input in the server's transformer's shape, as a client sends it.
-	superjson := cfg.TRPCTransformer != "json"
+	defer func() {
+		sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = a.Stop(sctx) // flush its doorbells before the pool closes
+		os.RemoveAll(a.Config.DataDir)
+	}()
+	base := "http://" + a.HTTP.Addr()
 
 	fmt.Fprintf(e.stdout, "bench api: creating %d projects\n", *projects)
-	targets, tokens, err := benchAPIProjects(ctx, scratch, cfg.JWTSecret, *projects, *conns)
+	targets, tokens, err := benchAPIProjects(ctx, scratch, a.Config.JWTSecret, *projects, *conns)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "bench api: %d connections for %s against %s\n", *conns, *duration, base)
-
-	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *conns, MaxConnsPerHost: *conns}}
-	var next atomic.Int64
-	var errCount atomic.Int64
-	var firstErr atomic.Value
-	lat := make([][]float64, *conns)
 	if *cpuProfile != "" {
 		f, err := os.Create(*cpuProfile)
 		if err != nil {
@@ -119,37 +88,84 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	runCtx, cancel := context.WithTimeout(ctx, *duration)
+	load := benchAPILoad{base: base, targets: targets, tokens: tokens, superjson: a.Config.TRPCTransformer != "json"}
+	res := load.run(ctx, *conns, *duration)
+	if res.ranOut {
+		fmt.Fprintf(e.stdout, "bench api: ran out of projects after %s; raise -projects\n", res.elapsed.Round(time.Millisecond))
+	}
+	if res.firstErr != "" {
+		fmt.Fprintf(e.stdout, "bench api: first error: %s\n", res.firstErr)
+	}
+	all := res.latencies
+	out, _ := json.Marshal(map[string]any{
+		"bench": "api", "connections": *conns, "requests": len(all) + int(res.errors),
+		"rps":    round3(float64(len(all)) / res.elapsed.Seconds()),
+		"p50_ms": round3(percentile(all, 0.50)), "p90_ms": round3(percentile(all, 0.90)),
+		"p99_ms": round3(percentile(all, 0.99)), "max_ms": round3(percentile(all, 1)),
+		"errors": res.errors,
+	})
+	fmt.Fprintln(e.stdout, string(out))
+	return nil
+}
+
+// startBenchAPIServer starts the API as `serve -no-worker` builds it, on a loopback port
+// over d, without the per-user limits (a load test would only measure the rate limiter)
+// and with its files in a temporary directory.
+func startBenchAPIServer(ctx context.Context, cfg config.Config, logger *slog.Logger, d *app.Database) (*app.App, error) {
+	dataDir, err := os.MkdirTemp("", "packshot-bench-api-")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Addr, cfg.DataDir, cfg.Storage, cfg.JWTSecret = "127.0.0.1:0", dataDir, "fs", uuid.NewString()
+	cfg.RateLimitPerMinute, cfg.MaxPacksInFlight = 0, 0
+	a, err := app.New(ctx, app.Options{Config: cfg, Logger: logger, Database: d, API: true})
+	if err == nil {
+		err = a.Start(ctx)
+	}
+	if err != nil {
+		os.RemoveAll(dataDir)
+		return nil, err
+	}
+	return a, nil
+}
+
+// benchAPILoad sends image.generate requests, each for a target not used before, with a
+// new idempotency key.
+type benchAPILoad struct {
+	base      string
+	targets   []benchTarget
+	tokens    []string
+	superjson bool // the input in the server's transformer's shape, as a client sends it
+}
+
+// benchAPIResult is what a load run measured.
+type benchAPIResult struct {
+	latencies []float64 // of the successful requests, ms, sorted
+	errors    int64
+	firstErr  string
+	elapsed   time.Duration
+	ranOut    bool // every target was used before the duration ended
+}
+
+// run sends requests over conns connections for duration.
+func (l benchAPILoad) run(ctx context.Context, conns int, duration time.Duration) benchAPIResult {
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: conns, MaxConnsPerHost: conns}}
+	var next, errCount atomic.Int64
+	var firstErr atomic.Value
+	lat := make([][]float64, conns)
+	runCtx, cancel := context.WithTimeout(ctx, duration)
 	defer cancel()
 	start := time.Now()
 	var wg sync.WaitGroup
-	for w := range *conns {
+	for w := range conns {
 		wg.Go(func() {
 			for runCtx.Err() == nil {
 				i := next.Add(1) - 1
-				if i >= int64(len(targets)) {
+				if i >= int64(len(l.targets)) {
 					return
 				}
-				t := targets[i]
-				var in any = map[string]string{"projectId": t.project, "type": t.kind, "idempotencyKey": uuid.NewString()}
-				if superjson {
-					in = map[string]any{"json": in}
-				}
-				body, _ := json.Marshal(in)
-				req, _ := http.NewRequest(http.MethodPost, base+"/trpc/image.generate", bytes.NewReader(body))
-				req.Header.Set("Content-Type", "application/json")
-				req.Header.Set("Authorization", "Bearer "+tokens[t.user])
 				t0 := time.Now()
-				resp, err := client.Do(req)
-				if err == nil {
-					var buf bytes.Buffer
-					_, _ = buf.ReadFrom(resp.Body)
-					resp.Body.Close()
-					if resp.StatusCode != http.StatusOK {
-						err = fmt.Errorf("status %d: %s", resp.StatusCode, buf.Bytes())
-					}
-				}
-				if err != nil {
+				if err := l.send(client, l.targets[i]); err != nil {
 					errCount.Add(1)
 					firstErr.CompareAndSwap(nil, err.Error())
 					continue
@@ -159,28 +175,38 @@ func cmdBenchAPI(ctx context.Context, e *env, args []string) error {
 		})
 	}
 	wg.Wait()
-	elapsed := time.Since(start)
-	var all []float64
-	for _, l := range lat {
-		all = append(all, l...)
+	res := benchAPIResult{elapsed: time.Since(start), errors: errCount.Load()}
+	for _, x := range lat {
+		res.latencies = append(res.latencies, x...)
 	}
-	sort.Float64s(all)
-	if int(next.Load()) >= len(targets) && elapsed < *duration {
-		fmt.Fprintf(e.stdout, "bench api: ran out of projects after %s; raise -projects\n", elapsed.Round(time.Millisecond))
+	sort.Float64s(res.latencies)
+	res.ranOut = int(next.Load()) >= len(l.targets) && res.elapsed < duration
+	if msg, ok := firstErr.Load().(string); ok {
+		res.firstErr = msg
 	}
-	if msg := firstErr.Load(); msg != nil {
-		fmt.Fprintf(e.stdout, "bench api: first error: %s\n", msg)
+	return res
+}
+
+// send makes one image.generate request and reads its answer.
+func (l benchAPILoad) send(client *http.Client, t benchTarget) error {
+	var in any = map[string]string{"projectId": t.project, "type": t.kind, "idempotencyKey": uuid.NewString()}
+	if l.superjson {
+		in = map[string]any{"json": in}
 	}
-	n := len(all) + int(errCount.Load())
-	res := map[string]any{
-		"bench": "api", "connections": *conns, "requests": n,
-		"rps":    round3(float64(len(all)) / elapsed.Seconds()),
-		"p50_ms": round3(percentile(all, 0.50)), "p90_ms": round3(percentile(all, 0.90)),
-		"p99_ms": round3(percentile(all, 0.99)), "max_ms": round3(percentile(all, 1)),
-		"errors": errCount.Load(),
+	body, _ := json.Marshal(in)
+	req, _ := http.NewRequest(http.MethodPost, l.base+"/trpc/image.generate", bytes.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Authorization", "Bearer "+l.tokens[t.user])
+	resp, err := client.Do(req)
+	if err != nil {
+		return err
 	}
-	out, _ := json.Marshal(res)
-	fmt.Fprintln(e.stdout, string(out))
+	defer resp.Body.Close()
+	var buf bytes.Buffer
+	_, _ = buf.ReadFrom(resp.Body)
+	if resp.StatusCode != http.StatusOK {
+		return fmt.Errorf("status %d: %s", resp.StatusCode, buf.Bytes())
+	}
 	return nil
 }
 

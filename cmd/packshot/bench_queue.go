@@ -20,6 +20,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/packshot/packshot/db"
+	"github.com/packshot/packshot/internal/app"
 	"github.com/packshot/packshot/internal/notifier"
 	"github.com/packshot/packshot/internal/queue"
 )
@@ -94,7 +95,7 @@ func cmdBenchQueue(ctx context.Context, e *env, args []string) error {
 
 // scratchDatabase creates a migrated database next to d's and returns a store on it (a
 // pool of at most maxConns connections) and the function that closes and drops it.
-func scratchDatabase(ctx context.Context, d *database, maxConns int32) (*db.PoolStore, func(), error) {
+func scratchDatabase(ctx context.Context, d *app.Database, maxConns int32) (*db.PoolStore, func(), error) {
 	var b [6]byte
 	_, _ = rand.Read(b[:])
 	name := "packshot_bench_" + hex.EncodeToString(b[:])

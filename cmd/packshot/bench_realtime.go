@@ -5,8 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/http"
+	"log/slog"
 	"os"
 	"runtime"
 	"runtime/debug"
@@ -21,13 +20,11 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/packshot/packshot/api"
+	"github.com/packshot/packshot/internal/app"
 	"github.com/packshot/packshot/internal/auth"
 	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/pack"
-	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/realtime"
-	"github.com/packshot/packshot/internal/trpc"
 )
 
 // benchRealtimeResult is the JSON line `packshot bench realtime` prints last.
@@ -47,24 +44,24 @@ type benchRealtimeResult struct {
 	FinalVersionMismatches int     `json:"final_version_mismatches"`
 }
 
-// cmdBenchRealtime measures realtime end to end: it starts the API's subscriptions, the
-// realtime broker and the pack service on a database in this process, opens N wsLink
-// WebSockets in a child process (so that this process's RSS is the server's, and each
-// process stays within its open-files limit), subscribes each to one of P projects
-// with project.onUpdate, changes projects U times a second through pack.Service.Update
-// (the product's path: commit, then the doorbell), and measures each change from its
-// commit to each client's receipt.
+// cmdBenchRealtime measures realtime end to end: it starts packshot's API (no
+// dispatcher) on a database in this process, opens N wsLink WebSockets in a child process
+// (so that this process's RSS is the server's, and each process stays within its
+// open-files limit), subscribes each to one of P projects with project.onUpdate, changes
+// projects U times a second through pack.Service.Update (the product's path: commit,
+// then the doorbell), and measures each change from its commit to each client's receipt.
 func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "bench realtime")
-	clients := fs.Int("clients", 1000, "WebSocket connections")
-	projects := fs.Int("projects", 100, "projects; client i watches project i mod P")
-	rate := fs.Int("rate", 100, "project changes per second")
-	duration := fs.Duration("duration", 20*time.Second, "how long to make changes")
+	var o benchRealtimeOptions
+	fs.IntVar(&o.clients, "clients", 1000, "WebSocket connections")
+	fs.IntVar(&o.projects, "projects", 100, "projects; client i watches project i mod P")
+	fs.IntVar(&o.rate, "rate", 100, "project changes per second")
+	fs.DurationVar(&o.duration, "duration", 20*time.Second, "how long to make changes")
 	dbURL := fs.String("database-url", "", "PostgreSQL URL (default: DATABASE_URL, else the embedded cluster)")
 	clientsOnly := fs.Bool("clients-only", false, "internal: run the clients, reading their spec from stdin")
-	cpuProfile := fs.String("cpuprofile", "", "write the server's CPU profile of the measured phase to this file")
-	memProfile := fs.String("memprofile", "", "write the server's heap profile with every client subscribed to this file")
-	inProcess := fs.Bool("in-process", false, "run the clients in this process (RSS then counts both ends)")
+	fs.StringVar(&o.cpuProfile, "cpuprofile", "", "write the server's CPU profile of the measured phase to this file")
+	fs.StringVar(&o.memProfile, "memprofile", "", "write the server's heap profile with every client subscribed to this file")
+	fs.BoolVar(&o.inProcess, "in-process", false, "run the clients in this process (RSS then counts both ends)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -76,132 +73,214 @@ func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 		}
 		return runBenchClients(ctx, spec, e.stdout)
 	}
-	if *clients < 1 || *projects < 1 || *rate < 1 {
+	if o.clients < 1 || o.projects < 1 || o.rate < 1 {
 		return errors.New("-clients, -projects and -rate must be at least 1")
 	}
-
-	cfg, err := config.Load(e.getenv)
-	if err != nil {
-		return err
-	}
-	if *dbURL != "" {
-		cfg.DatabaseURL = *dbURL
-	}
-	cfg.LogLevel = "warn"
-	logger := newLogger(cfg, e.stderr)
-	d, err := openDatabase(ctx, cfg, logger, true)
+	cfg, logger, d, err := openBenchDatabase(ctx, e, *dbURL, true)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
+	b, err := startBenchRealtimeServer(ctx, cfg, logger, d)
+	if err != nil {
+		return err
+	}
+	defer b.stop()
+	res, err := b.run(ctx, e, o)
+	if err != nil {
+		return err
+	}
+	line, _ := json.Marshal(res)
+	fmt.Fprintln(e.stdout, string(line))
+	return nil
+}
 
-	// The server: pack service → broker → subscriptions over /ws.
-	commits := &benchCommits{at: map[benchKey]int64{}}
-	var measuring atomic.Bool // only the changes of the measured phase count
-	var rt *realtime.Broker
-	jobs := queue.NewClient(d.Store, queue.Config{Logger: logger})
-	defer func() { _ = jobs.Stop(context.Background()) }()
-	svc := pack.New(pack.Config{Store: d.Store, Blobs: benchBlobs{}, Logger: logger, Enqueuer: jobs,
-		PackURLFunc: func(uuid.UUID) string { return "" },
-		Watchers: pack.NewWatchers(benchAnnouncer(func(c pack.Change) {
-			if measuring.Load() {
-				commits.put(c.ProjectID, c.Version, time.Now().UnixNano())
+// benchRealtimeOptions are the flags of `packshot bench realtime`.
+type benchRealtimeOptions struct {
+	clients, projects, rate int
+	duration                time.Duration
+	cpuProfile, memProfile  string
+	inProcess               bool
+}
+
+// benchRealtimeServer is packshot's API in this process, instrumented: when each version
+// committed, and each doorbell's fan-out lag.
+type benchRealtimeServer struct {
+	app       *app.App
+	secret    string
+	commits   *benchCommits
+	measuring atomic.Bool // only the changes of the measured phase count
+
+	lagMu sync.Mutex
+	lags  []float64 // doorbell → offered to every subscriber, ms
+}
+
+// startBenchRealtimeServer starts the API as `serve -no-worker` builds it, on a loopback
+// port, with the connection caps off (every client comes from one address and user)
+// and its files in a temporary directory.
+func startBenchRealtimeServer(ctx context.Context, cfg config.Config, logger *slog.Logger, d *app.Database) (*benchRealtimeServer, error) {
+	b := &benchRealtimeServer{secret: uuid.NewString(), commits: &benchCommits{at: map[benchKey]int64{}}}
+	dataDir, err := os.MkdirTemp("", "packshot-bench-realtime-")
+	if err != nil {
+		return nil, err
+	}
+	cfg.Addr, cfg.DataDir, cfg.Storage, cfg.JWTSecret = "127.0.0.1:0", dataDir, "fs", b.secret
+	cfg.MaxConns, cfg.MaxConnsPerIP, cfg.MaxConnsPerUser, cfg.WSMaxSubscriptions = 0, 0, 0, 0
+	a, err := app.New(ctx, app.Options{
+		Config: cfg, Logger: logger, Database: d, API: true,
+		ObserveChange: func(c pack.Change) {
+			if b.measuring.Load() {
+				b.commits.put(c.ProjectID, c.Version, time.Now().UnixNano())
 			}
-			rt.Publish(realtime.Doorbell{ProjectID: c.ProjectID, UserID: c.UserID, Version: c.Version})
-		}))})
-	var lagMu sync.Mutex
-	var lags []float64 // doorbell → offered to every subscriber, ms
-	hubCfg := api.RealtimeHubConfig(svc)
-	hubCfg.Metrics = &realtime.Metrics{FanoutLagFunc: func(d time.Duration) {
-		if measuring.Load() {
-			lagMu.Lock()
-			lags = append(lags, float64(d)/1e6)
-			lagMu.Unlock()
-		}
-	}}
-	nt, stopNotifier := startNotifier(ctx, d.Pool, logger, nil)
-	defer stopNotifier()
-	pub := realtime.NewPublisher(nt, realtime.PublisherConfig{})
-	rt = realtime.New(realtime.Config{Notifier: nt, Publisher: pub, Hub: hubCfg})
-	for _, c := range []interface {
-		Start(context.Context) error
-		Stop(context.Context) error
-	}{pub, rt} {
-		if err := c.Start(ctx); err != nil {
-			return err
-		}
-		defer func() { _ = c.Stop(context.Background()) }()
-	}
-	sctx, stop := context.WithCancel(ctx)
-	defer stop()
-	var wg sync.WaitGroup
-	defer wg.Wait()
-	defer stop()
-
-	secret := uuid.NewString()
-	verifier, err := auth.NewVerifier(secret)
+		},
+		RealtimeMetrics: &realtime.Metrics{FanoutLagFunc: b.fanoutLag},
+	})
 	if err != nil {
-		return err
+		os.RemoveAll(dataDir)
+		return nil, err
 	}
-	router := api.NewSubscriptionRouter(trpc.Config{AuthFunc: func(ctx context.Context, req trpc.AuthRequest) (context.Context, error) {
-		u, err := verifier.Verify(req.ConnectionParams["token"])
-		if err != nil {
-			return nil, err
-		}
-		return auth.WithUser(ctx, u), nil
-	}}, rt)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return fmt.Errorf("listen: %w", err)
+	if err := a.Start(ctx); err != nil {
+		os.RemoveAll(dataDir)
+		return nil, err
 	}
-	srv := &http.Server{Handler: router.WebSocketHandler(), ReadHeaderTimeout: 10 * time.Second}
-	wg.Go(func() { _ = srv.Serve(ln) })
-	defer srv.Close()
+	b.app = a
+	return b, nil
+}
 
+func (b *benchRealtimeServer) fanoutLag(d time.Duration) {
+	if b.measuring.Load() {
+		b.lagMu.Lock()
+		b.lags = append(b.lags, float64(d)/1e6)
+		b.lagMu.Unlock()
+	}
+}
+
+func (b *benchRealtimeServer) stop() {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	_ = b.app.Stop(ctx)
+	os.RemoveAll(b.app.Config.DataDir)
+}
+
+// run creates the projects, subscribes the clients, makes the changes and returns the
+// result.
+func (b *benchRealtimeServer) run(ctx context.Context, e *env, o benchRealtimeOptions) (benchRealtimeResult, error) {
 	const user = "bench-user"
-	token, err := auth.Issue(secret, user, auth.RoleAuthenticated, time.Hour)
+	token, err := auth.Issue(b.secret, user, auth.RoleAuthenticated, time.Hour)
 	if err != nil {
-		return err
+		return benchRealtimeResult{}, err
 	}
-	ids := make([]string, *projects)
+	ids, err := b.createProjects(ctx, user, o.projects)
+	if err != nil {
+		return benchRealtimeResult{}, err
+	}
+	if err := b.waitReady(ctx); err != nil {
+		return benchRealtimeResult{}, err
+	}
+	cctx, stopClients := context.WithCancel(ctx)
+	defer stopClients()
+	spec := benchClientSpec{Addr: b.app.HTTP.Addr(), Token: token, Projects: ids, Clients: o.clients}
+	// The measurement's own bookkeeping exists before the baseline.
+	tally := newBenchTally(o.clients, ids, b.commits)
+	rssBefore := rssKB()
+	waitClients, err := subscribeBenchClients(cctx, e, spec, o.inProcess, tally)
+	if err != nil {
+		return benchRealtimeResult{}, err
+	}
+	defer waitClients()
+	rssPerConn := float64(rssKB()-rssBefore) / float64(o.clients)
+	reportBenchMemory(e, o, rssPerConn)
+
+	// The changes.
+	if f := o.cpuProfile; f != "" {
+		if cf, err := os.Create(f); err == nil {
+			_ = pprof.StartCPUProfile(cf)
+			defer func() { pprof.StopCPUProfile(); cf.Close() }()
+		}
+	}
+	b.measuring.Store(true)
+	final, updates, err := runBenchUpdates(ctx, b.app.Pack, user, ids, o.rate, o.duration)
+	if err != nil {
+		return benchRealtimeResult{}, err
+	}
+
+	// Everyone must reach their project's final version.
+	mismatches := tally.waitFinal(final, 10*time.Second)
+	res := tally.result()
+	res.Bench, res.Clients, res.Projects, res.Updates = "realtime", o.clients, o.projects, updates
+	res.RSSPerConnKB = float64(int(rssPerConn*10)) / 10
+	res.FinalVersionMismatches = mismatches
+	b.lagMu.Lock()
+	sort.Float64s(b.lags)
+	if n := len(b.lags); n > 0 {
+		res.FanoutP50MS, res.FanoutP99MS = round2(b.lags[n/2]), round2(b.lags[min(n-1, n*99/100)])
+	}
+	b.lagMu.Unlock()
+	stopClients()
+	return res, nil
+}
+
+// createProjects creates n projects of user and returns their ids.
+func (b *benchRealtimeServer) createProjects(ctx context.Context, user string, n int) ([]string, error) {
+	ids := make([]string, n)
 	for i := range ids {
-		snap, err := svc.Create(ctx, pack.Caller{UserID: user}, pack.CreateInput{Name: fmt.Sprintf("bench %d", i)})
+		snap, err := b.app.Pack.Create(ctx, pack.Caller{UserID: user}, pack.CreateInput{Name: fmt.Sprintf("bench %d", i)})
 		if err != nil {
-			return fmt.Errorf("create project: %w", err)
+			return nil, fmt.Errorf("create project: %w", err)
 		}
 		ids[i] = snap.ID.String()
 	}
-	for waited := 0; rt.Healthy() != nil; waited++ {
-		if waited > 500 {
-			return fmt.Errorf("realtime listener: %w", rt.Healthy())
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	return ids, nil
+}
 
-	// The clients.
-	spec := benchClientSpec{Addr: ln.Addr().String(), Token: token, Projects: ids, Clients: *clients}
-	// The measurement's own bookkeeping exists before the baseline.
-	tally := newBenchTally(*clients, ids, commits)
-	receipts := make(chan benchReceipt, 65536)
-	rssBefore := rssKB()
-	waitClients, err := startBenchClients(sctx, spec, *inProcess, e, receipts)
-	if err != nil {
-		return err
+// waitReady waits until the instance hears notifications, so that no change of the
+// measured phase is lost to a listener still connecting.
+func (b *benchRealtimeServer) waitReady(ctx context.Context) error {
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	deadline := time.After(5 * time.Second)
+	for {
+		err := b.app.Notifier.Ready()
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-tick.C:
+		case <-deadline:
+			return fmt.Errorf("realtime listener: %w", err)
+		case <-ctx.Done():
+			return ctx.Err()
+		}
 	}
-	defer waitClients()
+}
+
+// subscribeBenchClients starts the clients and waits until every one has subscribed; it
+// returns the function that waits for them to end.
+func subscribeBenchClients(ctx context.Context, e *env, spec benchClientSpec, inProcess bool, tally *benchTally) (wait func(), err error) {
+	receipts := make(chan benchReceipt, 65536)
+	wait, err = startBenchClients(ctx, spec, inProcess, e, receipts)
+	if err != nil {
+		return nil, err
+	}
 	ready, ended := make(chan struct{}), make(chan struct{})
 	go func() { tally.consume(receipts, ready); close(ended) }()
 	select {
 	case <-ready:
+		return wait, nil
 	case <-ended:
-		return errors.New("the clients stopped before all of them subscribed (see their errors above)")
+		err = errors.New("the clients stopped before all of them subscribed (see their errors above)")
 	case <-ctx.Done():
-		return ctx.Err()
+		err = ctx.Err()
 	case <-time.After(5 * time.Minute):
-		return errors.New("clients did not all subscribe within 5 minutes")
+		err = errors.New("clients did not all subscribe within 5 minutes")
 	}
-	rssPerConn := float64(rssKB()-rssBefore) / float64(*clients)
-	if f := *memProfile; f != "" {
+	wait()
+	return nil, err
+}
+
+// reportBenchMemory writes the heap profile, if asked, and the memory per connection.
+func reportBenchMemory(e *env, o benchRealtimeOptions, rssPerConn float64) {
+	if f := o.memProfile; f != "" {
 		if hf, err := os.Create(f); err == nil {
 			_ = pprof.WriteHeapProfile(hf)
 			hf.Close()
@@ -210,38 +289,8 @@ func cmdBenchRealtime(ctx context.Context, e *env, args []string) error {
 	var ms runtime.MemStats
 	runtime.ReadMemStats(&ms)
 	fmt.Fprintf(e.stderr, "%d clients subscribed; server RSS +%.1f KB per connection (heap %.1f KB, stacks %.1f KB, %d goroutines); changing %d projects %d times/s for %s\n",
-		*clients, rssPerConn, float64(ms.HeapInuse)/1024/float64(*clients), float64(ms.StackInuse)/1024/float64(*clients),
-		runtime.NumGoroutine(), *projects, *rate, *duration)
-
-	// The changes.
-	if f := *cpuProfile; f != "" {
-		if cf, err := os.Create(f); err == nil {
-			_ = pprof.StartCPUProfile(cf)
-			defer func() { pprof.StopCPUProfile(); cf.Close() }()
-		}
-	}
-	measuring.Store(true)
-	final, updates, err := runBenchUpdates(ctx, svc, user, ids, *rate, *duration)
-	if err != nil {
-		return err
-	}
-
-	// Everyone must reach their project's final version.
-	mismatches := tally.waitFinal(final, 10*time.Second)
-	res := tally.result()
-	res.Bench, res.Clients, res.Projects, res.Updates = "realtime", *clients, *projects, updates
-	res.RSSPerConnKB = float64(int(rssPerConn*10)) / 10
-	res.FinalVersionMismatches = mismatches
-	lagMu.Lock()
-	sort.Float64s(lags)
-	if len(lags) > 0 {
-		res.FanoutP50MS, res.FanoutP99MS = round2(lags[len(lags)/2]), round2(lags[min(len(lags)-1, len(lags)*99/100)])
-	}
-	lagMu.Unlock()
-	stop()
-	b, _ := json.Marshal(res)
-	fmt.Fprintln(e.stdout, string(b))
-	return nil
+		o.clients, rssPerConn, float64(ms.HeapInuse)/1024/float64(o.clients), float64(ms.StackInuse)/1024/float64(o.clients),
+		runtime.NumGoroutine(), o.projects, o.rate, o.duration)
 }
 
 // runBenchUpdates renames projects rate times a second for duration through the pack
@@ -330,17 +379,6 @@ func rssKB() int64 {
 	}
 	return 0
 }
-
-// benchBlobs stands in for storage: the benchmark's projects have no files.
-type benchBlobs struct{}
-
-func (benchBlobs) Put(context.Context, []byte, string) (string, error) {
-	return "", errors.New("bench: no storage")
-}
-func (benchBlobs) Get(context.Context, string) ([]byte, error) {
-	return nil, errors.New("bench: no storage")
-}
-func (benchBlobs) URL(key string) string { return "/files/" + key }
 
 type benchKey struct {
 	project uuid.UUID
@@ -460,12 +498,3 @@ func (t *benchTally) result() benchRealtimeResult {
 }
 
 func round2(f float64) float64 { return float64(int64(f*100+0.5)) / 100 }
-
-// benchAnnouncer passes project changes to a function and drops job progress.
-type benchAnnouncer func(pack.Change)
-
-// ProjectChanged calls a.
-func (a benchAnnouncer) ProjectChanged(c pack.Change) { a(c) }
-
-// JobProgress does nothing: the bench runs no jobs.
-func (benchAnnouncer) JobProgress(pack.JobProgress) {}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"github.com/packshot/packshot/internal/app"
 
 	"github.com/packshot/packshot/internal/config"
 )
@@ -16,11 +17,10 @@ func cmdMigrate(ctx context.Context, e *env, args []string) error {
 	if err != nil {
 		return err
 	}
-	logger := newLogger(cfg, e.stderr)
-	d, err := openDatabase(ctx, cfg, logger, false)
+	d, err := app.OpenDatabase(ctx, cfg, app.NewLogger(cfg, e.stderr), false)
 	if err != nil {
 		return err
 	}
 	defer d.Close()
-	return d.migrate(ctx, e.stdout)
+	return d.Migrate(ctx, e.stdout)
 }

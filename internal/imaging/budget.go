@@ -193,12 +193,23 @@ func newDecodeGuard(c DecodeConfig) *decodeGuard {
 	return &decodeGuard{maxCostlyPixels: c.MaxCostlyPixels, budget: NewDecodeBudget(c.BudgetBytes, c.Observer)}
 }
 
-// guard is the process-wide decode guard. It is one per process by design: the memory it
-// protects is the process's, and every caller (upload validation, job handlers, the CLI,
-// this package's own checks) decodes through it without being handed it.
+// guard is the process-wide decode guard set by ConfigureDecode; until then every decode
+// goes through defaultGuard. It is one per process by design: the memory it protects is
+// the process's, and every caller (upload validation, job handlers, the CLI, this
+// package's own checks) decodes through it without being handed it.
 var guard atomic.Pointer[decodeGuard]
 
-func init() { guard.Store(newDecodeGuard(DefaultDecodeConfig)) }
+// defaultGuard guards decodes with DefaultDecodeConfig while ConfigureDecode was not
+// called (the CLI, tests).
+var defaultGuard = newDecodeGuard(DefaultDecodeConfig)
+
+// currentGuard returns the process-wide decode guard.
+func currentGuard() *decodeGuard {
+	if g := guard.Load(); g != nil {
+		return g
+	}
+	return defaultGuard
+}
 
 // ConfigureDecode replaces the process-wide decode guard; zero fields take their
 // defaults from DefaultDecodeConfig. Call it once at start, before any decode: decodes

@@ -77,7 +77,7 @@ func Decode(ctx context.Context, r io.Reader, lim Limits) (*image.NRGBA, string,
 
 // DecodeBytes is Decode for data already in memory.
 func DecodeBytes(ctx context.Context, data []byte, lim Limits) (*image.NRGBA, string, error) {
-	return decodeBytes(ctx, guard.Load(), data, lim)
+	return decodeBytes(ctx, currentGuard(), data, lim)
 }
 
 func decodeBytes(ctx context.Context, g *decodeGuard, data []byte, lim Limits) (*image.NRGBA, string, error) {
@@ -127,7 +127,7 @@ type Header struct {
 // decode cost that could never fit the budget). It lets an API refuse a bad upload
 // before decoding it. Errors are as for Decode.
 func CheckHeader(data []byte, lim Limits) (Header, error) {
-	return checkHeader(guard.Load(), data, lim)
+	return checkHeader(currentGuard(), data, lim)
 }
 
 func checkHeader(g *decodeGuard, data []byte, lim Limits) (Header, error) {

@@ -1,4 +1,4 @@
-package main
+package app
 
 import (
 	"context"
@@ -10,14 +10,15 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/packshot/packshot/api"
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/pgcluster"
 )
 
-// database is an open connection pool, and the embedded cluster behind it when packshot
+// Database is an open connection pool, and the embedded cluster behind it when packshot
 // started its own.
-type database struct {
+type Database struct {
 	URL     string
 	Pool    *pgxpool.Pool
 	Store   *db.PoolStore
@@ -25,10 +26,10 @@ type database struct {
 	logger  *slog.Logger
 }
 
-// openDatabase connects to cfg.DatabaseURL, or with none starts the embedded cluster under
+// OpenDatabase connects to cfg.DatabaseURL, or with none starts the embedded cluster under
 // cfg.DataDir/pg. With migrate it applies pending migrations before returning.
-func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate bool) (*database, error) {
-	d := &database{URL: cfg.DatabaseURL, logger: logger}
+func OpenDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger, migrate bool) (*Database, error) {
+	d := &Database{URL: cfg.DatabaseURL, logger: logger}
 	if cfg.Embedded() {
 		c, err := pgcluster.Start(ctx, pgcluster.Options{Dir: filepath.Join(cfg.DataDir, "pg"), Logger: logger})
 		if err != nil {
@@ -58,7 +59,7 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger, m
 		return nil, fmt.Errorf("connect to database: %w", err)
 	}
 	if migrate {
-		if err := d.migrate(ctx, io.Discard); err != nil {
+		if err := d.Migrate(ctx, io.Discard); err != nil {
 			d.Close()
 			return nil, err
 		}
@@ -66,7 +67,8 @@ func openDatabase(ctx context.Context, cfg config.Config, logger *slog.Logger, m
 	return d, nil
 }
 
-func (d *database) migrate(ctx context.Context, out io.Writer) error {
+// Migrate applies the pending migrations and reports how many on out.
+func (d *Database) Migrate(ctx context.Context, out io.Writer) error {
 	m, err := db.NewMigrator(d.Pool)
 	if err != nil {
 		return err
@@ -82,7 +84,7 @@ func (d *database) migrate(ctx context.Context, out io.Writer) error {
 }
 
 // Close closes the pool and stops the embedded cluster, if any.
-func (d *database) Close() {
+func (d *Database) Close() {
 	if d.Pool != nil {
 		d.Pool.Close()
 	}
@@ -95,8 +97,8 @@ func (d *database) Close() {
 	}
 }
 
-// newLogger builds the process's slog logger from the configuration.
-func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
+// NewLogger builds the process's slog logger from the configuration.
+func NewLogger(cfg config.Config, w io.Writer) *slog.Logger {
 	var level slog.Level
 	_ = level.UnmarshalText([]byte(cfg.LogLevel))
 	opts := &slog.HandlerOptions{Level: level}
@@ -104,4 +106,31 @@ func newLogger(cfg config.Config, w io.Writer) *slog.Logger {
 		return slog.New(slog.NewJSONHandler(w, opts))
 	}
 	return slog.New(slog.NewTextHandler(w, opts))
+}
+
+// UseDatabase wraps a pool opened elsewhere (a benchmark's scratch database); Close
+// closes it.
+func UseDatabase(url string, store *db.PoolStore, logger *slog.Logger) *Database {
+	return &Database{URL: url, Pool: store.Pool(), Store: store, logger: logger}
+}
+
+// Ready reports whether the database answers and no migration is pending: the part of
+// /readyz that is the database's.
+func (d *Database) Ready(ctx context.Context) error {
+	if err := d.Pool.Ping(ctx); err != nil {
+		return fmt.Errorf("database unreachable: %w", err)
+	}
+	m, err := db.NewMigrator(d.Pool)
+	if err != nil {
+		return err
+	}
+	defer m.Close()
+	pending, err := m.Pending(ctx)
+	if err != nil {
+		return err
+	}
+	if pending {
+		return api.ErrMigrationsPending
+	}
+	return nil
 }

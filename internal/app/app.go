@@ -1,0 +1,243 @@
+package app
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+
+	"github.com/packshot/packshot/api"
+	"github.com/packshot/packshot/internal/config"
+	"github.com/packshot/packshot/internal/imaging"
+	"github.com/packshot/packshot/internal/lifecycle"
+	"github.com/packshot/packshot/internal/notifier"
+	"github.com/packshot/packshot/internal/pack"
+	"github.com/packshot/packshot/internal/queue"
+	"github.com/packshot/packshot/internal/realtime"
+	"github.com/packshot/packshot/internal/telemetry"
+)
+
+// Options say which parts of packshot a process runs.
+type Options struct {
+	// Config is the loaded configuration.
+	Config config.Config
+	// Logger receives every part's logs. Defaults to NewLogger(Config, Stderr).
+	Logger *slog.Logger
+	// Stderr is where the default logger writes. Defaults to discarding.
+	Stderr io.Writer
+	// Database, if set, is used instead of opening Config's (a benchmark's scratch
+	// database). Close does not close it then.
+	Database *Database
+	// Migrate applies pending migrations when the database opens.
+	Migrate bool
+
+	// API serves the HTTP API (tRPC, REST, the web app) and realtime on Config.Addr.
+	API bool
+	// Worker runs the job dispatcher and the blob collector.
+	Worker bool
+	// OpsAddr, if set, serves /healthz, /readyz and /metrics alone on this address
+	// (`packshot worker -ops-addr`).
+	OpsAddr string
+
+	// ObserveChange, if set, is told of every project change as it is announced, after
+	// its commit (`packshot bench realtime` times commits with it).
+	ObserveChange func(pack.Change)
+	// RealtimeMetrics, if set, replaces the realtime hub's metrics (`packshot bench
+	// realtime` samples the fan-out lag with it).
+	RealtimeMetrics *realtime.Metrics
+}
+
+// App is one packshot process, built and ready to Start.
+type App struct {
+	Config   config.Config
+	Logger   *slog.Logger
+	DB       *Database
+	Metrics  *telemetry.Metrics
+	Notifier *notifier.Notifier
+	Queue    *queue.Client
+	Pack     *pack.Service
+	// Realtime is the hub that serves subscriptions; nil without Options.API.
+	Realtime *realtime.Broker
+	// HTTP is the API server; nil without Options.API.
+	HTTP *HTTPServer
+
+	ownsDB bool
+	parts  lifecycle.Group
+}
+
+// New builds the process that opts describe, in the order the data flows, and registers
+// its long-running parts for Start. Nothing runs until Start. On error, whatever was
+// opened is closed.
+func New(ctx context.Context, opts Options) (_ *App, err error) {
+	cfg := opts.Config
+	a := &App{Config: cfg, Logger: opts.Logger, DB: opts.Database, Metrics: telemetry.New()}
+	if a.Logger == nil {
+		a.Logger = NewLogger(cfg, orDiscard(opts.Stderr))
+	}
+	if a.DB == nil {
+		if a.DB, err = OpenDatabase(ctx, cfg, a.Logger, opts.Migrate); err != nil {
+			return nil, err
+		}
+		a.ownsDB = true
+	}
+	defer func() {
+		if err != nil {
+			a.Close()
+		}
+	}()
+	configureDecode(cfg, a.Metrics)
+
+	// The notifier: one LISTEN connection, topics for the queue and realtime.
+	a.Notifier = notifier.New(a.DB.Pool, notifier.Config{
+		Logger:  a.Logger.With("component", "notifier"),
+		Metrics: a.Metrics.Notifier(),
+	})
+	a.parts.Add("notifier", a.Notifier)
+
+	// The realtime publisher: every change and progress report, to every instance.
+	publisher := realtime.NewPublisher(a.Notifier, realtime.PublisherConfig{
+		Logger:  a.Logger.With("component", "realtime"),
+		Metrics: a.Metrics.Realtime(),
+	})
+	a.parts.Add("realtime publisher", publisher)
+	// Watchers: the one door for the "project changed" signal in this process; it wakes
+	// this instance's long-polls and passes the change to the publisher.
+	watchers := pack.NewWatchers(announcer{pub: publisher, observe: opts.ObserveChange})
+
+	// Storage, tokens and AI providers: what the pack's parts stand on.
+	dom, err := newDomain(ctx, cfg, a.DB, a.Logger, a.Metrics)
+	if err != nil {
+		return nil, err
+	}
+
+	// The queue, given the pack's status projection (run inside its transactions) and,
+	// in a worker, the job handlers.
+	var workers *queue.Workers
+	if opts.Worker {
+		workers = queue.NewWorkers()
+		addProbe(workers)
+		dom.handlers(a.DB.Store, watchers, a.Logger).AddTo(workers)
+	}
+	projection := pack.NewProjection(watchers)
+	a.Queue = queue.NewClient(a.DB.Store, queueConfig(cfg, a.Logger, a.Notifier, projection.Hooks(), workers, a.Metrics.Queue()))
+	a.Metrics.QueueDepth(a.Queue.Depth)
+	a.parts.Add("queue", a.Queue)
+	if opts.Worker && dom.collector != nil {
+		a.parts.Add("blob collector", lifecycle.Loop(dom.collector.Run))
+	}
+
+	// The request side of the pack, given the queue to enqueue on.
+	a.Pack = dom.service(a.DB.Store, a.Queue, watchers, a.Logger)
+
+	if opts.OpsAddr != "" {
+		a.parts.Add("ops server", NewOpsServer(opts.OpsAddr, api.NewOpsServer(a.Logger, a.ready(), a.Metrics), a.Logger))
+	}
+	if !opts.API {
+		return a, nil
+	}
+
+	// Realtime's hub, reading snapshots from the pack service.
+	rtMetrics := a.Metrics.Realtime()
+	if opts.RealtimeMetrics != nil {
+		rtMetrics = opts.RealtimeMetrics
+	}
+	a.Realtime = realtime.New(realtime.Config{
+		Notifier:  a.Notifier,
+		Publisher: publisher,
+		Hub:       api.RealtimeHubConfig(a.Pack),
+		Metrics:   rtMetrics,
+		Logger:    a.Logger.With("component", "realtime"),
+	})
+	a.parts.Add("realtime hub", a.Realtime)
+	if cfg.MetricsAddr != "" { // /metrics on its own address only (Deps.NoPublicMetrics)
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		a.parts.Add("metrics server", NewOpsServer(cfg.MetricsAddr, mux, a.Logger))
+	}
+	a.HTTP = NewHTTPServer(cfg, api.NewServer(dom.apiDeps(cfg, api.Deps{
+		Logger:    a.Logger,
+		Store:     a.DB.Store,
+		ReadyFunc: a.ready(),
+		Metrics:   a.Metrics,
+		Pack:      a.Pack,
+		Realtime:  a.Realtime,
+	})), a.Logger)
+	a.parts.Add("http server", a.HTTP)
+	return a, nil
+}
+
+// Start starts every part in the order New built them. If one fails, the ones started
+// are stopped again.
+func (a *App) Start(ctx context.Context) error {
+	a.parts.Observe = func(name string, stopping bool) {
+		if stopping {
+			a.Logger.Debug("stopping", "part", name)
+		} else {
+			a.Logger.Debug("starting", "part", name)
+		}
+	}
+	return a.parts.Start(ctx)
+}
+
+// Stop stops every started part in the reverse order, within ctx (the shutdown grace):
+// the HTTP server drains first (WebSockets told to reconnect, SSE streams ended), then
+// realtime, the job dispatcher (running jobs finish or are released), the publisher
+// (its last doorbells sent) and the notifier.
+func (a *App) Stop(ctx context.Context) error {
+	return a.parts.Stop(ctx)
+}
+
+// Close closes the database (and stops the embedded cluster) if New opened it. Call it
+// after Stop.
+func (a *App) Close() {
+	if a.ownsDB && a.DB != nil {
+		a.DB.Close()
+	}
+}
+
+// ready is the instance's readiness: the database answers, no migration is pending, and
+// the notifier hears notifications (without it the instance serves stale states and
+// misses other instances' work).
+func (a *App) ready() func(ctx context.Context) error {
+	return func(ctx context.Context) error {
+		if err := a.Notifier.Ready(); err != nil {
+			return err
+		}
+		return a.DB.Ready(ctx)
+	}
+}
+
+// queueConfig maps packshot's configuration onto the queue's; every other queue option
+// keeps its default (the README, "The job queue: semantics and options").
+func queueConfig(cfg config.Config, logger *slog.Logger, n *notifier.Notifier, hooks queue.Hooks, workers *queue.Workers, metrics queue.Metrics) queue.Config {
+	return queue.Config{
+		Notifier:      n,
+		Workers:       workers,
+		Hooks:         hooks,
+		Metrics:       metrics,
+		MaxWorkers:    cfg.Workers,
+		PollInterval:  cfg.PollInterval,
+		Retention:     cfg.JobRetention,
+		LeaseDuration: cfg.JobLease,
+		Logger:        logger.With("component", "queue"),
+	}
+}
+
+// configureDecode sets the process-wide image decode guard from cfg, reporting to
+// metrics. Every decode in the process (upload validation, job handlers) goes through
+// it; `packshot pack` keeps imaging's defaults.
+func configureDecode(cfg config.Config, metrics *telemetry.Metrics) {
+	imaging.ConfigureDecode(imaging.DecodeConfig{
+		BudgetBytes:     cfg.DecodeBudgetBytes,
+		MaxCostlyPixels: int64(cfg.MaxCostlyMegapixels) * 1_000_000,
+		Observer:        metrics.Decode(cfg.DecodeBudgetBytes),
+	})
+}
+
+func orDiscard(w io.Writer) io.Writer {
+	if w == nil {
+		return io.Discard
+	}
+	return w
+}
+
