@@ -240,4 +240,3 @@ func orDiscard(w io.Writer) io.Writer {
 	}
 	return w
 }
-
