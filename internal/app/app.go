@@ -42,8 +42,8 @@ type Options struct {
 	// ObserveChange, if set, is told of every project change as it is announced, after
 	// its commit (`packshot bench realtime` times commits with it).
 	ObserveChange func(pack.Change)
-	// RealtimeMetrics, if set, replaces the realtime hub's metrics (`packshot bench
-	// realtime` samples the fan-out lag with it).
+	// RealtimeMetrics, if set, replaces realtime's metrics (`packshot bench realtime`
+	// samples the fan-out lag with it).
 	RealtimeMetrics *realtime.Metrics
 }
 
@@ -95,9 +95,13 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	a.parts.Add("notifier", a.Notifier)
 
 	// The realtime publisher: every change and progress report, to every instance.
+	rtMetrics := a.Metrics.Realtime() // registers the collectors: once per process
+	if opts.RealtimeMetrics != nil {
+		rtMetrics = opts.RealtimeMetrics
+	}
 	publisher := realtime.NewPublisher(a.Notifier, realtime.PublisherConfig{
 		Logger:  a.Logger.With("component", "realtime"),
-		Metrics: a.Metrics.Realtime(),
+		Metrics: rtMetrics,
 	})
 	a.parts.Add("realtime publisher", publisher)
 	// Watchers: the one door for the "project changed" signal in this process; it wakes
@@ -137,10 +141,6 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 	}
 
 	// Realtime's hub, reading snapshots from the pack service.
-	rtMetrics := a.Metrics.Realtime()
-	if opts.RealtimeMetrics != nil {
-		rtMetrics = opts.RealtimeMetrics
-	}
 	a.Realtime = realtime.New(realtime.Config{
 		Notifier:  a.Notifier,
 		Publisher: publisher,
