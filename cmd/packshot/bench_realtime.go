@@ -179,7 +179,8 @@ func (b *benchRealtimeServer) run(ctx context.Context, e *env, o benchRealtimeOp
 	}
 	cctx, stopClients := context.WithCancel(ctx)
 	defer stopClients()
-	spec := benchClientSpec{Addr: b.app.HTTP.Addr(), Token: token, Projects: ids, Clients: o.clients}
+	spec := benchClientSpec{Addr: b.app.HTTP.Addr(), Token: token, Projects: ids, Clients: o.clients,
+		Superjson: b.app.Config.TRPCTransformer != "json"}
 	// The measurement's own bookkeeping exists before the baseline.
 	tally := newBenchTally(o.clients, ids, b.commits)
 	rssBefore := rssKB()

@@ -24,6 +24,8 @@ type benchClientSpec struct {
 	Token    string   `json:"token"`
 	Projects []string `json:"projects"`
 	Clients  int      `json:"clients"`
+	// Superjson sends inputs in superjson's shape (the server's default transformer).
+	Superjson bool `json:"superjson"`
 }
 
 // benchReceipt is one event a client received: which client, which version, when.
@@ -155,8 +157,12 @@ func dialBenchClient(ctx context.Context, hc *http.Client, spec benchClientSpec,
 	}
 	c.SetReadLimit(1 << 20)
 	params, _ := json.Marshal(map[string]any{"method": "connectionParams", "data": map[string]string{"token": spec.Token}})
+	var input any = map[string]string{"id": project}
+	if spec.Superjson {
+		input = map[string]any{"json": input}
+	}
 	sub, _ := json.Marshal(map[string]any{"id": 1, "method": "subscription",
-		"params": map[string]any{"path": "project.onUpdate", "input": map[string]string{"id": project}}})
+		"params": map[string]any{"path": "project.onUpdate", "input": input}})
 	for _, m := range [][]byte{params, sub} {
 		if err := c.Write(dctx, websocket.MessageText, m); err != nil {
 			c.CloseNow()
