@@ -69,13 +69,13 @@ type App struct {
 // its long-running parts for Start. Nothing runs until Start. On error, whatever was
 // opened is closed.
 func New(ctx context.Context, opts Options) (_ *App, err error) {
-	cfg := opts.Config
-	a := &App{Config: cfg, Logger: opts.Logger, DB: opts.Database, Metrics: telemetry.New()}
+	a := &App{Config: opts.Config, Logger: opts.Logger, DB: opts.Database, Metrics: telemetry.New()}
 	if a.Logger == nil {
-		a.Logger = NewLogger(cfg, orDiscard(opts.Stderr))
+		a.Logger = NewLogger(a.Config, orDiscard(opts.Stderr))
 	}
+	a.parts.Observe = a.logPart
 	if a.DB == nil {
-		if a.DB, err = OpenDatabase(ctx, cfg, a.Logger, opts.Migrate); err != nil {
+		if a.DB, err = OpenDatabase(ctx, a.Config, a.Logger, opts.Migrate); err != nil {
 			return nil, err
 		}
 		a.ownsDB = true
@@ -85,37 +85,58 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 			a.Close()
 		}
 	}()
-	configureDecode(cfg, a.Metrics)
+	configureDecode(a.Config, a.Metrics)
+	// Storage, tokens and AI providers: what the pack's parts stand on.
+	dom, err := newDomain(ctx, a.Config, a.DB, a.Logger, a.Metrics)
+	if err != nil {
+		return nil, err
+	}
+	rt := a.addSignals(opts)
+	a.addQueue(opts, dom, rt.watchers)
+	// The request side of the pack, given the queue to enqueue on.
+	a.Pack = dom.service(a.DB.Store, a.Queue, rt.watchers, a.Logger)
+	if opts.OpsAddr != "" {
+		a.parts.Add("ops server", NewOpsServer(opts.OpsAddr, api.NewOpsServer(a.Logger, a.ready(), a.Metrics), a.Logger))
+	}
+	if opts.API {
+		a.addAPI(dom, rt)
+	}
+	return a, nil
+}
 
-	// The notifier: one LISTEN connection, topics for the queue and realtime.
+// signals is how changes leave the code that made them: the watchers (this instance's
+// long-polls, then the publisher) and realtime's publisher with its metrics.
+type signals struct {
+	watchers  *pack.Watchers
+	publisher *realtime.Publisher
+	metrics   *realtime.Metrics
+}
+
+// addSignals builds the notifier (one LISTEN connection, topics for the queue and
+// realtime), realtime's publisher (every change and progress report, to every instance)
+// and the watchers, the one door for the "project changed" signal in this process.
+func (a *App) addSignals(opts Options) signals {
 	a.Notifier = notifier.New(a.DB.Pool, notifier.Config{
 		Logger:  a.Logger.With("component", "notifier"),
 		Metrics: a.Metrics.Notifier(),
 	})
 	a.parts.Add("notifier", a.Notifier)
-
-	// The realtime publisher: every change and progress report, to every instance.
-	rtMetrics := a.Metrics.Realtime() // registers the collectors: once per process
+	rt := signals{metrics: a.Metrics.Realtime()} // registers the collectors: once per process
 	if opts.RealtimeMetrics != nil {
-		rtMetrics = opts.RealtimeMetrics
+		rt.metrics = opts.RealtimeMetrics
 	}
-	publisher := realtime.NewPublisher(a.Notifier, realtime.PublisherConfig{
+	rt.publisher = realtime.NewPublisher(a.Notifier, realtime.PublisherConfig{
 		Logger:  a.Logger.With("component", "realtime"),
-		Metrics: rtMetrics,
+		Metrics: rt.metrics,
 	})
-	a.parts.Add("realtime publisher", publisher)
-	// Watchers: the one door for the "project changed" signal in this process; it wakes
-	// this instance's long-polls and passes the change to the publisher.
-	watchers := pack.NewWatchers(announcer{pub: publisher, observe: opts.ObserveChange})
+	a.parts.Add("realtime publisher", rt.publisher)
+	rt.watchers = pack.NewWatchers(announcer{pub: rt.publisher, observe: opts.ObserveChange})
+	return rt
+}
 
-	// Storage, tokens and AI providers: what the pack's parts stand on.
-	dom, err := newDomain(ctx, cfg, a.DB, a.Logger, a.Metrics)
-	if err != nil {
-		return nil, err
-	}
-
-	// The queue, given the pack's status projection (run inside its transactions) and,
-	// in a worker, the job handlers.
+// addQueue builds the queue client, given the pack's status projection (run inside its
+// transactions) and, in a worker, the job handlers and the blob collector.
+func (a *App) addQueue(opts Options, dom *domain, watchers *pack.Watchers) {
 	var workers *queue.Workers
 	if opts.Worker {
 		workers = queue.NewWorkers()
@@ -123,38 +144,31 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		dom.handlers(a.DB.Store, watchers, a.Logger).AddTo(workers)
 	}
 	projection := pack.NewProjection(watchers)
-	a.Queue = queue.NewClient(a.DB.Store, queueConfig(cfg, a.Logger, a.Notifier, projection.Hooks(), workers, a.Metrics.Queue()))
+	a.Queue = queue.NewClient(a.DB.Store, queueConfig(a.Config, a.Logger, a.Notifier, projection.Hooks(), workers, a.Metrics.Queue()))
 	a.Metrics.QueueDepth(a.Queue.Depth)
 	a.parts.Add("queue", a.Queue)
 	if opts.Worker && dom.collector != nil {
 		a.parts.Add("blob collector", lifecycle.Loop(dom.collector.Run))
 	}
+}
 
-	// The request side of the pack, given the queue to enqueue on.
-	a.Pack = dom.service(a.DB.Store, a.Queue, watchers, a.Logger)
-
-	if opts.OpsAddr != "" {
-		a.parts.Add("ops server", NewOpsServer(opts.OpsAddr, api.NewOpsServer(a.Logger, a.ready(), a.Metrics), a.Logger))
-	}
-	if !opts.API {
-		return a, nil
-	}
-
-	// Realtime's hub, reading snapshots from the pack service.
+// addAPI builds realtime's hub (reading snapshots from the pack service) and the HTTP
+// server, and /metrics on its own address when one is configured.
+func (a *App) addAPI(dom *domain, rt signals) {
 	a.Realtime = realtime.New(realtime.Config{
 		Notifier:  a.Notifier,
-		Publisher: publisher,
+		Publisher: rt.publisher,
 		Hub:       api.RealtimeHubConfig(a.Pack),
-		Metrics:   rtMetrics,
+		Metrics:   rt.metrics,
 		Logger:    a.Logger.With("component", "realtime"),
 	})
 	a.parts.Add("realtime hub", a.Realtime)
-	if cfg.MetricsAddr != "" { // /metrics on its own address only (Deps.NoPublicMetrics)
+	if addr := a.Config.MetricsAddr; addr != "" { // then not on the API (Deps.NoPublicMetrics)
 		mux := http.NewServeMux()
 		mux.Handle("GET /metrics", a.Metrics.Handler())
-		a.parts.Add("metrics server", NewOpsServer(cfg.MetricsAddr, mux, a.Logger))
+		a.parts.Add("metrics server", NewOpsServer(addr, mux, a.Logger))
 	}
-	a.HTTP = NewHTTPServer(cfg, api.NewServer(dom.apiDeps(cfg, api.Deps{
+	a.HTTP = NewHTTPServer(a.Config, api.NewServer(dom.apiDeps(a.Config, api.Deps{
 		Logger:    a.Logger,
 		Store:     a.DB.Store,
 		ReadyFunc: a.ready(),
@@ -163,20 +177,24 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		Realtime:  a.Realtime,
 	})), a.Logger)
 	a.parts.Add("http server", a.HTTP)
-	return a, nil
 }
 
 // Start starts every part in the order New built them. If one fails, the ones started
 // are stopped again.
 func (a *App) Start(ctx context.Context) error {
-	a.parts.Observe = func(name string, stopping bool) {
-		if stopping {
-			a.Logger.Debug("stopping", "part", name)
-		} else {
-			a.Logger.Debug("starting", "part", name)
-		}
-	}
 	return a.parts.Start(ctx)
+}
+
+// Parts returns the names of the long-running parts in start order.
+func (a *App) Parts() []string { return a.parts.Names() }
+
+// logPart logs each part's start and stop.
+func (a *App) logPart(name string, stopping bool) {
+	verb := "starting"
+	if stopping {
+		verb = "stopping"
+	}
+	a.Logger.Debug(verb, "part", name)
 }
 
 // Stop stops every started part in the reverse order, within ctx (the shutdown grace):

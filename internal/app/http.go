@@ -49,7 +49,6 @@ func (s *HTTPServer) Start(context.Context) error {
 	}
 	s.ln, s.served = ln, make(chan error, 1)
 	go func() { s.served <- s.srv.Serve(ln) }()
-	s.logger.Info("packshot listening", "addr", ln.Addr().String())
 	return nil
 }
 
