@@ -22,6 +22,8 @@ import (
 
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/imaging"
+	"github.com/packshot/packshot/internal/notifier"
+	"github.com/packshot/packshot/internal/notifier/notifiertest"
 	"github.com/packshot/packshot/internal/pgtest"
 	"github.com/packshot/packshot/internal/queue"
 	"github.com/packshot/packshot/internal/storage"
@@ -84,7 +86,8 @@ func setupGC(t *testing.T, newStore func(t *testing.T) storage.Store) *gcBundle 
 		t.Fatal(err)
 	}
 	b.blobs = pausingBlobs{ClaimingBlobs(StorageBlobs(b.store, signer, time.Hour), b.db.Store), b}
-	jobs := queue.NewClient(b.db.Store, queue.Config{}) // enqueues only; the test runs no job
+	// Enqueues only; the test runs no job.
+	jobs := queue.NewClient(b.db.Store, queue.Config{Notifier: notifiertest.New(t, b.db.Pool, notifier.Config{})})
 	t.Cleanup(func() { _ = jobs.Stop(context.Background()) })
 	b.svc = New(Config{Store: b.db.Store, Blobs: b.blobs, Enqueuer: jobs, Watchers: NewWatchers(Silent{}),
 		Logger: slog.New(slog.DiscardHandler), PackURLFunc: func(uuid.UUID) string { return "" },
