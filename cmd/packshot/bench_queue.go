@@ -197,21 +197,10 @@ func benchThroughput(ctx context.Context, out io.Writer, store *db.PoolStore, qc
 }
 
 func benchLatency(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg queue.Config, rate int, duration time.Duration) error {
-	var (
-		mu        sync.Mutex
-		committed = map[uuid.UUID]time.Time{}
-		started   = map[uuid.UUID]time.Time{}
-	)
-	var finished atomic.Int64
-	qcfg.Metrics.JobFinishedFunc = func(string, string, time.Duration) { finished.Add(1) }
+	rec := &latencyRecorder{committed: map[uuid.UUID]time.Time{}, started: map[uuid.UUID]time.Time{}}
+	qcfg.Metrics.JobFinishedFunc = func(string, string, time.Duration) { rec.finished.Add(1) }
 	qcfg.Workers = queue.NewWorkers()
-	queue.AddWorker(qcfg.Workers, queue.WorkFunc[noopArgs](func(_ context.Context, j *queue.Job, _ noopArgs) error {
-		now := time.Now()
-		mu.Lock()
-		started[j.ID] = now
-		mu.Unlock()
-		return nil
-	}), queue.HandlerOptions{})
+	queue.AddWorker(qcfg.Workers, queue.WorkFunc[noopArgs](rec.work), queue.HandlerOptions{})
 	c := queue.NewClient(store, qcfg)
 	if err := c.Start(ctx); err != nil {
 		return err
@@ -227,13 +216,53 @@ func benchLatency(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg 
 			return err
 		}
 	}
-	for finished.Load() < 20 {
+	for rec.finished.Load() < 20 {
 		time.Sleep(time.Millisecond) // measuring, not synchronising a test
 	}
 	fmt.Fprintf(out, "bench queue: enqueueing %d jobs/s for %s\n", rate, duration)
-	finished.Store(0)
-
+	rec.finished.Store(0)
 	total := int(float64(rate) * duration.Seconds())
+	if err := rec.enqueueAtRate(ctx, c, rate, total); err != nil {
+		return err
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for rec.finished.Load() < int64(total) {
+		if time.Now().After(deadline) {
+			return fmt.Errorf("bench queue: only %d of %d jobs finished", rec.finished.Load(), total)
+		}
+		time.Sleep(10 * time.Millisecond) // measuring, not synchronising a test
+	}
+	lat, err := rec.latencies()
+	if err != nil {
+		return err
+	}
+	pct := func(p float64) float64 { return round3(lat[min(int(p*float64(len(lat))), len(lat)-1)]) }
+	res := benchQueueLatency{Bench: "queue", Mode: "latency", Rate: rate, Jobs: len(lat),
+		P50MS: pct(0.50), P90MS: pct(0.90), P99MS: pct(0.99), MaxMS: round3(lat[len(lat)-1])}
+	return json.NewEncoder(out).Encode(res)
+}
+
+// latencyRecorder keeps when each job of the latency benchmark committed and started.
+type latencyRecorder struct {
+	finished atomic.Int64
+
+	mu        sync.Mutex
+	committed map[uuid.UUID]time.Time
+	started   map[uuid.UUID]time.Time
+}
+
+// work is the benchmark's worker: it notes when the job started.
+func (r *latencyRecorder) work(_ context.Context, j *queue.Job, _ noopArgs) error {
+	now := time.Now()
+	r.mu.Lock()
+	r.started[j.ID] = now
+	r.mu.Unlock()
+	return nil
+}
+
+// enqueueAtRate enqueues total jobs, rate a second, each from its own goroutine (so a
+// slow commit does not delay the next one), and notes when each committed.
+func (r *latencyRecorder) enqueueAtRate(ctx context.Context, c *queue.Client, rate, total int) error {
 	interval := time.Second / time.Duration(rate)
 	errs := make(chan error, total)
 	var wg sync.WaitGroup
@@ -246,48 +275,37 @@ func benchLatency(ctx context.Context, out io.Writer, store *db.PoolStore, qcfg 
 				return ctx.Err()
 			}
 		}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
+		wg.Go(func() {
 			j, err := c.Enqueue(ctx, queue.EnqueueParams{Args: noopArgs{}, UserID: "bench"})
 			at := time.Now()
 			if err != nil {
 				errs <- err
 				return
 			}
-			mu.Lock()
-			committed[j.ID] = at
-			mu.Unlock()
-		}()
+			r.mu.Lock()
+			r.committed[j.ID] = at
+			r.mu.Unlock()
+		})
 	}
 	wg.Wait()
 	close(errs)
-	if err := <-errs; err != nil {
-		return err
-	}
-	deadline := time.Now().Add(30 * time.Second)
-	for finished.Load() < int64(total) {
-		if time.Now().After(deadline) {
-			return fmt.Errorf("bench queue: only %d of %d jobs finished", finished.Load(), total)
-		}
-		time.Sleep(10 * time.Millisecond) // measuring, not synchronising a test
-	}
-	mu.Lock()
-	lat := make([]float64, 0, len(committed))
-	for id, at := range committed {
-		s, ok := started[id]
+	return <-errs
+}
+
+// latencies returns each job's commit-to-start time in milliseconds, sorted.
+func (r *latencyRecorder) latencies() ([]float64, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	lat := make([]float64, 0, len(r.committed))
+	for id, at := range r.committed {
+		s, ok := r.started[id]
 		if !ok {
-			mu.Unlock()
-			return fmt.Errorf("bench queue: job %s never started", id)
+			return nil, fmt.Errorf("bench queue: job %s never started", id)
 		}
 		lat = append(lat, max(s.Sub(at).Seconds()*1000, 0))
 	}
-	mu.Unlock()
 	sort.Float64s(lat)
-	pct := func(p float64) float64 { return round3(lat[min(int(p*float64(len(lat))), len(lat)-1)]) }
-	res := benchQueueLatency{Bench: "queue", Mode: "latency", Rate: rate, Jobs: len(lat),
-		P50MS: pct(0.50), P90MS: pct(0.90), P99MS: pct(0.99), MaxMS: round3(lat[len(lat)-1])}
-	return json.NewEncoder(out).Encode(res)
+	return lat, nil
 }
 
 func round3(f float64) float64 { return float64(int64(f*1000+0.5)) / 1000 }
