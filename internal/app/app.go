@@ -74,6 +74,7 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		a.Logger = NewLogger(a.Config, orDiscard(opts.Stderr))
 	}
 	a.parts.Observe = a.logPart
+	a.parts.FailedStartTimeout = a.Config.ShutdownGrace
 	if a.DB == nil {
 		if a.DB, err = OpenDatabase(ctx, a.Config, a.Logger, opts.Migrate); err != nil {
 			return nil, err
@@ -92,14 +93,12 @@ func New(ctx context.Context, opts Options) (_ *App, err error) {
 		return nil, err
 	}
 	rt := a.addSignals(opts)
+	a.addOpsServers(opts)
 	a.addQueue(opts, dom, rt.watchers)
 	// The request side of the pack, given the queue to enqueue on.
 	a.Pack = dom.service(a.DB.Store, a.Queue, rt.watchers, a.Logger)
-	if opts.OpsAddr != "" {
-		a.parts.Add("ops server", NewOpsServer(opts.OpsAddr, api.NewOpsServer(a.Logger, a.ready(), a.Metrics), a.Logger))
-	}
 	if opts.API {
-		a.addAPI(dom, rt)
+		a.addAPI(opts, dom, rt)
 	}
 	return a, nil
 }
@@ -146,15 +145,35 @@ func (a *App) addQueue(opts Options, dom *domain, watchers *pack.Watchers) {
 	projection := pack.NewProjection(watchers)
 	a.Queue = queue.NewClient(a.DB.Store, queueConfig(a.Config, a.Logger, a.Notifier, projection.Hooks(), workers, a.Metrics.Queue()))
 	a.Metrics.QueueDepth(a.Queue.Depth)
+	if !opts.Worker {
+		// No dispatcher; stopping it still sends the last doorbells of its enqueues.
+		a.parts.Add("queue (enqueue only)", lifecycle.Func(nil, a.Queue.Stop))
+		return
+	}
 	a.parts.Add("queue", a.Queue)
-	if opts.Worker && dom.collector != nil {
+	if dom.collector != nil {
 		a.parts.Add("blob collector", lifecycle.Loop(dom.collector.Run))
 	}
 }
 
+// addOpsServers serves /healthz, /readyz and /metrics on Options.OpsAddr, and /metrics
+// alone on PACKSHOT_METRICS_ADDR for the API (then not on the API's address:
+// Deps.NoPublicMetrics). They start before the queue, so a port in use fails the start
+// before any job is claimed, and stop after it, so the drain can be watched.
+func (a *App) addOpsServers(opts Options) {
+	if opts.OpsAddr != "" {
+		a.parts.Add("ops server", NewOpsServer(opts.OpsAddr, api.NewOpsServer(a.Logger, a.ready(opts), a.Metrics), a.Logger))
+	}
+	if addr := a.Config.MetricsAddr; addr != "" && opts.API {
+		mux := http.NewServeMux()
+		mux.Handle("GET /metrics", a.Metrics.Handler())
+		a.parts.Add("metrics server", NewOpsServer(addr, mux, a.Logger))
+	}
+}
+
 // addAPI builds realtime's hub (reading snapshots from the pack service) and the HTTP
-// server, and /metrics on its own address when one is configured.
-func (a *App) addAPI(dom *domain, rt signals) {
+// server.
+func (a *App) addAPI(opts Options, dom *domain, rt signals) {
 	a.Realtime = realtime.New(realtime.Config{
 		Notifier:  a.Notifier,
 		Publisher: rt.publisher,
@@ -163,15 +182,10 @@ func (a *App) addAPI(dom *domain, rt signals) {
 		Logger:    a.Logger.With("component", "realtime"),
 	})
 	a.parts.Add("realtime hub", a.Realtime)
-	if addr := a.Config.MetricsAddr; addr != "" { // then not on the API (Deps.NoPublicMetrics)
-		mux := http.NewServeMux()
-		mux.Handle("GET /metrics", a.Metrics.Handler())
-		a.parts.Add("metrics server", NewOpsServer(addr, mux, a.Logger))
-	}
 	a.HTTP = NewHTTPServer(a.Config, api.NewServer(dom.apiDeps(a.Config, api.Deps{
 		Logger:    a.Logger,
 		Store:     a.DB.Store,
-		ReadyFunc: a.ready(),
+		ReadyFunc: a.ready(opts),
 		Metrics:   a.Metrics,
 		Pack:      a.Pack,
 		Realtime:  a.Realtime,
@@ -197,10 +211,12 @@ func (a *App) logPart(name string, stopping bool) {
 	a.Logger.Debug(verb, "part", name)
 }
 
-// Stop stops every started part in the reverse order, within ctx (the shutdown grace):
-// the HTTP server drains first (WebSockets told to reconnect, SSE streams ended), then
-// realtime, the job dispatcher (running jobs finish or are released), the publisher
-// (its last doorbells sent) and the notifier.
+// Stop stops every started part within ctx (the shutdown grace). The job dispatcher
+// stops claiming at once; then the parts stop in the reverse order: the HTTP server
+// drains first (WebSockets told to reconnect, SSE streams ended), then realtime, the
+// dispatcher (running jobs finish, or are released when the grace ends), the ops
+// servers, the publisher (its last doorbells sent, even after the grace) and the
+// notifier.
 func (a *App) Stop(ctx context.Context) error {
 	return a.parts.Stop(ctx)
 }
@@ -213,15 +229,19 @@ func (a *App) Close() {
 	}
 }
 
-// ready is the instance's readiness: the database answers, no migration is pending, and
-// the notifier hears notifications (without it the instance serves stale states and
-// misses other instances' work).
-func (a *App) ready() func(ctx context.Context) error {
+// ready is the instance's readiness: the database answers and no migration is pending
+// and, for an instance that serves the API, the notifier hears notifications (without it
+// its subscribers would go stale). A worker does not wait for the notifier: it finds its
+// work by polling too.
+func (a *App) ready(opts Options) func(ctx context.Context) error {
 	return func(ctx context.Context) error {
-		if err := a.Notifier.Ready(); err != nil {
+		if err := a.DB.Ready(ctx); err != nil {
 			return err
 		}
-		return a.DB.Ready(ctx)
+		if opts.API {
+			return a.Notifier.Ready()
+		}
+		return nil
 	}
 }
 

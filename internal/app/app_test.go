@@ -2,6 +2,7 @@ package app
 
 import (
 	"context"
+	"net"
 	"net/http"
 	"slices"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/pgtest"
+	"github.com/packshot/packshot/internal/queue"
 )
 
 func TestMain(m *testing.M) { pgtest.Main(m) }
@@ -122,5 +124,72 @@ func waitReady(t *testing.T, base string) {
 			t.Fatalf("%s/readyz not ready within 30 s (last: %v)", base, err)
 		}
 		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestAPIOnlyRunsNoDispatcher: `serve -no-worker` builds the queue client to enqueue
+// with, but starts no dispatcher; stopping it still sends its enqueues' doorbells.
+func TestAPIOnlyRunsNoDispatcher(t *testing.T) {
+	ctx := context.Background()
+	a, err := New(ctx, Options{Config: testConfig(t, nil), Migrate: true, API: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	want := []string{"notifier", "realtime publisher", "queue (enqueue only)", "realtime hub", "http server"}
+	if got := a.Parts(); !slices.Equal(got, want) {
+		t.Fatalf("parts %q; want %q", got, want)
+	}
+}
+
+// TestNoClaimOnceShutdownBegins: the dispatcher stops claiming the moment shutdown
+// begins, not when its turn in the reverse order comes: a request still in flight holds
+// the HTTP server's drain for the whole grace, and a job enqueued meanwhile must stay
+// pending for another instance rather than be claimed and then cut off.
+func TestNoClaimOnceShutdownBegins(t *testing.T) {
+	ctx := context.Background()
+	a, err := New(ctx, Options{Config: testConfig(t, nil), Migrate: true, API: true, Worker: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	httpStopping := make(chan struct{})
+	a.parts.Observe = func(name string, stopping bool) {
+		if stopping && name == "http server" {
+			close(httpStopping)
+		}
+	}
+	if err := a.Start(ctx); err != nil {
+		t.Fatal(err)
+	}
+	waitReady(t, "http://"+a.HTTP.Addr())
+	// A request whose headers never end: the drain waits for it until the grace ends.
+	c, err := net.Dial("tcp", a.HTTP.Addr())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if _, err := c.Write([]byte("GET /healthz HTTP/1.1\r\n")); err != nil {
+		t.Fatal(err)
+	}
+
+	sctx, cancel := context.WithTimeout(ctx, 2*time.Second) // the grace
+	defer cancel()
+	stopped := make(chan error, 1)
+	go func() { stopped <- a.Stop(sctx) }()
+	<-httpStopping
+	j, err := a.Queue.Enqueue(ctx, queue.EnqueueParams{Args: probeArgs{SleepMS: 10_000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-stopped; err != nil {
+		t.Logf("stop: %v", err) // the drain ran out of grace, as intended
+	}
+	got, err := a.Queue.Get(ctx, j.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got.StartedAt != nil || got.Attempts != 0 {
+		t.Fatalf("a job enqueued after shutdown began was claimed: status %s, attempts %d", got.Status, got.Attempts)
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 )
 
 // Component is a long-running part of the process.
@@ -17,6 +18,14 @@ type Component interface {
 	Stop(ctx context.Context) error
 }
 
+// Quiescer is a component that can stop taking new work at once, before anything is
+// stopped: the queue stops claiming jobs the moment shutdown begins, while the HTTP
+// server above it drains.
+type Quiescer interface {
+	// Quiesce stops taking new work without waiting; Stop finishes the rest.
+	Quiesce()
+}
+
 // Group starts components in order and stops them in reverse order. Build it with Add
 // before Start; it is not safe for concurrent use, except that Stop may run while Start
 // is still starting components (a signal during start-up).
@@ -24,6 +33,9 @@ type Group struct {
 	// Observe, if set, is told of each start and stop as it begins (tests check the
 	// order with it; the root logs with it).
 	Observe func(name string, stopping bool)
+	// FailedStartTimeout bounds stopping the components already started when a later
+	// one fails to start (Start's ctx may have no deadline). Defaults to 30 s.
+	FailedStartTimeout time.Duration
 
 	mu      sync.Mutex
 	parts   []part
@@ -47,7 +59,8 @@ func (g *Group) Add(name string, c Component) {
 }
 
 // Start starts every component in the order added. If one fails, those already started
-// are stopped in reverse order (with ctx) and the error names the one that failed.
+// are stopped in reverse order (within FailedStartTimeout) and the error names the one
+// that failed.
 func (g *Group) Start(ctx context.Context) error {
 	for _, p := range g.parts {
 		g.mu.Lock()
@@ -59,23 +72,45 @@ func (g *Group) Start(ctx context.Context) error {
 		g.observe(p.name, false)
 		if err := p.c.Start(ctx); err != nil {
 			err = fmt.Errorf("start %s: %w", p.name, err)
-			return errors.Join(err, g.Stop(ctx))
+			sctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), g.failedStartTimeout())
+			defer cancel()
+			return errors.Join(err, g.Stop(sctx))
 		}
 		g.mu.Lock()
-		g.started = append(g.started, p)
+		stopped := g.stopped
+		if !stopped {
+			g.started = append(g.started, p)
+		}
 		g.mu.Unlock()
+		if stopped { // Stop ran while this one was starting: it did not see it
+			g.observe(p.name, true)
+			return errors.Join(errors.New("lifecycle: stopped while starting"), p.c.Stop(ctx))
+		}
 	}
 	return nil
 }
 
-// Stop stops the started components in reverse order, each with ctx, and returns their
-// errors joined. A component whose Stop fails does not keep the ones below it running.
+func (g *Group) failedStartTimeout() time.Duration {
+	if g.FailedStartTimeout > 0 {
+		return g.FailedStartTimeout
+	}
+	return 30 * time.Second
+}
+
+// Stop stops the started components: first every Quiescer stops taking new work, at
+// once; then each component is stopped in reverse order, with ctx. It returns their
+// errors joined: a component whose Stop fails does not keep the ones below it running.
 // Calling Stop again does nothing.
 func (g *Group) Stop(ctx context.Context) error {
 	g.mu.Lock()
 	started := g.started
 	g.started, g.stopped = nil, true
 	g.mu.Unlock()
+	for i := len(started) - 1; i >= 0; i-- {
+		if q, ok := started[i].c.(Quiescer); ok {
+			q.Quiesce()
+		}
+	}
 	var errs []error
 	for i := len(started) - 1; i >= 0; i-- {
 		p := started[i]

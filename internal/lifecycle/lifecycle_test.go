@@ -112,3 +112,69 @@ func TestLoopStopGivesUpAtItsDeadline(t *testing.T) {
 		t.Fatalf("err = %v, want context.Canceled", err)
 	}
 }
+
+// quiescing is a recorder that also takes part in the quiesce phase.
+type quiescing struct{ recorder }
+
+func (q *quiescing) Quiesce() { *q.log = append(*q.log, "quiesce "+q.name) }
+
+// TestGroupQuiescesBeforeStopping: a part below the top (the queue below the HTTP
+// server) stops taking new work the moment Stop begins, not when its turn comes.
+func TestGroupQuiescesBeforeStopping(t *testing.T) {
+	var log []string
+	var g lifecycle.Group
+	g.Add("notifier", &recorder{name: "notifier", log: &log})
+	g.Add("queue", &quiescing{recorder{name: "queue", log: &log}})
+	g.Add("http", &recorder{name: "http", log: &log})
+	if err := g.Start(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	log = nil
+	if err := g.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	want := []string{"quiesce queue", "stop http", "stop queue", "stop notifier"}
+	if !slices.Equal(log, want) {
+		t.Fatalf("order:\n got %q\nwant %q", log, want)
+	}
+}
+
+// blockingStart is a component whose Start waits until released.
+type blockingStart struct {
+	entered, release chan struct{}
+	stopped          bool
+}
+
+func (b *blockingStart) Start(context.Context) error {
+	close(b.entered)
+	<-b.release
+	return nil
+}
+
+func (b *blockingStart) Stop(context.Context) error { b.stopped = true; return nil }
+
+// TestGroupStopDuringStart: a component whose Start was under way when Stop ran is
+// stopped as soon as its Start returns, and no later component starts.
+func TestGroupStopDuringStart(t *testing.T) {
+	var log []string
+	var g lifecycle.Group
+	b := &blockingStart{entered: make(chan struct{}), release: make(chan struct{})}
+	g.Add("slow", b)
+	g.Add("later", &recorder{name: "later", log: &log})
+	started := make(chan error)
+	go func() { started <- g.Start(context.Background()) }()
+	<-b.entered
+	if err := g.Stop(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	close(b.release)
+	if err := <-started; err == nil {
+		t.Fatal("Start returned nil after a Stop during start-up")
+	}
+	if !b.stopped {
+		t.Fatal("the component that was starting when Stop ran was never stopped")
+	}
+	if len(log) != 0 {
+		t.Fatalf("a later component ran: %q", log)
+	}
+}

@@ -7,6 +7,7 @@ import (
 	"runtime/debug"
 	"sort"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -24,6 +25,8 @@ type dispatcher struct {
 	wakeCh    chan struct{} // new work may be runnable
 	slotCh    chan struct{} // a slot became free
 	stopClaim chan struct{}
+	claimOnce sync.Once   // closes stopClaim
+	stopping  atomic.Bool // stop has begun
 	loopDone  chan struct{}
 
 	hardCtx    context.Context // parent of every handler context
@@ -109,13 +112,23 @@ func (c *Client) Stop(ctx context.Context) error {
 	return err
 }
 
-func (d *dispatcher) stop(ctx context.Context) error {
-	select {
-	case <-d.stopClaim:
-		return nil // already stopped
-	default:
+// Quiesce stops claiming new jobs; running jobs go on, and Stop waits for them.
+// Shutdown calls it first, so that no job is claimed while the rest of the process
+// drains. It is safe to call more than once, and a no-op before Start.
+func (c *Client) Quiesce() {
+	c.mu.Lock()
+	d := c.disp
+	c.mu.Unlock()
+	if d != nil {
+		d.claimOnce.Do(func() { close(d.stopClaim) })
 	}
-	close(d.stopClaim)
+}
+
+func (d *dispatcher) stop(ctx context.Context) error {
+	if !d.stopping.CompareAndSwap(false, true) {
+		return nil // already stopped
+	}
+	d.claimOnce.Do(func() { close(d.stopClaim) })
 	<-d.loopDone
 
 	done := make(chan struct{})

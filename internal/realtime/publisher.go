@@ -178,8 +178,10 @@ func (p *Publisher) Start(ctx context.Context) error {
 }
 
 // Stop stops sending after a last attempt (of up to a second) to send what is queued,
-// and waits for that, or until ctx ends. It is safe to call more than once, and a no-op
-// without Start.
+// and waits for that attempt even when ctx has already ended: at the end of a shutdown
+// grace spent waiting for jobs, the doorbells of those jobs' releases are the last news
+// other instances get of them. It is safe to call more than once, and a no-op without
+// Start.
 func (p *Publisher) Stop(ctx context.Context) error {
 	p.runMu.Lock()
 	if p.state == 0 {
@@ -190,13 +192,18 @@ func (p *Publisher) Stop(ctx context.Context) error {
 	stop, done := p.stop, p.done
 	p.runMu.Unlock()
 	stop()
+	// The last flush bounds itself (a second); this only guards against a send that
+	// does not return.
 	select {
 	case <-done:
 		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("realtime publisher stop: %w", ctx.Err())
+	case <-time.After(lastFlushWait):
+		return fmt.Errorf("realtime publisher stop: the last send did not end within %s", lastFlushWait)
 	}
 }
+
+// lastFlushWait is the longest Stop waits for the last send.
+const lastFlushWait = 3 * time.Second
 
 // run sends queued doorbells until ctx is done, then makes a last attempt to send what
 // is still queued (for up to a second).
