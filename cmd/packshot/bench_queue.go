@@ -55,7 +55,7 @@ func cmdBenchQueue(ctx context.Context, e *env, args []string) error {
 	fs := newFlagSet(e, "bench queue")
 	mode := fs.String("mode", "throughput", "throughput or latency")
 	jobs := fs.Int("jobs", 100000, "throughput: jobs to burn down")
-	workers := fs.Int("workers", 1000, "jobs run at once (queue.Config.Workers)")
+	workers := fs.Int("workers", 1000, "jobs run at once (queue.Config.MaxWorkers)")
 	rate := fs.Int("rate", 200, "latency: jobs enqueued per second")
 	duration := fs.Duration("duration", 10*time.Second, "latency: how long to enqueue")
 	dbURL := fs.String("database-url", "", "PostgreSQL server to use (default: DATABASE_URL, else the embedded cluster)")
