@@ -178,3 +178,32 @@ func TestGroupStopDuringStart(t *testing.T) {
 		t.Fatalf("a later component ran: %q", log)
 	}
 }
+
+// TestRunnerRunsUntilHalt: the run outlives Start's context and ends at Halt; a second
+// Run fails and a second Halt has nothing to wait for.
+func TestRunnerRunsUntilHalt(t *testing.T) {
+	var r lifecycle.Runner
+	if _, ok := r.Halt(); ok {
+		t.Fatal("Halt before Run has something to wait for")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	running := make(chan struct{})
+	if err := r.Run(ctx, func(ctx context.Context) { close(running); <-ctx.Done() }); err != nil {
+		t.Fatal(err)
+	}
+	<-running
+	cancel() // Start's context ending does not stop the run
+	if err := r.Run(context.Background(), func(context.Context) {}); !errors.Is(err, lifecycle.ErrStarted) {
+		t.Fatalf("second Run: %v; want ErrStarted", err)
+	}
+	done, ok := r.Halt()
+	if !ok {
+		t.Fatal("Halt after Run has nothing to wait for")
+	}
+	if err := lifecycle.Wait(context.Background(), done, "test"); err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := r.Halt(); ok {
+		t.Fatal("a second Halt has something to wait for")
+	}
+}

@@ -15,6 +15,8 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/packshot/packshot/internal/lifecycle"
 )
 
 // MaxPayload is the largest payload Notify sends, in bytes: PostgreSQL refuses payloads
@@ -103,19 +105,11 @@ type Notifier struct {
 	interrupt context.CancelFunc         // ends the connection's wait; nil while it is not waiting
 	ready     error
 	pid       uint32
-	state     int
-	stop      context.CancelFunc
-	done      chan struct{}
+
+	runner lifecycle.Runner
 
 	swallowBeats atomic.Bool // tests: ignore own heartbeats, as a dead connection would
 }
-
-// Lifecycle states of a Notifier.
-const (
-	stateNew = iota
-	stateStarted
-	stateStopped
-)
 
 // subscription is one Listen call.
 type subscription struct {
@@ -240,14 +234,11 @@ func checkTopic(topic string) error {
 // hear and ring doorbells. Start may be called once.
 func (n *Notifier) Start(ctx context.Context) error {
 	n.mu.Lock()
-	defer n.mu.Unlock()
-	if n.state != stateNew {
-		return errors.New("notifier: already started")
-	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	n.state, n.stop, n.done = stateStarted, cancel, make(chan struct{})
 	n.ready = errors.New("notifier not connected yet")
-	go n.run(rctx)
+	n.mu.Unlock()
+	if err := n.runner.Run(ctx, n.run); err != nil {
+		return fmt.Errorf("notifier: %w", err)
+	}
 	return nil
 }
 
@@ -255,21 +246,11 @@ func (n *Notifier) Start(ctx context.Context) error {
 // are not called after it returns nil. It is safe to call more than once, and a no-op
 // without Start. Notify keeps working: it only needs the pool.
 func (n *Notifier) Stop(ctx context.Context) error {
-	n.mu.Lock()
-	if n.state == stateNew {
-		n.mu.Unlock()
+	done, ok := n.runner.Halt()
+	if !ok {
 		return nil
 	}
-	n.state = stateStopped
-	stop, done := n.stop, n.done
-	n.mu.Unlock()
-	stop()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("notifier stop: %w", ctx.Err())
-	}
+	return lifecycle.Wait(ctx, done, "notifier")
 }
 
 // Ready returns nil while the LISTEN connection is up and its heartbeats arrive, and
@@ -296,7 +277,6 @@ func (n *Notifier) setState(pid uint32, ready error) {
 
 // run keeps a LISTEN connection up until ctx ends, reconnecting with backoff.
 func (n *Notifier) run(ctx context.Context) {
-	defer close(n.done)
 	backoff := n.cfg.ReconnectMin
 	var conn uint64 // counts connection attempts; a subscription remembers the one it was told of
 	for ctx.Err() == nil {

@@ -2,13 +2,13 @@ package realtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
 
 	"github.com/google/uuid"
 
+	"github.com/packshot/packshot/internal/lifecycle"
 	"github.com/packshot/packshot/internal/notifier"
 )
 
@@ -42,11 +42,9 @@ type Broker struct {
 	logger      *slog.Logger
 	removeLocal func()
 
+	runner   lifecycle.Runner
 	mu       sync.Mutex
-	state    int // 0 new, 1 started, 2 stopped
-	stop     context.CancelFunc
-	done     chan struct{}
-	unlisten func()
+	unlisten func() // set by Start
 }
 
 // New returns a Broker for cfg. The publisher serves its hub from now on; call Start to
@@ -78,15 +76,9 @@ func New(cfg Config) *Broker {
 func (b *Broker) Start(ctx context.Context) error {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	if b.state != 0 {
-		return errors.New("realtime: broker already started")
+	if err := b.runner.Run(ctx, func(ctx context.Context) { _ = b.hub.Run(ctx) }); err != nil {
+		return fmt.Errorf("realtime broker: %w", err)
 	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	b.state, b.stop, b.done = 1, cancel, make(chan struct{})
-	go func() {
-		defer close(b.done)
-		_ = b.hub.Run(rctx)
-	}()
 	b.unlisten = b.n.Listen(Channel, notifier.Handler{
 		Notify:       b.receive,
 		Connected:    b.hub.Resync,
@@ -100,22 +92,15 @@ func (b *Broker) Start(ctx context.Context) error {
 // the publisher or the notifier: their owner does, afterwards.
 func (b *Broker) Stop(ctx context.Context) error {
 	b.mu.Lock()
-	if b.state == 0 {
-		b.mu.Unlock()
+	unlisten := b.unlisten
+	b.mu.Unlock()
+	done, ok := b.runner.Halt()
+	if !ok {
 		return nil
 	}
-	b.state = 2
-	stop, done, unlisten := b.stop, b.done, b.unlisten
-	b.mu.Unlock()
 	unlisten()
 	b.removeLocal()
-	stop()
-	select {
-	case <-done:
-		return nil
-	case <-ctx.Done():
-		return fmt.Errorf("realtime broker stop: %w", ctx.Err())
-	}
+	return lifecycle.Wait(ctx, done, "realtime broker")
 }
 
 // receive hands one notification's messages to the hub.

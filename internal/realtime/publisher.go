@@ -2,7 +2,6 @@ package realtime
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -12,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/packshot/packshot/internal/lifecycle"
 	"github.com/packshot/packshot/internal/notifier"
 )
 
@@ -50,10 +50,8 @@ type Publisher struct {
 
 	local atomic.Pointer[[]*Hub] // this instance's hubs, served without waiting for NOTIFY
 
-	runMu sync.Mutex
-	state int // 0 new, 1 started, 2 stopped
-	stop  context.CancelFunc
-	done  chan struct{}
+	localMu sync.Mutex // serialises changes of local
+	runner  lifecycle.Runner
 
 	mu        sync.Mutex
 	doorbells map[uuid.UUID]message               // by project, highest version
@@ -143,8 +141,8 @@ func (p *Publisher) signal() {
 
 // addLocal makes p serve h directly; the returned function stops it.
 func (p *Publisher) addLocal(h *Hub) (remove func()) {
-	p.runMu.Lock()
-	defer p.runMu.Unlock()
+	p.localMu.Lock()
+	defer p.localMu.Unlock()
 	var hubs []*Hub
 	if cur := p.local.Load(); cur != nil {
 		hubs = slices.Clone(*cur)
@@ -152,8 +150,8 @@ func (p *Publisher) addLocal(h *Hub) (remove func()) {
 	hubs = append(hubs, h)
 	p.local.Store(&hubs)
 	return sync.OnceFunc(func() {
-		p.runMu.Lock()
-		defer p.runMu.Unlock()
+		p.localMu.Lock()
+		defer p.localMu.Unlock()
 		hubs := slices.DeleteFunc(slices.Clone(*p.local.Load()), func(x *Hub) bool { return x == h })
 		p.local.Store(&hubs)
 	})
@@ -163,17 +161,9 @@ func (p *Publisher) addLocal(h *Hub) (remove func()) {
 // finish during the shutdown grace still announce their changes. Start may be called
 // once.
 func (p *Publisher) Start(ctx context.Context) error {
-	p.runMu.Lock()
-	defer p.runMu.Unlock()
-	if p.state != 0 {
-		return errors.New("realtime: publisher already started")
+	if err := p.runner.Run(ctx, p.run); err != nil {
+		return fmt.Errorf("realtime publisher: %w", err)
 	}
-	rctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	p.state, p.stop, p.done = 1, cancel, make(chan struct{})
-	go func() {
-		defer close(p.done)
-		p.run(rctx)
-	}()
 	return nil
 }
 
@@ -182,24 +172,16 @@ func (p *Publisher) Start(ctx context.Context) error {
 // grace spent waiting for jobs, the doorbells of those jobs' releases are the last news
 // other instances get of them. It is safe to call more than once, and a no-op without
 // Start.
-func (p *Publisher) Stop(ctx context.Context) error {
-	p.runMu.Lock()
-	if p.state == 0 {
-		p.runMu.Unlock()
+func (p *Publisher) Stop(context.Context) error {
+	done, ok := p.runner.Halt()
+	if !ok {
 		return nil
 	}
-	p.state = 2
-	stop, done := p.stop, p.done
-	p.runMu.Unlock()
-	stop()
 	// The last flush bounds itself (a second); this only guards against a send that
 	// does not return.
-	select {
-	case <-done:
-		return nil
-	case <-time.After(lastFlushWait):
-		return fmt.Errorf("realtime publisher stop: the last send did not end within %s", lastFlushWait)
-	}
+	ctx, cancel := context.WithTimeout(context.Background(), lastFlushWait)
+	defer cancel()
+	return lifecycle.Wait(ctx, done, "realtime publisher")
 }
 
 // lastFlushWait is the longest Stop waits for the last send.
