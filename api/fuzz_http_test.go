@@ -96,7 +96,7 @@ func newFuzzServer(f *testing.F) *fuzzServer {
 		store: d.Store, blobs: pack.StorageBlobs(blobs, signer, time.Hour), logger: logger,
 		packURL: links.URL, profile: testProfile,
 		announcer: announcerFuncs{changed: func(ch pack.Change) {
-			pub.Publish(realtime.Doorbell{ProjectID: ch.ProjectID, UserID: ch.UserID, Version: ch.Version})
+			pub.Publish(realtime.Change{ProjectID: ch.ProjectID, UserID: ch.UserID, Version: ch.Version})
 		}},
 		queue: queue.Config{Notifier: nt, MaxWorkers: 1},
 	}).svc

@@ -54,7 +54,7 @@ func setupRealtime(t *testing.T, n int, workerOn int) *rtInstances {
 			store: d.Store, blobs: pack.StorageBlobs(blobs, signer, time.Hour), logger: logger, packURL: links.URL,
 			announcer: announcerFuncs{
 				changed: func(ch pack.Change) {
-					broker.Publish(realtime.Doorbell{ProjectID: ch.ProjectID, UserID: ch.UserID, Version: ch.Version})
+					broker.Publish(realtime.Change{ProjectID: ch.ProjectID, UserID: ch.UserID, Version: ch.Version})
 				},
 				progress: func(p pack.JobProgress) {
 					broker.PublishProgress(realtime.Progress{ProjectID: p.ProjectID, UserID: p.UserID,

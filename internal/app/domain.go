@@ -200,7 +200,7 @@ func (a announcer) ProjectChanged(c pack.Change) {
 	if a.observe != nil {
 		a.observe(c)
 	}
-	a.pub.Publish(realtime.Doorbell{ProjectID: c.ProjectID, UserID: c.UserID, Version: c.Version})
+	a.pub.Publish(realtime.Change{ProjectID: c.ProjectID, UserID: c.UserID, Version: c.Version})
 }
 
 func (a announcer) JobProgress(p pack.JobProgress) {

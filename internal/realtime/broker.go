@@ -118,7 +118,7 @@ func (b *Broker) receive(payload string) {
 
 // Publish announces a project's new version to every instance's subscribers; see
 // Publisher.Publish.
-func (b *Broker) Publish(d Doorbell) { b.publisher.Publish(d) }
+func (b *Broker) Publish(d Change) { b.publisher.Publish(d) }
 
 // PublishProgress announces a job's in-memory progress to every instance's subscribers
 // of its project; see Publisher.PublishProgress.

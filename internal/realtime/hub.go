@@ -262,7 +262,7 @@ func (h *Hub) Receive(msgs []message) {
 	for _, m := range msgs {
 		switch m.Kind {
 		case kindDoorbell:
-			h.ringLocked(m.doorbell(), m.sentAt())
+			h.ringLocked(m.change(), m.sentAt())
 		case kindProgress:
 			h.progressLocked(m.progress())
 		}
@@ -271,7 +271,7 @@ func (h *Hub) Receive(msgs []message) {
 
 // Ring handles a doorbell published on this instance, without waiting for its
 // notification to come back.
-func (h *Hub) Ring(d Doorbell) {
+func (h *Hub) Ring(d Change) {
 	h.mu.Lock()
 	h.ringLocked(d, time.Now())
 	h.mu.Unlock()
@@ -326,7 +326,7 @@ func (h *Hub) forgetIfIdleLocked(st *projectState) {
 	}
 }
 
-func (h *Hub) ringLocked(d Doorbell, sentAt time.Time) {
+func (h *Hub) ringLocked(d Change, sentAt time.Time) {
 	h.requestJobsLoadLocked() // a job's change rings its project's doorbell
 	st := h.projects[d.ProjectID]
 	if st == nil {

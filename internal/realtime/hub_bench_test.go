@@ -61,7 +61,7 @@ func BenchmarkHubFanout(b *testing.B) {
 	for n := range b.N {
 		p := n % projects
 		v := versions[p].Add(1)
-		h.Ring(realtime.Doorbell{ProjectID: ids[p], UserID: "u", Version: v})
+		h.Ring(realtime.Change{ProjectID: ids[p], UserID: "u", Version: v})
 		waitFor(int64(subscribers + (n+1)*subscribers/projects)) // all 100 have it
 	}
 	b.StopTimer()

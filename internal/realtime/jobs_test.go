@@ -52,7 +52,7 @@ func TestJobFeedLoadsOnceForEveryWatcherAndBurst(t *testing.T) {
 
 	ring := func() {
 		for i := range 100 {
-			hub.Ring(realtime.Doorbell{ProjectID: uuid.New(), UserID: "someone", Version: int64(i + 1)})
+			hub.Ring(realtime.Change{ProjectID: uuid.New(), UserID: "someone", Version: int64(i + 1)})
 		}
 	}
 	ring() // nobody watches the jobs: nothing to load

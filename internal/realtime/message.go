@@ -16,9 +16,10 @@ const Channel = "packshot_realtime"
 // PostgreSQL accepts (notifier.MaxPayload).
 const maxPayload = 7900
 
-// Doorbell says that a project changed: its new version, and whose project it is (so list
-// subscribers of that user hear of it too).
-type Doorbell struct {
+// Change says that a project changed: its new version, and whose project it is (so list
+// subscribers of that user hear of it too). It is pack.Change, the one "project changed"
+// signal, on its way to the browsers; a NOTIFY carrying it is a doorbell.
+type Change struct {
 	ProjectID uuid.UUID
 	UserID    string
 	Version   int64
@@ -56,8 +57,8 @@ type message struct {
 	SentAt int64 `json:"t,omitempty"`
 }
 
-func (m message) doorbell() Doorbell {
-	return Doorbell{ProjectID: m.ProjectID, UserID: m.UserID, Version: m.Version}
+func (m message) change() Change {
+	return Change{ProjectID: m.ProjectID, UserID: m.UserID, Version: m.Version}
 }
 
 func (m message) progress() Progress {

@@ -35,7 +35,7 @@ func TestPayloadsStayUnderTheNotifyLimit(t *testing.T) {
 		t.Fatalf("decoded %d messages; sent %d", len(got), len(msgs))
 	}
 	for i := range msgs {
-		if got[i].doorbell() != msgs[i].doorbell() {
+		if got[i].change() != msgs[i].change() {
 			t.Fatalf("message %d: got %+v, sent %+v", i, got[i], msgs[i])
 		}
 	}

@@ -85,7 +85,7 @@ func NewPublisher(n Notifier, cfg PublisherConfig) *Publisher {
 // NOTIFY, the others' within FlushInterval. Doorbells for one project that are queued
 // together are sent once, with the highest version (or with none, if one of them had
 // none).
-func (p *Publisher) Publish(d Doorbell) {
+func (p *Publisher) Publish(d Change) {
 	if hubs := p.local.Load(); hubs != nil {
 		for _, h := range *hubs {
 			h.Ring(d)

@@ -15,10 +15,10 @@ func TestPublishCoalescing(t *testing.T) {
 	p := NewPublisher(nil, PublisherConfig{})
 	blind, versioned := uuid.New(), uuid.New()
 	for _, v := range []int64{27, 0, 29} {
-		p.Publish(Doorbell{ProjectID: blind, Version: v})
+		p.Publish(Change{ProjectID: blind, Version: v})
 	}
 	for _, v := range []int64{3, 5, 4} {
-		p.Publish(Doorbell{ProjectID: versioned, Version: v})
+		p.Publish(Change{ProjectID: versioned, Version: v})
 	}
 	if got := p.doorbells[blind].Version; got != 0 {
 		t.Errorf("27, then a reload, then 29 coalesce to version %d; want 0 (reload)", got)

@@ -48,7 +48,7 @@ func TestPublisherStopSendsAfterTheGrace(t *testing.T) {
 		t.Fatal(err)
 	}
 	id := uuid.New()
-	pub.Publish(realtime.Doorbell{ProjectID: id, UserID: "u", Version: 7})
+	pub.Publish(realtime.Change{ProjectID: id, UserID: "u", Version: 7})
 	expired, cancel := context.WithCancel(context.Background())
 	cancel()
 	_ = pub.Stop(expired)

@@ -147,7 +147,7 @@ func (b *testBundle) bump(t testing.TB, id uuid.UUID) int64 {
 // change commits a change and publishes it through br, as the product does.
 func (b *testBundle) change(t testing.TB, br *instance, id uuid.UUID, user string) int64 {
 	v := b.bump(t, id)
-	br.Publish(realtime.Doorbell{ProjectID: id, UserID: user, Version: v})
+	br.Publish(realtime.Change{ProjectID: id, UserID: user, Version: v})
 	return v
 }
 
@@ -278,7 +278,7 @@ func TestListenerKilledMidRunLeavesNobodyBehind(t *testing.T) {
 				t.Error(err)
 				return
 			}
-			other.Publish(realtime.Doorbell{ProjectID: id, UserID: user, Version: v})
+			other.Publish(realtime.Change{ProjectID: id, UserID: user, Version: v})
 		}
 	})
 	for i := range 2 {
@@ -404,6 +404,6 @@ func TestPublishServesLocalSubscribersWithoutNotify(t *testing.T) {
 	defer sub.Close()
 	next(t, b.ctx, sub)
 	v := b.bump(t, id)
-	pub.Publish(realtime.Doorbell{ProjectID: id, UserID: "alice", Version: v})
+	pub.Publish(realtime.Change{ProjectID: id, UserID: "alice", Version: v})
 	waitVersion(t, b.ctx, sub, v)
 }
