@@ -308,17 +308,26 @@ func (n *Notifier) run(ctx context.Context) {
 	n.setState(0, errors.New("notifier stopped"))
 }
 
+// connect opens the dedicated LISTEN connection with the pool's settings.
+func (n *Notifier) connect(ctx context.Context) (*pgx.Conn, error) {
+	cfg := n.pool.Config().ConnConfig.Copy()
+	cfg.RuntimeParams["application_name"] = ApplicationName
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	conn, err := pgx.ConnectConfig(cctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("connect: %w", err)
+	}
+	return conn, nil
+}
+
 // session runs one connection: connect, LISTEN, tell the handlers, then deliver until
 // the connection fails or misses a heartbeat. connected reports whether it got as far
 // as LISTEN.
 func (n *Notifier) session(ctx context.Context, id uint64) (connected bool, err error) {
-	cfg := n.pool.Config().ConnConfig.Copy()
-	cfg.RuntimeParams["application_name"] = ApplicationName
-	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	conn, err := pgx.ConnectConfig(cctx, cfg)
-	cancel()
+	conn, err := n.connect(ctx)
 	if err != nil {
-		return false, fmt.Errorf("connect: %w", err)
+		return false, err
 	}
 	defer func() {
 		cctx, cancel := context.WithTimeout(context.Background(), time.Second)
