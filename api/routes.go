@@ -5,7 +5,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
-	"github.com/packshot/packshot/internal/pack"
+	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/trpc"
 	"github.com/packshot/packshot/web"
 )
@@ -66,7 +66,7 @@ func withDefaults(d Deps) Deps {
 		d.MaxBodyBytes = 1 << 20
 	}
 	if d.MaxUploadBytes <= 0 {
-		d.MaxUploadBytes = pack.DefaultMaxUploadBytes
+		d.MaxUploadBytes = config.DefaultMaxUploadBytes
 	}
 	return d
 }

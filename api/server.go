@@ -59,7 +59,7 @@ type Deps struct {
 	AllowedOrigins []string
 	// MaxBodyBytes caps a JSON request body. Defaults to 1 MiB.
 	MaxBodyBytes int64
-	// MaxUploadBytes caps an uploaded photo. Defaults to pack.DefaultMaxUploadBytes.
+	// MaxUploadBytes caps an uploaded photo. Defaults to config.DefaultMaxUploadBytes.
 	MaxUploadBytes int64
 	// TRPCObserver, if set, is told about WebSocket/SSE connections and finished calls
 	// (metrics).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/packshot/packshot/internal/apperr"
 	"github.com/packshot/packshot/internal/auth"
+	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/pack"
 	"github.com/packshot/packshot/internal/trpc"
 )
@@ -76,7 +77,7 @@ func transformer(name string) trpc.Transformer {
 // limit is not refused for its envelope. The file itself is checked exactly.
 func uploadBodyLimit(max int64) int64 {
 	if max <= 0 {
-		max = pack.DefaultMaxUploadBytes
+		max = config.DefaultMaxUploadBytes
 	}
 	return max + 64<<10
 }

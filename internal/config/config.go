@@ -13,6 +13,11 @@ import (
 	"time"
 )
 
+// DefaultMaxUploadBytes is the default cap on an uploaded photo (PACKSHOT_MAX_UPLOAD_BYTES):
+// 25 MiB. It is the one home of that number: the pack service and the HTTP server fall
+// back to it too.
+const DefaultMaxUploadBytes = 25 << 20
+
 // Config is everything packshot can be told from the outside.
 type Config struct {
 	// DatabaseURL is the PostgreSQL connection URL (DATABASE_URL). Empty means: start a
@@ -254,7 +259,7 @@ func (r *reader) config() Config {
 		JWTSecret:          r.str("AUTH_JWT_SECRET", r.str("SUPABASE_JWT_SECRET", "")),
 		AllowedOrigins:     r.list("PACKSHOT_ALLOWED_ORIGINS"),
 		TRPCTransformer:    r.oneOf("PACKSHOT_TRPC_TRANSFORMER", "superjson", "json", "superjson"),
-		MaxUploadBytes:     r.int64("PACKSHOT_MAX_UPLOAD_BYTES", 25<<20),
+		MaxUploadBytes:     r.int64("PACKSHOT_MAX_UPLOAD_BYTES", DefaultMaxUploadBytes),
 		MaxBodyBytes:       r.int64("PACKSHOT_MAX_BODY_BYTES", 1<<20),
 		Workers:            int(r.int64("PACKSHOT_WORKERS", 16)),
 		PollInterval:       r.duration("PACKSHOT_POLL_INTERVAL", time.Second),

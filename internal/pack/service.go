@@ -9,6 +9,7 @@ import (
 
 	"github.com/packshot/packshot/db"
 	"github.com/packshot/packshot/internal/apperr"
+	"github.com/packshot/packshot/internal/config"
 	"github.com/packshot/packshot/internal/imaging"
 	"github.com/packshot/packshot/internal/queue"
 )
@@ -61,7 +62,7 @@ type Config struct {
 	// PackURLFunc returns the signed download URL of a project's pack.zip (an absolute
 	// path, usable in an <a href> without headers). Required.
 	PackURLFunc func(projectID uuid.UUID) string
-	// MaxUploadBytes caps an uploaded photo, in bytes. Defaults to DefaultMaxUploadBytes.
+	// MaxUploadBytes caps an uploaded photo, in bytes. Defaults to config.DefaultMaxUploadBytes.
 	MaxUploadBytes int64
 	// ProfileFunc returns a marketplace's canvas and rules. Defaults to
 	// imaging.ProfileFor; tests render on a smaller canvas to stay fast.
@@ -85,7 +86,7 @@ type Service struct {
 // New returns a Service.
 func New(cfg Config) *Service {
 	if cfg.MaxUploadBytes <= 0 {
-		cfg.MaxUploadBytes = DefaultMaxUploadBytes
+		cfg.MaxUploadBytes = config.DefaultMaxUploadBytes
 	}
 	if cfg.ProfileFunc == nil {
 		cfg.ProfileFunc = imaging.ProfileFor

@@ -10,9 +10,6 @@ import (
 	"github.com/packshot/packshot/internal/imaging"
 )
 
-// DefaultMaxUploadBytes is the default cap on an uploaded photo: 25 MiB.
-const DefaultMaxUploadBytes = 25 << 20
-
 // CheckUploadSize returns an ETOOLARGE error when a photo of n bytes is over limit
 // bytes, else nil. Every protocol's upload and Upload itself check with it.
 func CheckUploadSize(n, limit int64) error {
