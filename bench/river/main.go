@@ -6,10 +6,10 @@
 //	go run . -mode throughput -jobs 100000 -database-url postgres://…
 //	go run . -mode latency -rate 200 -duration 10s -database-url postgres://…
 //
-// River runs tuned the way its documentation recommends for throughput, not with its
-// defaults (100 ms fetch cooldown, 1 s fetch poll interval): -fetch-cooldown 2ms and
-// -fetch-poll-interval 20ms, with as many workers as packshot's bench (-workers 1000).
-// The flags change them.
+// River runs tuned as its own benchmark (`river bench`) tunes it for throughput, not with
+// its defaults (100 ms fetch cooldown, 1 s fetch poll interval): -fetch-cooldown 2ms and
+// -fetch-poll-interval 20ms, and 1,000 workers, which is also packshot's bench's default
+// (-workers). The flags change them.
 //
 // It creates a scratch database on the server, migrates River's schema into it, and
 // drops it at the end. The last line of output is one JSON object of the same shape as
