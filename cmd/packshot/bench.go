@@ -16,6 +16,7 @@ var benchCommands = map[string]command{
 	"queue":    {"job queue throughput (-mode throughput) or latency (-mode latency)", cmdBenchQueue},
 	"realtime": {"commit-to-browser latency of project changes over N WebSockets", cmdBenchRealtime},
 	"api":      {"image.generate enqueues per second over HTTP (-c connections, -duration)", cmdBenchAPI},
+	"compare":  {"packshot's queue beside River's (bench/river), interleaved, -rounds times; medians and ratios", cmdBenchCompare},
 }
 
 // openBenchDatabase loads the configuration, points it at dbURL when one is given (else
