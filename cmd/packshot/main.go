@@ -47,7 +47,7 @@ var commands = map[string]command{
 	"token":   {"print a bearer token: token -user ID [-role service_role] [-ttl 24h]", cmdToken},
 	"pack":    {"render a whole image pack from one photo, offline: pack -in PHOTO -out DIR [flags]", cmdPack},
 	"worker":  {"run the job dispatcher without the HTTP API", cmdWorker},
-	"bench":   {"benchmarks: bench queue|realtime|api [flags]; the last line is JSON", cmdBench},
+	"bench":   {"benchmarks: bench queue|realtime|api|compare [flags]; the last line is JSON", cmdBench},
 	"gen":     {"generate code: gen ts writes the TypeScript AppRouter type of the tRPC API", cmdGen},
 }
 
