@@ -117,16 +117,14 @@ func NewSubscriptionRouter(cfg trpc.Config, rt *realtime.Broker) *trpc.Router {
 	return r
 }
 
-// watchProject sends a project's states until ctx ends. The first state is skipped when
-// the client already has its version (lastEventID); later ones are new by construction.
+// watchProject sends a project's states until ctx ends. A client resuming with
+// lastEventID is sent only states newer than it: this instance's view may lag behind the
+// one the client came from (its first reads can be older than what the client has
+// seen), and no state older than one already received may reach the client.
 func watchProject(ctx context.Context, rt *realtime.Broker, id uuid.UUID, user auth.User, lastEventID string, send func(trpc.Event[pack.Snapshot]) error) error {
-	seen, err := strconv.ParseInt(lastEventID, 10, 64)
-	if err != nil {
-		seen = 0 // no id, or not one of ours: send the current state
-	}
+	resume := resumeFrom(lastEventID)
 	sub := rt.SubscribeProject(id)
 	defer sub.Close()
-	first := true
 	for {
 		select {
 		case <-ctx.Done():
@@ -143,20 +141,43 @@ func watchProject(ctx context.Context, rt *realtime.Broker, id uuid.UUID, user a
 		if snap.UserID != user.ID && !user.IsAdmin() {
 			return trpc.Errorf(trpc.CodeNotFound, "project not found")
 		}
-		if first {
-			first = false
-			if snap.Version <= seen {
-				continue
-			}
-		}
 		data, ok := snap.Data.(pack.Snapshot)
-		if !ok {
+		if !ok || resume.skip(snap.Version) {
 			continue
 		}
 		if err := send(trpc.Event[pack.Snapshot]{ID: strconv.FormatInt(snap.Version, 10), Data: data}); err != nil {
 			return err
 		}
 	}
+}
+
+// resumePoint is the version a resuming client already has (tRPC lastEventId).
+type resumePoint struct {
+	seen    int64
+	resumed bool // a state newer than seen has been sent
+}
+
+// resumeFrom parses lastEventID; no id, or one not of ours, resumes from nothing.
+func resumeFrom(lastEventID string) *resumePoint {
+	seen, err := strconv.ParseInt(lastEventID, 10, 64)
+	if err != nil {
+		seen = 0
+	}
+	return &resumePoint{seen: seen}
+}
+
+// skip reports whether a state of version v must not be sent: until one newer than the
+// client's is sent, every state at or below its version is skipped. After that, states
+// arrive in order (a subscription never goes back), overlays of the same version included.
+func (r *resumePoint) skip(v int64) bool {
+	if r.resumed {
+		return false
+	}
+	if v <= r.seen {
+		return true
+	}
+	r.resumed = true
+	return false
 }
 
 // watchList sends the list items of a user's changed projects until ctx ends.
